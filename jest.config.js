@@ -1,0 +1,9 @@
+/** Node test environments: TFJS_BACKEND=cpu|wasm|tensorflow (see tools/test-all.mjs). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.spec.ts'],
+  transform: {'^.+\\.ts$': ['@swc/jest', {jsc: {target: 'es2020'}}]},
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest_setup.ts'],
+  testTimeout: 120000,
+};

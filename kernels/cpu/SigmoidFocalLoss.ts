@@ -1,0 +1,18 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
+import {newValues, output, readValues} from '../host_kernel';
+import {sigmoidFocalLossValues} from '../reference/sigmoid_focal_loss';
+
+export const sigmoidFocalLossHost: KernelFunc = ({inputs, backend, attrs}) => {
+  const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;
+  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossAttrs;
+  const out = newValues(util.sizeFromShape(x.shape));
+  sigmoidFocalLossValues(readValues(backend, x), readValues(backend, targets), alpha, gamma, out);
+  return output(backend, x.shape, 'float32', out);
+};
+
+export const sigmoidFocalLossConfig: KernelConfig = {
+  kernelName: SigmoidFocalLoss,
+  backendName: 'cpu',
+  kernelFunc: sigmoidFocalLossHost,
+};

@@ -1,0 +1,20 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names';
+import {newValues, output, readValues} from '../host_kernel';
+import {sigmoidFocalLossGradValues} from '../reference/sigmoid_focal_loss';
+
+export const sigmoidFocalLossGradHost: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dy, inputs: x, targets} = inputs as SigmoidFocalLossGradInputs;
+  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossGradAttrs;
+  const size = util.sizeFromShape(x.shape);
+  const dx = newValues(size), dt = newValues(size);
+  sigmoidFocalLossGradValues(
+      readValues(backend, dy), readValues(backend, x), readValues(backend, targets), alpha, gamma, dx, dt);
+  return [output(backend, x.shape, 'float32', dx), output(backend, x.shape, 'float32', dt)];
+};
+
+export const sigmoidFocalLossGradConfig: KernelConfig = {
+  kernelName: SigmoidFocalLossGrad,
+  backendName: 'cpu',
+  kernelFunc: sigmoidFocalLossGradHost,
+};

@@ -1,0 +1,22 @@
+/**
+ * Helpers for kernels that compute on host typed arrays: the cpu backend
+ * (zero copy) and the named host path of tfjs-node.
+ */
+import {DataType, KernelBackend, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+
+/** What host kernels need of a backend; both cpu and tfjs-node provide it. */
+export interface HostBackend extends KernelBackend {
+  makeTensorInfo(shape: number[], dtype: DataType, values?: TypedArray): TensorInfo;
+}
+
+export function readValues(backend: unknown, t: TensorInfo): TypedArray {
+  return (backend as HostBackend).readSync(t.dataId) as TypedArray;
+}
+
+export function newValues(size: number, dtype: DataType = 'float32'): TypedArray {
+  return util.getTypedArrayFromDType(dtype as 'float32', size);
+}
+
+export function output(backend: unknown, shape: number[], dtype: DataType, values: TypedArray): TensorInfo {
+  return (backend as HostBackend).makeTensorInfo(shape, dtype, values);
+}

@@ -1,0 +1,12 @@
+/**
+ * tfjs-node ('tensorflow' backend). Host path: these kernels read their
+ * inputs into host memory and run the shared reference math (tfjs-node keeps
+ * tensors in host memory, so this is one copy in and one out).
+ */
+import {KernelConfig} from '@tensorflow/tfjs-core';
+import {cpuKernels} from '../cpu/register';
+import {registerKernels} from '../register_all';
+
+export const tensorflowKernels: KernelConfig[] =
+    cpuKernels.map(config => ({...config, backendName: 'tensorflow'}));
+registerKernels(tensorflowKernels);

@@ -1,0 +1,108 @@
+/**
+ * IoU losses of torchvision.ops over paired boxes [..., 4] (xyxy):
+ * generalized_box_iou_loss, distance_box_iou_loss, complete_box_iou_loss.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
+import {aspectPenalty} from './box_ops';
+import {maximum, minimum, stopGradient} from './grad_utils';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor} from './validate';
+
+export type Reduction = 'none' | 'mean' | 'sum';
+export const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
+export interface IouLossArgs { reduction?: Reduction; eps?: number; }
+
+/** 'mean' of an empty loss is 0 (torchvision 0.29), not NaN. */
+export function reduce(loss: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'sum') return tf.sum(loss);
+  if (reduction === 'mean') return loss.size > 0 ? tf.mean(loss) : tf.mul(tf.sum(loss), 0);
+  return loss;
+}
+
+function checkArgs(op: string, boxes1: Tensor, boxes2: Tensor, reduction: Reduction, eps: number) {
+  for (const [arg, b] of [['boxes1', boxes1], ['boxes2', boxes2]] as const) {
+    assertTensor(op, arg, b);
+    assertMinRank(op, arg, b, 1);
+    assertLastDim(op, arg, b, 4);
+    assertDtype(op, arg, b, ['float32', 'int32']);
+  }
+  assertSameShape(op, 'boxes2', boxes2, boxes1, 'boxes1');
+  assertOneOf(op, 'reduction', reduction, REDUCTIONS);
+  assertFiniteNumber(op, 'eps', eps);
+}
+
+interface Paired {
+  iou: Tensor; union: Tensor;
+  /** Enclosing box width and height. */
+  encW: Tensor; encH: Tensor;
+  a: Tensor[]; b: Tensor[];
+}
+
+function paired(boxes1: Tensor, boxes2: Tensor, eps: number): Paired {
+  const a = tf.unstack(tf.cast(boxes1, 'float32'), boxes1.rank - 1);
+  const b = tf.unstack(tf.cast(boxes2, 'float32'), boxes2.rank - 1);
+  const iw = tf.sub(minimum(a[2], b[2]), maximum(a[0], b[0]));
+  const ih = tf.sub(minimum(a[3], b[3]), maximum(a[1], b[1]));
+  // Intersection counts only where both extents are positive; relu's zero
+  // gradient at 0 matches torchvision's strict mask.
+  const inter = tf.mul(tf.relu(iw), tf.relu(ih));
+  const area = (c: Tensor[]) => tf.mul(tf.sub(c[2], c[0]), tf.sub(c[3], c[1]));
+  const union = tf.sub(tf.add(area(a), area(b)), inter);
+  const iou = tf.div(inter, tf.add(union, eps));
+  const encW = tf.sub(maximum(a[2], b[2]), minimum(a[0], b[0]));
+  const encH = tf.sub(maximum(a[3], b[3]), minimum(a[1], b[1]));
+  return {iou, union, encW, encH, a, b};
+}
+
+function diouLoss(p: Paired, eps: number): Tensor {
+  const diag = tf.add(tf.add(tf.square(p.encW), tf.square(p.encH)), eps);
+  const centre = (c: Tensor[], i: number) => tf.div(tf.add(c[i + 2], c[i]), 2);
+  const rho2 = tf.add(
+      tf.square(tf.sub(centre(p.a, 0), centre(p.b, 0))),
+      tf.square(tf.sub(centre(p.a, 1), centre(p.b, 1))));
+  return tf.add(tf.sub(1, p.iou), tf.div(rho2, diag));
+}
+
+/**
+ * 1 - GIoU of paired boxes [..., 4] -> [...] or a scalar when reduced.
+ * torchvision: `generalized_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
+ *
+ * ```js
+ * generalizedBoxIouLoss(pred, target, {reduction: 'mean'})
+ * ```
+ */
+export function generalizedBoxIouLoss(
+    boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
+  checkArgs('generalizedBoxIouLoss', boxes1, boxes2, reduction, eps);
+  return tf.tidy(() => {
+    const p = paired(boxes1, boxes2, eps);
+    const enclosing = tf.mul(p.encW, p.encH);
+    const penalty = tf.div(tf.sub(enclosing, p.union), tf.add(enclosing, eps));
+    return reduce(tf.add(tf.sub(1, p.iou), penalty), reduction);
+  });
+}
+
+/**
+ * 1 - DIoU of paired boxes: 1 - iou + rho^2 / (c^2 + eps).
+ * torchvision: `distance_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
+ */
+export function distanceBoxIouLoss(
+    boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
+  checkArgs('distanceBoxIouLoss', boxes1, boxes2, reduction, eps);
+  return tf.tidy(() => reduce(diouLoss(paired(boxes1, boxes2, eps), eps), reduction));
+}
+
+/**
+ * 1 - CIoU of paired boxes: DIoU loss + alpha * v, alpha held constant (no
+ * gradient). torchvision: `complete_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
+ */
+export function completeBoxIouLoss(
+    boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
+  checkArgs('completeBoxIouLoss', boxes1, boxes2, reduction, eps);
+  return tf.tidy(() => {
+    const p = paired(boxes1, boxes2, eps);
+    const v = aspectPenalty(p.b, p.a);
+    const alpha = stopGradient(tf.div(v, tf.add(tf.add(tf.sub(1, p.iou), v), eps)));
+    return reduce(tf.add(diouLoss(p, eps), tf.mul(alpha, v)), reduction);
+  });
+}

@@ -1,0 +1,351 @@
+/**
+ * Box utilities of torchvision.ops (boxes.py), on boxes of shape [..., N, 4].
+ * All are compositions of tf ops, so gradients come from tf autodiff; the
+ * helpers in grad_utils make them equal to PyTorch's.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import {clampMin0, maximum, minimum, stopGradient} from './grad_utils';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, fail} from './validate';
+
+export type BoxFormat = 'xyxy' | 'xywh' | 'cxcywh';
+export type RotatedBoxFormat = 'xywhr' | 'cxcywhr' | 'xyxyxyxy';
+const AXIS_ALIGNED: readonly BoxFormat[] = ['xyxy', 'xywh', 'cxcywh'];
+const ROTATED: readonly RotatedBoxFormat[] = ['xywhr', 'cxcywhr', 'xyxyxyxy'];
+const FORMAT_SIZE: Record<BoxFormat|RotatedBoxFormat, number> =
+    {xyxy: 4, xywh: 4, cxcywh: 4, xywhr: 5, cxcywhr: 5, xyxyxyxy: 8};
+const NUMERIC = ['float32', 'int32'];
+const DIOU_EPS = 1e-7;
+
+function checkBoxes(op: string, arg: string, boxes: Tensor, size = 4) {
+  assertTensor(op, arg, boxes);
+  assertMinRank(op, arg, boxes, 1);
+  assertLastDim(op, arg, boxes, size);
+  assertDtype(op, arg, boxes, NUMERIC);
+}
+
+/** Splits the last axis into its coordinates. */
+function coords(boxes: Tensor): Tensor[] {
+  return tf.unstack(boxes, boxes.rank - 1);
+}
+
+function stackCoords(parts: Tensor[]): Tensor {
+  return tf.stack(parts, parts[0].rank);
+}
+
+/**
+ * Area of boxes [..., 4] -> [...]: (x2-x1)*(y2-y1) for 'xyxy', w*h for the
+ * others. No clamping. torchvision: `box_area(boxes, fmt)`.
+ *
+ * ```js
+ * boxArea(tf.tensor2d([[0, 0, 2, 3]])) // [6]
+ * ```
+ */
+export function boxArea(boxes: Tensor, {fmt = 'xyxy'}: {fmt?: BoxFormat} = {}): Tensor {
+  const op = 'boxArea';
+  checkBoxes(op, 'boxes', boxes);
+  assertOneOf(op, 'fmt', fmt, AXIS_ALIGNED);
+  return tf.tidy(() => {
+    const [a, b, c, d] = coords(boxes);
+    return fmt === 'xyxy' ? tf.mul(tf.sub(c, a), tf.sub(d, b)) : tf.mul(c, d);
+  });
+}
+
+function degToRad(r: Tensor) {
+  return tf.div(tf.mul(r, Math.PI), 180);
+}
+
+function convertAxisAligned(boxes: Tensor, inFmt: BoxFormat, outFmt: BoxFormat): Tensor {
+  let [a, b, c, d] = coords(boxes);
+  if (inFmt === 'xywh') {
+    [c, d] = [tf.add(a, c), tf.add(b, d)];
+  } else if (inFmt === 'cxcywh') {
+    const [hw, hh] = [tf.mul(0.5, c), tf.mul(0.5, d)];
+    [a, b, c, d] = [tf.sub(a, hw), tf.sub(b, hh), tf.add(a, hw), tf.add(b, hh)];
+  }
+  if (outFmt === 'xywh') {
+    return stackCoords([a, b, tf.sub(c, a), tf.sub(d, b)]);
+  }
+  if (outFmt === 'cxcywh') {
+    return stackCoords([tf.div(tf.add(a, c), 2), tf.div(tf.add(b, d), 2), tf.sub(c, a), tf.sub(d, b)]);
+  }
+  return stackCoords([a, b, c, d]);
+}
+
+/** Rotated formats go through xywhr, as torchvision does. */
+function toXywhr(boxes: Tensor, fmt: RotatedBoxFormat): Tensor {
+  if (fmt === 'xywhr') return boxes;
+  if (fmt === 'cxcywhr') {
+    const [cx, cy, w, h, r] = coords(boxes);
+    const rad = degToRad(r);
+    const [cos, sin] = [tf.cos(rad), tf.sin(rad)];
+    const x1 = tf.sub(tf.sub(cx, tf.mul(tf.div(w, 2), cos)), tf.mul(tf.div(h, 2), sin));
+    const y1 = tf.add(tf.sub(cy, tf.mul(tf.div(h, 2), cos)), tf.mul(tf.div(w, 2), sin));
+    return stackCoords([x1, y1, w, h, r]);
+  }
+  const [x1, y1, x2, y2, x3, y3] = coords(boxes);
+  const r = tf.div(tf.mul(tf.atan2(tf.sub(y1, y2), tf.sub(x2, x1)), 180), Math.PI);
+  const w = tf.sqrt(tf.add(tf.square(tf.sub(x2, x1)), tf.square(tf.sub(y1, y2))));
+  const h = tf.sqrt(tf.add(tf.square(tf.sub(x3, x2)), tf.square(tf.sub(y3, y2))));
+  return stackCoords([x1, y1, w, h, r]);
+}
+
+function fromXywhr(boxes: Tensor, fmt: RotatedBoxFormat): Tensor {
+  if (fmt === 'xywhr') return boxes;
+  const [x1, y1, w, h, r] = coords(boxes);
+  const rad = degToRad(r);
+  const [cos, sin] = [tf.cos(rad), tf.sin(rad)];
+  if (fmt === 'cxcywhr') {
+    const cx = tf.add(tf.add(x1, tf.mul(tf.div(w, 2), cos)), tf.mul(tf.div(h, 2), sin));
+    const cy = tf.add(tf.sub(y1, tf.mul(tf.div(w, 2), sin)), tf.mul(tf.div(h, 2), cos));
+    return stackCoords([cx, cy, w, h, r]);
+  }
+  const x2 = tf.add(x1, tf.mul(w, cos));
+  const y2 = tf.sub(y1, tf.mul(w, sin));
+  const x3 = tf.add(x2, tf.mul(h, sin));
+  const y3 = tf.add(y2, tf.mul(h, cos));
+  const x4 = tf.add(x1, tf.mul(h, sin));
+  const y4 = tf.add(y1, tf.mul(h, cos));
+  return stackCoords([x1, y1, x2, y2, x3, y3, x4, y4]);
+}
+
+/**
+ * Converts boxes between formats. Axis-aligned: 'xyxy', 'xywh', 'cxcywh'
+ * (shape [..., 4]). Rotated, angle in degrees counter-clockwise: 'xywhr',
+ * 'cxcywhr' ([..., 5]) and 'xyxyxyxy' ([..., 8]); rotated and axis-aligned
+ * formats do not mix. int32 boxes stay int32 except where torchvision
+ * divides (cxcywh output), and rotated results are rounded as in torchvision.
+ * torchvision: `box_convert(boxes, in_fmt, out_fmt)`.
+ *
+ * ```js
+ * boxConvert(tf.tensor2d([[10, 20, 30, 40]]), 'xyxy', 'cxcywh') // [[20, 30, 20, 20]]
+ * ```
+ */
+export function boxConvert(
+    boxes: Tensor, inFmt: BoxFormat|RotatedBoxFormat, outFmt: BoxFormat|RotatedBoxFormat): Tensor {
+  const op = 'boxConvert';
+  const all = [...AXIS_ALIGNED, ...ROTATED];
+  assertOneOf(op, 'inFmt', inFmt, all);
+  assertOneOf(op, 'outFmt', outFmt, all);
+  const inRotated = (ROTATED as readonly string[]).includes(inFmt);
+  if (inRotated !== (ROTATED as readonly string[]).includes(outFmt)) {
+    fail(op, 'outFmt', `'${outFmt}' cannot be converted from '${inFmt}': ` +
+        'rotated and axis-aligned formats do not mix');
+  }
+  checkBoxes(op, 'boxes', boxes, FORMAT_SIZE[inFmt]);
+  if (inFmt === outFmt) return tf.clone(boxes);
+  return tf.tidy(() => {
+    const floats = tf.cast(boxes, 'float32');
+    if (!inRotated) {
+      const out = convertAxisAligned(floats, inFmt as BoxFormat, outFmt as BoxFormat);
+      const divides = outFmt === 'cxcywh';
+      return boxes.dtype === 'int32' && !divides ? tf.cast(out, 'int32') : out;
+    }
+    const out = fromXywhr(toXywhr(floats, inFmt as RotatedBoxFormat), outFmt as RotatedBoxFormat);
+    return boxes.dtype === 'int32' ? tf.cast(tf.round(out), 'int32') : out;
+  });
+}
+
+/** Checks a pair of box sets [..., N, 4] and [..., M, 4] with equal leading dims. */
+function checkPair(op: string, boxes1: Tensor, boxes2: Tensor) {
+  for (const [arg, b] of [['boxes1', boxes1], ['boxes2', boxes2]] as const) {
+    checkBoxes(op, arg, b);
+    assertMinRank(op, arg, b, 2);
+  }
+  const lead1 = boxes1.shape.slice(0, -2);
+  const lead2 = boxes2.shape.slice(0, -2);
+  if (lead1.length !== lead2.length || lead1.some((d, i) => d !== lead2[i])) {
+    fail(op, 'boxes2', `must have the leading (batch) dimensions of 'boxes1' ` +
+        `[${lead1}], got shape [${boxes2.shape}]`);
+  }
+}
+
+interface Pairwise {
+  inter: Tensor; union: Tensor;
+  /** Enclosing box width and height. */
+  encW: Tensor; encH: Tensor;
+  /** Box coordinates broadcast to [..., N, M]: a = boxes1, b = boxes2. */
+  a: Tensor[]; b: Tensor[];
+}
+
+function pairwise(boxes1: Tensor, boxes2: Tensor, withEnclosing: boolean): Pairwise {
+  const f1 = tf.cast(boxes1, 'float32');
+  const f2 = tf.cast(boxes2, 'float32');
+  const a = coords(tf.expandDims(f1, -2));  // each [..., N, 1]
+  const b = coords(tf.expandDims(f2, -3));  // each [..., 1, M]
+  const area1 = tf.mul(tf.sub(a[2], a[0]), tf.sub(a[3], a[1]));
+  const area2 = tf.mul(tf.sub(b[2], b[0]), tf.sub(b[3], b[1]));
+  const w = clampMin0(tf.sub(minimum(a[2], b[2]), maximum(a[0], b[0])));
+  const h = clampMin0(tf.sub(minimum(a[3], b[3]), maximum(a[1], b[1])));
+  const inter = tf.mul(w, h);
+  const union = tf.sub(tf.add(area1, area2), inter);
+  let encW = inter, encH = inter;
+  if (withEnclosing) {
+    encW = clampMin0(tf.sub(maximum(a[2], b[2]), minimum(a[0], b[0])));
+    encH = clampMin0(tf.sub(maximum(a[3], b[3]), minimum(a[1], b[1])));
+  }
+  return {inter, union, encW, encH, a, b};
+}
+
+/**
+ * Pairwise IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] -> [..., N, M], boxes
+ * in `fmt` (default 'xyxy'). 0/0 gives NaN as in torchvision. torchvision: `box_iou(boxes1, boxes2, fmt)`.
+ *
+ * ```js
+ * boxIou(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [[1/3]]
+ * ```
+ */
+export function boxIou(boxes1: Tensor, boxes2: Tensor, {fmt = 'xyxy'}: {fmt?: BoxFormat} = {}): Tensor {
+  checkPair('boxIou', boxes1, boxes2);
+  assertOneOf('boxIou', 'fmt', fmt, AXIS_ALIGNED);
+  return tf.tidy(() => {
+    const toXyxy = (b: Tensor) => fmt === 'xyxy' ? b : convertAxisAligned(tf.cast(b, 'float32'), fmt, 'xyxy');
+    const {inter, union} = pairwise(toXyxy(boxes1), toXyxy(boxes2), false);
+    return tf.div(inter, union);
+  });
+}
+
+/**
+ * Pairwise generalized IoU -> [..., N, M]: iou - (C - union) / C, C the
+ * enclosing box area. torchvision: `generalized_box_iou`.
+ */
+export function generalizedBoxIou(boxes1: Tensor, boxes2: Tensor): Tensor {
+  checkPair('generalizedBoxIou', boxes1, boxes2);
+  return tf.tidy(() => {
+    const {inter, union, encW, encH} = pairwise(boxes1, boxes2, true);
+    const enclosing = tf.mul(encW, encH);
+    return tf.sub(tf.div(inter, union), tf.div(tf.sub(enclosing, union), enclosing));
+  });
+}
+
+function diouAndIou(p: Pairwise, eps: number): [Tensor, Tensor] {
+  const iou = tf.div(p.inter, p.union);
+  const diag = tf.add(tf.add(tf.square(p.encW), tf.square(p.encH)), eps);
+  const centre = (c: Tensor[], i: number) => tf.div(tf.add(c[i], c[i + 2]), 2);
+  const dx = tf.sub(centre(p.a, 0), centre(p.b, 0));
+  const dy = tf.sub(centre(p.a, 1), centre(p.b, 1));
+  const rho2 = tf.add(tf.square(dx), tf.square(dy));
+  return [tf.sub(iou, tf.div(rho2, diag)), iou];
+}
+
+/**
+ * Pairwise distance IoU -> [..., N, M]: iou - rho^2 / (c^2 + eps).
+ * torchvision: `distance_box_iou(boxes1, boxes2, eps=1e-7)`.
+ */
+export function distanceBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} = {}): Tensor {
+  checkPair('distanceBoxIou', boxes1, boxes2);
+  assertFiniteNumber('distanceBoxIou', 'eps', eps);
+  return tf.tidy(() => diouAndIou(pairwise(boxes1, boxes2, true), eps)[0]);
+}
+
+/** 4/pi^2 (atan(wa/ha) - atan(wb/hb))^2, the aspect-ratio term of CIoU. */
+export function aspectPenalty(a: Tensor[], b: Tensor[]): Tensor {
+  const ratio = (c: Tensor[]) => tf.atan(tf.div(tf.sub(c[2], c[0]), tf.sub(c[3], c[1])));
+  return tf.mul(4 / (Math.PI * Math.PI), tf.square(tf.sub(ratio(a), ratio(b))));
+}
+
+/**
+ * Pairwise complete IoU -> [..., N, M]: diou - alpha * v, with alpha treated as
+ * a constant (no gradient) as in torchvision. torchvision: `complete_box_iou`.
+ */
+export function completeBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} = {}): Tensor {
+  checkPair('completeBoxIou', boxes1, boxes2);
+  assertFiniteNumber('completeBoxIou', 'eps', eps);
+  return tf.tidy(() => {
+    const p = pairwise(boxes1, boxes2, true);
+    const [diou, iou] = diouAndIou(p, eps);
+    const v = aspectPenalty(p.a, p.b);
+    const alpha = stopGradient(tf.div(v, tf.add(tf.add(tf.sub(1, iou), v), eps)));
+    return tf.sub(diou, tf.mul(alpha, v));
+  });
+}
+
+/**
+ * Clips boxes [..., 4] (xyxy) to an image of size [height, width]: x into
+ * [0, width], y into [0, height]. torchvision: `clip_boxes_to_image`.
+ */
+export function clipBoxesToImage(boxes: Tensor, size: [number, number]): Tensor {
+  const op = 'clipBoxesToImage';
+  checkBoxes(op, 'boxes', boxes);
+  if (!Array.isArray(size) || size.length !== 2 || !size.every(s => Number.isFinite(s) && s >= 0)) {
+    fail(op, 'size', `must be [height, width] of non-negative numbers, got ${JSON.stringify(size)}`);
+  }
+  const [height, width] = size;
+  return tf.tidy(() => {
+    const [x1, y1, x2, y2] = coords(boxes);
+    const cx = (x: Tensor) => tf.clipByValue(x, 0, width);
+    const cy = (y: Tensor) => tf.clipByValue(y, 0, height);
+    return stackCoords([cx(x1), cy(y1), cx(x2), cy(y2)]);
+  });
+}
+
+function smallBoxMask(boxes: Tensor, minSize: number): Tensor {
+  const [x1, y1, x2, y2] = coords(boxes);
+  return tf.logicalAnd(
+      tf.greaterEqual(tf.sub(x2, x1), minSize), tf.greaterEqual(tf.sub(y2, y1), minSize));
+}
+
+function checkSmallBoxes(op: string, boxes: Tensor, minSize: number) {
+  checkBoxes(op, 'boxes', boxes);
+  assertRank(op, 'boxes', boxes, [2]);
+  assertFiniteNumber(op, 'minSize', minSize);
+}
+
+/**
+ * Indices (int32) of boxes [N, 4] whose width and height are both >= minSize.
+ * Reads back the N-element keep mask (use `removeSmallBoxesAsync` on GPU
+ * backends to avoid blocking). torchvision: `remove_small_boxes`.
+ */
+export function removeSmallBoxes(boxes: Tensor2D, minSize: number): Tensor1D {
+  checkSmallBoxes('removeSmallBoxes', boxes, minSize);
+  const mask = tf.tidy(() => smallBoxMask(boxes, minSize));
+  const keep = mask.dataSync();
+  mask.dispose();
+  return keepIndices(keep);
+}
+
+/** `removeSmallBoxes` without a blocking read of the keep mask. */
+export async function removeSmallBoxesAsync(boxes: Tensor2D, minSize: number): Promise<Tensor1D> {
+  checkSmallBoxes('removeSmallBoxesAsync', boxes, minSize);
+  const mask = tf.tidy(() => smallBoxMask(boxes, minSize));
+  const keep = await mask.data();
+  mask.dispose();
+  return keepIndices(keep);
+}
+
+function keepIndices(keep: ArrayLike<number>): Tensor1D {
+  const idx: number[] = [];
+  for (let i = 0; i < keep.length; i++) {
+    if (keep[i]) idx.push(i);
+  }
+  return tf.tensor1d(idx, 'int32');
+}
+
+/**
+ * Bounding boxes [N, 4] (xyxy, float32) of masks [N, H, W]: x1 = first
+ * non-zero column, y1 = first non-zero row, x2/y2 = last ones. An all-zero
+ * mask gives [0, 0, 0, 0] (torchvision 0.29). torchvision: `masks_to_boxes`.
+ */
+export function masksToBoxes(masks: Tensor): Tensor2D {
+  const op = 'masksToBoxes';
+  assertTensor(op, 'masks', masks);
+  assertRank(op, 'masks', masks, [3]);
+  assertDtype(op, 'masks', masks, ['bool', 'int32', 'float32']);
+  return tf.tidy(() => {
+    const [n, h, w] = masks.shape;
+    if (n === 0 || h === 0 || w === 0) return tf.zeros([n, 4]) as Tensor2D;
+    const nonZero = tf.notEqual(tf.cast(masks, 'float32'), 0);
+    const extent = (axis: number, size: number) => {
+      const any = tf.cast(tf.any(nonZero, axis), 'float32');  // [N, size]
+      const idx = tf.range(0, size, 1, 'float32');
+      const first = tf.min(tf.add(tf.mul(any, idx), tf.mul(tf.sub(1, any), size)), 1);
+      const last = tf.max(tf.sub(tf.mul(any, tf.add(idx, 1)), 1), 1);
+      return [first, last];
+    };
+    const [x1, x2] = extent(1, w);
+    const [y1, y2] = extent(2, h);
+    const found = tf.greaterEqual(x2, 0);
+    const zero = tf.zerosLike(x1);
+    return tf.stack([x1, y1, x2, y2].map(c => tf.where(found, c, zero)), 1) as Tensor2D;
+  });
+}

@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from '../kernel_names';
+import {reduce, Reduction, REDUCTIONS} from './box_iou_losses';
+import {runVisionKernel} from './run_kernel';
+import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, assertTensor, fail} from './validate';
+
+export interface SigmoidFocalLossArgs {
+  /** Weight of positive examples in [0, 1], or -1 for no weighting. Default 0.25. */
+  alpha?: number;
+  /** Focusing exponent, >= 0. Default 2. */
+  gamma?: number;
+  reduction?: Reduction;
+}
+
+/**
+ * Focal loss of RetinaNet on logits and same-shaped targets (0/1 or soft),
+ * elementwise or reduced. Non-float inputs are computed in float32; 'mean' of
+ * an empty input is 0. Runs as one fused kernel forward and backward.
+ * torchvision: `sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction='none')`.
+ *
+ * ```js
+ * sigmoidFocalLoss(tf.tensor1d([-2, 0, 3]), tf.tensor1d([0, 1, 1]))
+ * // [1.352672e-3, 4.332170e-2, 2.732081e-5]
+ * ```
+ */
+export function sigmoidFocalLoss(
+    inputs: Tensor, targets: Tensor,
+    {alpha = 0.25, gamma = 2, reduction = 'none'}: SigmoidFocalLossArgs = {}): Tensor {
+  const op = 'sigmoidFocalLoss';
+  assertTensor(op, 'inputs', inputs);
+  assertTensor(op, 'targets', targets);
+  assertDtype(op, 'inputs', inputs, ['float32', 'int32', 'bool']);
+  assertDtype(op, 'targets', targets, ['float32', 'int32', 'bool']);
+  assertSameShape(op, 'targets', targets, inputs, 'inputs');
+  assertFiniteNumber(op, 'alpha', alpha);
+  if (alpha !== -1 && (alpha < 0 || alpha > 1)) {
+    fail(op, 'alpha', `must be in [0, 1] or exactly -1 (no weighting), got ${alpha}`);
+  }
+  assertFiniteNumber(op, 'gamma', gamma);
+  if (gamma < 0) fail(op, 'gamma', `must be >= 0, got ${gamma}`);
+  assertOneOf(op, 'reduction', reduction, REDUCTIONS);
+  return tf.tidy(() => {
+    const attrs: SigmoidFocalLossAttrs = {alpha, gamma};
+    const loss = runVisionKernel<Tensor>(op, SigmoidFocalLoss, {
+      inputs: tf.cast(inputs, 'float32'),
+      targets: tf.cast(targets, 'float32'),
+    }, attrs as unknown as tf.NamedAttrMap);
+    return reduce(loss, reduction);
+  });
+}

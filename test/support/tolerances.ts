@@ -1,0 +1,22 @@
+/**
+ * Tolerances per backend, in one place. A value passes when
+ * |actual - expected| <= atol + rtol * |expected|.
+ * cpu, wasm and tensorflow compute in float32 (or double) on the host;
+ * webgl and webgpu run on SwiftShader, whose transcendental functions are
+ * less exact.
+ */
+export interface Tolerance { atol: number; rtol: number; }
+
+export const TOLERANCES: Record<string, Tolerance> = {
+  cpu: {atol: 1e-5, rtol: 1e-4},
+  wasm: {atol: 1e-5, rtol: 1e-4},
+  tensorflow: {atol: 1e-5, rtol: 1e-4},
+  webgl: {atol: 1e-4, rtol: 1e-3},
+  webgpu: {atol: 1e-4, rtol: 1e-3},
+};
+
+/** Known values in SEMANTICS.md are printed to 4-6 digits. */
+export const KNOWN_VALUE_TOLERANCE: Tolerance = {atol: 1e-4, rtol: 1e-4};
+
+/** Central finite differences in float32 are only good to a few digits. */
+export const FINITE_DIFFERENCE_TOLERANCE: Tolerance = {atol: 2e-2, rtol: 2e-2};
