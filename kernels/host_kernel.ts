@@ -4,13 +4,8 @@
  */
 import {DataType, KernelBackend, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
 
-/** What host kernels need of a backend; both cpu and tfjs-node provide it. */
-export interface HostBackend extends KernelBackend {
-  makeTensorInfo(shape: number[], dtype: DataType, values?: TypedArray): TensorInfo;
-}
-
 export function readValues(backend: unknown, t: TensorInfo): TypedArray {
-  return (backend as HostBackend).readSync(t.dataId) as TypedArray;
+  return (backend as KernelBackend).readSync(t.dataId) as TypedArray;
 }
 
 export function newValues(size: number, dtype: DataType = 'float32'): TypedArray {
@@ -18,5 +13,5 @@ export function newValues(size: number, dtype: DataType = 'float32'): TypedArray
 }
 
 export function output(backend: unknown, shape: number[], dtype: DataType, values: TypedArray): TensorInfo {
-  return (backend as HostBackend).makeTensorInfo(shape, dtype, values);
+  return {dataId: (backend as KernelBackend).write(values, shape, dtype), shape, dtype};
 }

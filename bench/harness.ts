@@ -1,0 +1,36 @@
+/** Timing helpers for `npm run bench`: warm-up, then the median of repeated runs. */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface Timing { median: number; runs: number; }
+
+/** Times fn (which returns tensors to await and dispose) with a full sync each run. */
+export async function timeMedian(fn: () => tf.TensorContainer, {warmup = 2, runs = 7} = {}): Promise<Timing> {
+  const once = async () => {
+    const start = performance.now();
+    const out = fn();
+    const tensors: tf.Tensor[] = [];
+    tf.util.flatten(out as any, tensors as any);
+    for (const t of tensors) if (t instanceof tf.Tensor) await t.data();
+    const ms = performance.now() - start;
+    tf.dispose(out);
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await once());
+  times.sort((a, b) => a - b);
+  return {median: times[Math.floor(times.length / 2)], runs};
+}
+
+export interface BenchRow {
+  case: string; backend: string; variant: string; median_ms: number;
+  baseline?: string; baseline_ms?: number;
+}
+
+export function formatTable(rows: BenchRow[]): string {
+  const header = '| case | backend | variant | median ms | vs | baseline ms | speed-up |\n|---|---|---|---:|---|---:|---:|';
+  const lines = rows.map(r => `| ${r.case} | ${r.backend} | ${r.variant} | ${r.median_ms.toFixed(1)} | ` +
+      `${r.baseline ?? ''} | ${r.baseline_ms != null ? r.baseline_ms.toFixed(1) : ''} | ` +
+      `${r.baseline_ms != null ? (r.baseline_ms / r.median_ms).toFixed(2) + 'x' : ''} |`);
+  return [header, ...lines].join('\n');
+}

@@ -1,0 +1,58 @@
+/**
+ * Chromium test environments: KARMA_BACKEND=webgl|webgpu|wasm runs the one
+ * spec set (bundled by tools/test-all.mjs into .build/browser-tests.js) in
+ * headless Debian Chromium on SwiftShader, and writes its counts to
+ * .build/karma-<backend>.json.
+ */
+const fs = require('fs');
+const path = require('path');
+
+const backend = process.env.KARMA_BACKEND;
+if (!['webgl', 'webgpu', 'wasm'].includes(backend)) {
+  throw new Error(`set KARMA_BACKEND to webgl, webgpu or wasm (got ${backend})`);
+}
+process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
+
+function CountsReporter(baseReporterDecorator) {
+  baseReporterDecorator(this);
+  const counts = {passed: 0, failed: 0, skipped: 0, error: false};
+  this.onBrowserComplete = browser => {
+    const r = browser.lastResult;
+    counts.passed += r.success;
+    counts.failed += r.failed;
+    counts.skipped += r.skipped;
+    counts.error = counts.error || r.error || r.disconnected;
+  };
+  this.onRunComplete = () => {
+    fs.mkdirSync('.build', {recursive: true});
+    fs.writeFileSync(path.join('.build', `karma-${backend}.json`), JSON.stringify(counts));
+  };
+}
+CountsReporter.$inject = ['baseReporterDecorator'];
+
+module.exports = config => config.set({
+  frameworks: ['jasmine'],
+  files: [
+    '.build/browser-tests.js',
+    {pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', included: false, served: true},
+  ],
+  mime: {'application/wasm': ['wasm']},
+  plugins: ['karma-jasmine', 'karma-chrome-launcher', {'reporter:counts': ['type', CountsReporter]}],
+  reporters: ['progress', 'counts'],
+  browsers: ['ChromiumSwiftShader'],
+  customLaunchers: {
+    ChromiumSwiftShader: {
+      base: 'ChromeHeadless',
+      flags: [
+        '--no-sandbox', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu',
+      ],
+    },
+  },
+  client: {args: [backend], jasmine: {random: false, timeoutInterval: 120000}},
+  singleRun: true,
+  browserNoActivityTimeout: 600000,
+  browserDisconnectTimeout: 60000,
+  captureTimeout: 120000,
+});
