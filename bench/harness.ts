@@ -34,3 +34,13 @@ export function formatTable(rows: BenchRow[]): string {
       `${r.baseline_ms != null ? (r.baseline_ms / r.median_ms).toFixed(2) + 'x' : ''} |`);
   return [header, ...lines].join('\n');
 }
+
+/** One benchmark: rows for a backend, given torchvision's timings for its torchvisionCases. */
+export interface BenchCase {
+  name: string;
+  /** Names in bench/torchvision_bench.py CASES, timed once per bench run. */
+  torchvisionCases: string[];
+  /** Node backends this case runs on. */
+  backends: string[];
+  run(backend: string, torchvision: Record<string, Record<string, number>>): Promise<BenchRow[]>;
+}

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: medians of this package's ops on each Node backend, beside
- * the tfjs composite a user would write instead and torchvision (Debian's
+ * the tfjs op a user would use instead and torchvision (Debian's
  * python3-torchvision, when installed) timed in the same run. Writes
- * bench/results/latest.json and latest.md.
+ * bench/results/latest.json and latest.md. `npm run bench -- NAME...` runs
+ * only the named cases.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -12,13 +13,14 @@ import {wasmReady} from '../kernels/wasm/register';
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import {CASES} from './cases/index';
 import {BenchRow, formatTable} from './harness';
-import * as focal from './cases/sigmoid_focal_loss';
 
 function torchvisionTimes(cases: string[]): Record<string, Record<string, number>> {
+  if (cases.length === 0) return {};
   const r = spawnSync('/usr/bin/python3', ['bench/torchvision_bench.py', ...cases], {encoding: 'utf8'});
   if (r.status !== 0) {
-    console.warn('torchvision not available (install Debian python3-torchvision to compare):',
+    console.warn('torchvision not timed (install Debian python3-torchvision to compare):',
         (r.stderr || String(r.error)).trim().split('\n').pop());
     return {};
   }
@@ -26,22 +28,16 @@ function torchvisionTimes(cases: string[]): Record<string, Record<string, number
 }
 
 async function main() {
+  const only = process.argv.slice(2);
+  const cases = CASES.filter(c => only.length === 0 || only.includes(c.name));
+  const torchvision = torchvisionTimes(cases.flatMap(c => c.torchvisionCases));
   const rows: BenchRow[] = [];
-  const torch = torchvisionTimes([focal.NAME])[focal.NAME];
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
     if (backend === 'wasm') await wasmReady();
-    console.log(`${focal.NAME} on ${backend} ...`);
-    const r = await focal.run();
-    rows.push({case: focal.NAME, backend, variant: 'forward', median_ms: r.forward.median,
-      baseline: 'tf ops composite', baseline_ms: r.compositeForward.median});
-    rows.push({case: focal.NAME, backend, variant: 'forward+backward', median_ms: r.forwardBackward.median,
-      baseline: 'tf ops composite', baseline_ms: r.compositeForwardBackward.median});
-    if (torch != null) {
-      rows.push({case: focal.NAME, backend, variant: 'forward', median_ms: r.forward.median,
-        baseline: 'torchvision 0.14 (1 thread)', baseline_ms: torch.forward_ms});
-      rows.push({case: focal.NAME, backend, variant: 'forward+backward', median_ms: r.forwardBackward.median,
-        baseline: 'torchvision 0.14 (1 thread)', baseline_ms: torch.forward_backward_ms});
+    for (const c of cases.filter(c => c.backends.includes(backend))) {
+      console.log(`${c.name} on ${backend} ...`);
+      rows.push(...await c.run(backend, torchvision));
     }
   }
   const table = formatTable(rows);

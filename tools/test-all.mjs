@@ -32,7 +32,10 @@ if (run('node', ['tools/build-wasm.mjs']) !== 0) throw new Error('wasm build fai
 
 const browserEnvs = envs.filter(e => ['webgl', 'webgpu', 'wasm-browser'].includes(e));
 if (browserEnvs.length > 0) {
-  const status = run('npx', ['esbuild', 'test/support/browser_entry.ts', '--bundle', '--format=iife',
+  const specs = fs.readdirSync('test').filter(f => f.endsWith('.spec.ts')).sort();
+  fs.writeFileSync('.build/browser_entry.ts', ["import '../test/support/browser_setup';",
+    ...specs.map(f => `import '../test/${f.replace(/\.ts$/, '')}';`)].join('\n') + '\n');
+  const status = run('npx', ['esbuild', '.build/browser_entry.ts', '--bundle', '--format=iife',
     '--platform=browser', '--target=es2020', '--outfile=.build/browser-tests.js', '--log-level=warning',
     '--external:fs', '--external:path', '--external:worker_threads', '--external:perf_hooks', '--external:os',
     '--external:crypto', '--external:util']);

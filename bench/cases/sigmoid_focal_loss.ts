@@ -1,9 +1,9 @@
 /** sigmoidFocalLoss on 100000x80 logits, reduction 'mean', forward and forward+backward. */
 import * as tf from '@tensorflow/tfjs-core';
 import {sigmoidFocalLoss} from '../../src/index';
-import {timeMedian} from '../harness';
+import {BenchCase, BenchRow, timeMedian} from '../harness';
 
-export const NAME = 'sigmoid_focal_loss_100000x80';
+const NAME = 'sigmoid_focal_loss_100000x80';
 
 /** What a tfjs user would write without this package: the formula in tf ops. */
 function compositeFocalLoss(x: tf.Tensor, t: tf.Tensor, alpha = 0.25, gamma = 2) {
@@ -14,17 +14,31 @@ function compositeFocalLoss(x: tf.Tensor, t: tf.Tensor, alpha = 0.25, gamma = 2)
   return tf.mean(tf.mul(loss, tf.add(tf.mul(alpha, t), tf.mul(1 - alpha, tf.sub(1, t)))));
 }
 
-export async function run() {
-  const x = tf.mul(tf.randomNormal([100000, 80], 0, 1, 'float32', 0), 3);
-  const t = tf.cast(tf.less(tf.randomUniform([100000, 80], 0, 1, 'float32', 1), 0.01), 'float32');
-  const ours = (x2: tf.Tensor) => sigmoidFocalLoss(x2, t, {reduction: 'mean'}) as tf.Scalar;
-  const composite = (x2: tf.Tensor) => compositeFocalLoss(x2, t) as tf.Scalar;
-  const result = {
-    forward: await timeMedian(() => ours(x)),
-    forwardBackward: await timeMedian(() => tf.grad(ours)(x)),
-    compositeForward: await timeMedian(() => composite(x)),
-    compositeForwardBackward: await timeMedian(() => tf.grad(composite)(x)),
-  };
-  tf.dispose([x, t]);
-  return result;
-}
+export const focalLossCase: BenchCase = {
+  name: NAME,
+  torchvisionCases: [NAME],
+  backends: ['cpu', 'wasm'],
+  async run(backend, torchvision) {
+    const x = tf.mul(tf.randomNormal([100000, 80], 0, 1, 'float32', 0), 3);
+    const t = tf.cast(tf.less(tf.randomUniform([100000, 80], 0, 1, 'float32', 1), 0.01), 'float32');
+    const ours = (x2: tf.Tensor) => sigmoidFocalLoss(x2, t, {reduction: 'mean'}) as tf.Scalar;
+    const composite = (x2: tf.Tensor) => compositeFocalLoss(x2, t) as tf.Scalar;
+    const forward = (await timeMedian(() => ours(x))).median;
+    const both = (await timeMedian(() => tf.grad(ours)(x))).median;
+    const compForward = (await timeMedian(() => composite(x))).median;
+    const compBoth = (await timeMedian(() => tf.grad(composite)(x))).median;
+    tf.dispose([x, t]);
+    const rows: BenchRow[] = [
+      {case: NAME, backend, variant: 'forward', median_ms: forward, baseline: 'tf ops composite', baseline_ms: compForward},
+      {case: NAME, backend, variant: 'forward+backward', median_ms: both, baseline: 'tf ops composite', baseline_ms: compBoth},
+    ];
+    const torch = torchvision[NAME];
+    if (torch != null) {
+      rows.push({case: NAME, backend, variant: 'forward', median_ms: forward,
+        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_ms});
+      rows.push({case: NAME, backend, variant: 'forward+backward', median_ms: both,
+        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_backward_ms});
+    }
+    return rows;
+  },
+};
