@@ -38,7 +38,7 @@ module.exports = config => config.set({
   ],
   mime: {'application/wasm': ['wasm']},
   plugins: ['karma-jasmine', 'karma-chrome-launcher', {'reporter:counts': ['type', CountsReporter]}],
-  reporters: ['progress', 'counts'],
+  reporters: ['dots', 'counts'],
   browsers: ['ChromiumSwiftShader'],
   customLaunchers: {
     ChromiumSwiftShader: {

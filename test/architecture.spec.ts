@@ -35,7 +35,9 @@ describe('architecture', () => {
     const optimizer = tf.train.sgd(1);
     const first = (await value.data())[0];
     for (let i = 0; i < 5; i++) optimizer.minimize(loss);
-    const last = tf.tidy(() => loss().dataSync()[0]);
+    const lastLoss = loss();
+    const last = (await lastLoss.data())[0];
+    lastLoss.dispose();
     expect(last).toBeLessThan(first);
     tf.dispose([value, grads[logits.name]]);
     optimizer.dispose();

@@ -1,7 +1,7 @@
 /** Values known from torchvision's own test suite (SEMANTICS.md). */
 import * as tf from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
-import {expectNoLeak, expectTensorClose} from './support/helpers';
+import {expectNoLeak, expectTensorClose, expectThrows} from './support/helpers';
 import {KNOWN_VALUE_TOLERANCE as TOL} from './support/tolerances';
 
 const BOXES = [[0, 0, 100, 100], [0, 0, 50, 50], [200, 200, 300, 300], [0, 0, 25, 25]];
@@ -58,6 +58,18 @@ describe('known values', () => {
         out => expectTensorClose(out, [20, 30, 20, 20], TOL));
     await expectNoLeak(() => tf.tidy(() => vision.clipBoxesToImage(tf.tensor2d([[-5, -5, 50, 50]]), [20, 30])),
         out => expectTensorClose(out, [0, 0, 30, 20], TOL));
+  });
+
+  it('removeSmallBoxes keeps w >= min and h >= min; sync form refused only on webgpu', async () => {
+    const boxes = tf.tensor2d([[0, 0, 2, 2], [0, 0, 1.9, 5], [1, 1, 3, 3.5], [0, 0, 5, 1]]);
+    await expectNoLeak(() => vision.removeSmallBoxesAsync(boxes, 2),
+        out => expectTensorClose(out, [0, 2], TOL));
+    if (tf.getBackend() === 'webgpu') {
+      expectThrows(() => vision.removeSmallBoxes(boxes, 2), /removeSmallBoxes/, /removeSmallBoxesAsync/);
+    } else {
+      await expectNoLeak(() => vision.removeSmallBoxes(boxes, 2), out => expectTensorClose(out, [0, 2], TOL));
+    }
+    boxes.dispose();
   });
 
   it('masksToBoxes of an all-zero mask is [0, 0, 0, 0]', async () => {

@@ -12,11 +12,14 @@ export type Reduction = 'none' | 'mean' | 'sum';
 export const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 export interface IouLossArgs { reduction?: Reduction; eps?: number; }
 
-/** 'mean' of an empty loss is 0 (torchvision 0.29), not NaN. */
+/**
+ * 'mean' of an empty loss is 0 (torchvision 0.29), not NaN. Empty reductions
+ * give a constant 0 (tfjs-webgl cannot reduce a size-0 tensor).
+ */
 export function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  if (reduction === 'sum') return tf.sum(loss);
-  if (reduction === 'mean') return loss.size > 0 ? tf.mean(loss) : tf.mul(tf.sum(loss), 0);
-  return loss;
+  if (reduction === 'none') return loss;
+  if (loss.size === 0) return tf.zeros([]);
+  return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
 }
 
 function checkArgs(op: string, boxes1: Tensor, boxes2: Tensor, reduction: Reduction, eps: number) {

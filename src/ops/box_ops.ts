@@ -201,8 +201,16 @@ export function boxIou(boxes1: Tensor, boxes2: Tensor, {fmt = 'xyxy'}: {fmt?: Bo
   return tf.tidy(() => {
     const toXyxy = (b: Tensor) => fmt === 'xyxy' ? b : convertAxisAligned(tf.cast(b, 'float32'), fmt, 'xyxy');
     const {inter, union} = pairwise(toXyxy(boxes1), toXyxy(boxes2), false);
-    return tf.div(inter, union);
+    return divKeepingNaN(inter, union);
   });
+}
+
+/**
+ * a / b with 0/0 = NaN on every backend: tfjs-webgl's division returns 1 when
+ * a == b, so 0 * (1/b) (NaN exactly when b == 0, else 0) is added.
+ */
+function divKeepingNaN(a: Tensor, b: Tensor): Tensor {
+  return tf.add(tf.div(a, b), tf.mul(0, tf.reciprocal(b)));
 }
 
 /**
@@ -214,12 +222,12 @@ export function generalizedBoxIou(boxes1: Tensor, boxes2: Tensor): Tensor {
   return tf.tidy(() => {
     const {inter, union, encW, encH} = pairwise(boxes1, boxes2, true);
     const enclosing = tf.mul(encW, encH);
-    return tf.sub(tf.div(inter, union), tf.div(tf.sub(enclosing, union), enclosing));
+    return tf.sub(divKeepingNaN(inter, union), tf.div(tf.sub(enclosing, union), enclosing));
   });
 }
 
 function diouAndIou(p: Pairwise, eps: number): [Tensor, Tensor] {
-  const iou = tf.div(p.inter, p.union);
+  const iou = divKeepingNaN(p.inter, p.union);
   const diag = tf.add(tf.add(tf.square(p.encW), tf.square(p.encH)), eps);
   const centre = (c: Tensor[], i: number) => tf.div(tf.add(c[i], c[i + 2]), 2);
   const dx = tf.sub(centre(p.a, 0), centre(p.b, 0));
@@ -298,6 +306,10 @@ function checkSmallBoxes(op: string, boxes: Tensor, minSize: number) {
  */
 export function removeSmallBoxes(boxes: Tensor2D, minSize: number): Tensor1D {
   checkSmallBoxes('removeSmallBoxes', boxes, minSize);
+  if (tf.getBackend() === 'webgpu') {
+    throw new Error('removeSmallBoxes: synchronous readback is not supported on webgpu; ' +
+        'use removeSmallBoxesAsync');
+  }
   const mask = tf.tidy(() => smallBoxMask(boxes, minSize));
   const keep = mask.dataSync();
   mask.dispose();

@@ -3,35 +3,27 @@
  * so composite ops reproduce torchvision's gradients exactly.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {backend_util, Tensor} from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
 
-/** Sums a broadcast gradient back to the shape of the input it came from. */
-function sumTo(grad: Tensor, shape: number[]): Tensor {
-  const axes = backend_util.getReductionAxes(shape, grad.shape);
-  const summed = axes.length > 0 ? tf.sum(grad, axes) : grad;
-  return tf.reshape(summed, shape);
+/**
+ * torch.maximum / torch.minimum: on ties each side gets half the gradient
+ * (tfjs gives it all to one side). Written with kernels that have gradients
+ * (no customGrad, whose saved inputs the wasm backend copies inside the
+ * engine's leak-checked scope): pick a side with a select, then add a term
+ * that is 0 in value but moves half the gradient across on ties. The clip keeps
+ * 0 * (b - a) finite for infinite coordinates.
+ */
+function tieSplitting(aFirst: (a: Tensor, b: Tensor) => Tensor) {
+  return (a: Tensor, b: Tensor): Tensor => tf.tidy(() => {
+    const aWins = aFirst(a, b);
+    const tie = tf.mul(tf.cast(tf.greaterEqual(a, b), 'float32'), tf.cast(tf.greaterEqual(b, a), 'float32'));
+    const halfGap = tf.clipByValue(tf.mul(tf.sub(b, a), 0.5), -3e38, 3e38);
+    return tf.add(tf.where(aWins, a, b), tf.mul(tie, halfGap));
+  });
 }
 
-function tieSplitting(pick: (a: Tensor, b: Tensor) => Tensor, wins: (a: Tensor, b: Tensor) => Tensor) {
-  return tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFunc) => {
-    save([a, b]);
-    return {
-      value: pick(a, b),
-      // torch.maximum/minimum give each side half the gradient on ties.
-      gradFunc: (dy: Tensor, [sa, sb]: Tensor[]) => {
-        const tie = tf.mul(tf.cast(tf.equal(sa, sb), 'float32'), 0.5);
-        const aShare = tf.add(tf.cast(wins(sa, sb), 'float32'), tie);
-        const bShare = tf.sub(1, aShare);
-        return [sumTo(tf.mul(dy, aShare), sa.shape), sumTo(tf.mul(dy, bShare), sb.shape)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: Tensor, b: Tensor) => Tensor;
-}
-
-/** torch.maximum: elementwise max, ties split the gradient in half. */
-export const maximum = tieSplitting(tf.maximum, tf.greater);
-/** torch.minimum: elementwise min, ties split the gradient in half. */
-export const minimum = tieSplitting(tf.minimum, tf.less);
+export const maximum = tieSplitting((a, b) => tf.greaterEqual(a, b));
+export const minimum = tieSplitting((a, b) => tf.greaterEqual(b, a));
 
 /** torch.no_grad for one value: forward identity, zero gradient. */
 export const stopGradient = tf.customGrad(((x: Tensor) => ({

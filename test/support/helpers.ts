@@ -104,9 +104,9 @@ export function expectThrows(fn: () => unknown, ...patterns: RegExp[]) {
  * expects the tensor count to be back where it was: ops must not leak.
  */
 export async function expectNoLeak<T extends tf.TensorContainer>(
-    fn: () => T, check: (result: T) => Promise<void> | void = () => {}) {
+    fn: () => T | Promise<T>, check: (result: T) => Promise<void> | void = () => {}) {
   const before = tf.memory().numTensors;
-  const result = fn();
+  const result = await fn();
   try {
     await check(result);
   } finally {
@@ -135,13 +135,19 @@ export async function expectGradMatchesFiniteDifferences(
     const base = await inputs[k].data();
     const numeric = new Float32Array(base.length);
     for (let i = 0; i < base.length; i++) {
-      const at = (delta: number) => tf.tidy(() => {
+      // data(), not dataSync(): synchronous readback breaks webgpu on SwiftShader.
+      const at = async (delta: number) => {
         const moved = Float32Array.from(base);
         moved[i] += delta;
-        const xs = inputs.map((x, j) => j === k ? tf.tensor(moved, x.shape) : x);
-        return tf.sum(tf.mul(f(...xs), w)).dataSync()[0];
-      });
-      numeric[i] = (at(h) - at(-h)) / (2 * h);
+        const total = tf.tidy(() => {
+          const xs = inputs.map((x, j) => j === k ? tf.tensor(moved, x.shape) : x);
+          return tf.sum(tf.mul(f(...xs), w));
+        });
+        const value = (await total.data())[0];
+        total.dispose();
+        return value;
+      };
+      numeric[i] = (await at(h) - await at(-h)) / (2 * h);
     }
     expectClose(await analytic[k].data(), numeric, tol, `d/d input ${k}`);
   }

@@ -20,3 +20,11 @@ export const KNOWN_VALUE_TOLERANCE: Tolerance = {atol: 1e-4, rtol: 1e-4};
 
 /** Central finite differences in float32 are only good to a few digits. */
 export const FINITE_DIFFERENCE_TOLERANCE: Tolerance = {atol: 2e-2, rtol: 2e-2};
+
+/**
+ * Values computed through sin/cos on webgl/webgpu (rotated box formats):
+ * SwiftShader's shader trig is accurate to about 1e-4 absolute, and box
+ * coordinates multiply that error.
+ */
+export const GPU_TRIG_TOLERANCE: Tolerance = {atol: 5e-3, rtol: 2e-3};
+export const GPU_BACKENDS = ['webgl', 'webgpu'];
