@@ -25,9 +25,9 @@ const predictions = tf.tidy(() => {
 const logits = tf.randomNormal([8, numClasses], 0, 2, 'float32', 7);
 
 const iou = vision.boxIou(predictions, targets);  // [8, 3]
-const bestIou = iou.max(1);
-const matched = iou.argMax(1);
-const positive = bestIou.greaterEqual(0.5);
+const bestIou = tf.max(iou, 1);
+const matched = tf.argMax(iou, 1);
+const positive = tf.greaterEqual(bestIou, 0.5);
 
 const matchedTargets = tf.gather(targets, matched);
 const losses = {
@@ -36,9 +36,9 @@ const losses = {
   ciou: vision.completeBoxIouLoss(predictions, matchedTargets),
 };
 // One-hot class targets for positives, all-zero rows for background.
-const classTargets = tf.oneHot(tf.gather(targetClasses, matched), numClasses)
-    .mul(positive.expandDims(1).cast('int32'));
-const focal = vision.sigmoidFocalLoss(logits, classTargets, {reduction: 'none'}).sum(1);
+const classTargets = tf.mul(tf.oneHot(tf.gather(targetClasses, matched), numClasses),
+    tf.cast(tf.expandDims(positive, 1), 'int32'));
+const focal = tf.sum(vision.sigmoidFocalLoss(logits, classTargets, {reduction: 'none'}), 1);
 
 console.log(`backend: ${tf.getBackend()}`);
 console.log('pred  best IoU  match  positive   GIoU loss  DIoU loss  CIoU loss  focal loss');
@@ -49,7 +49,8 @@ for (let i = 0; i < 8; i++) {
       `${String(!!p).padStart(8)}   ${g.toFixed(4).padStart(9)}  ${d.toFixed(4).padStart(9)}  ` +
       `${c.toFixed(4).padStart(9)}  ${f.toFixed(4).padStart(10)}`);
 }
-const meanGiou = tf.tidy(() => losses.giou.mul(positive.cast('float32')).sum().div(positive.cast('float32').sum().maximum(1)));
+const positives = tf.cast(positive, 'float32');
+const meanGiou = tf.div(tf.sum(tf.mul(losses.giou, positives)), tf.maximum(tf.sum(positives), 1));
 const meanFocal = vision.sigmoidFocalLoss(logits, classTargets, {reduction: 'mean'});
 console.log(`mean GIoU loss over positives: ${meanGiou.dataSync()[0].toFixed(4)}`);
 console.log(`mean focal loss: ${meanFocal.dataSync()[0].toFixed(5)}`);
