@@ -3,17 +3,30 @@
  * kernel and the host path of tfjs-node. Per element, with p = sigmoid(x):
  *   ce = max(x,0) - x t + log1p(exp(-|x|)), pt = p t + (1-p)(1-t), m = 1 - pt
  *   loss = ce m^gamma (times alpha t + (1-alpha)(1-t) when alpha >= 0)
+ * Written so nothing cancels: q = 1 - p and m = p (1-t) + q t come straight
+ * from exp(-|x|), as in the wasm and GPU kernels.
  */
 type Floats = ArrayLike<number> & {[i: number]: number};
+
+interface Terms { p: number; q: number; ce: number; m: number; }
+
+function terms(x: number, t: number): Terms {
+  const e = Math.exp(-Math.abs(x));
+  const big = 1 / (1 + e), small = e / (1 + e);
+  const [p, q] = x >= 0 ? [big, small] : [small, big];
+  const linear = x >= 0 ? x * (1 - t) : -x * t;
+  return {p, q, ce: linear + Math.log1p(e), m: p * (1 - t) + q * t};
+}
+
+function powGamma(m: number, gamma: number) {
+  return gamma === 2 ? m * m : Math.pow(m, gamma);
+}
 
 export function sigmoidFocalLossValues(
     x: ArrayLike<number>, t: ArrayLike<number>, alpha: number, gamma: number, out: Floats) {
   for (let i = 0; i < out.length; i++) {
-    const xi = x[i], ti = t[i];
-    const e = Math.exp(-Math.abs(xi));
-    const p = xi >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const ce = Math.max(xi, 0) - xi * ti + Math.log1p(e);
-    const m = 1 - (p * ti + (1 - p) * (1 - ti));
+    const ti = t[i];
+    const {ce, m} = terms(x[i], ti);
     let loss = ce * powGamma(m, gamma);
     if (alpha >= 0) loss *= alpha * ti + (1 - alpha) * (1 - ti);
     out[i] = loss;
@@ -26,21 +39,15 @@ export function sigmoidFocalLossGradValues(
     gamma: number, dx: Floats, dt: Floats) {
   for (let i = 0; i < dx.length; i++) {
     const xi = x[i], ti = t[i];
-    const e = Math.exp(-Math.abs(xi));
-    const p = xi >= 0 ? 1 / (1 + e) : e / (1 + e);
-    const ce = Math.max(xi, 0) - xi * ti + Math.log1p(e);
-    const m = 1 - (p * ti + (1 - p) * (1 - ti));
+    const {p, q, ce, m} = terms(xi, ti);
     const mg = powGamma(m, gamma);
     // d(m^gamma)/dm as torch's pow backward: 0 when gamma == 0.
     const dmg = gamma === 0 ? 0 : gamma * Math.pow(m, gamma - 1);
     const at = alpha >= 0 ? alpha * ti + (1 - alpha) * (1 - ti) : 1;
     const dat = alpha >= 0 ? 2 * alpha - 1 : 0;
     const g = dy[i];
-    dx[i] = g * at * ((p - ti) * mg - ce * dmg * (2 * ti - 1) * p * (1 - p));
-    dt[i] = g * (at * (-xi * mg - ce * dmg * (2 * p - 1)) + dat * ce * mg);
+    const pMinusT = p * (1 - ti) - q * ti;
+    dx[i] = g * at * (pMinusT * mg - ce * dmg * (2 * ti - 1) * p * q);
+    dt[i] = g * (at * (-xi * mg - ce * dmg * (p - q)) + dat * ce * mg);
   }
-}
-
-function powGamma(m: number, gamma: number) {
-  return gamma === 2 ? m * m : Math.pow(m, gamma);
 }

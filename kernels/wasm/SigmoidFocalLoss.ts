@@ -1,0 +1,27 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+
+/** Zero copy: reads the inputs and writes the loss in place on the wasm heap. */
+export const sigmoidFocalLossWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const b = backend as unknown as WasmBackendLike;
+  const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;
+  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossAttrs;
+  assertFloat32(SigmoidFocalLoss, 'inputs', x);
+  assertFloat32(SigmoidFocalLoss, 'targets', targets);
+  const size = util.sizeFromShape(x.shape);
+  util.assert(util.sizeFromShape(targets.shape) === size,
+      () => `${SigmoidFocalLoss} (wasm): inputs and targets differ in size`);
+  if (size === 0) return b.makeOutput(x.shape, 'float32');
+  // Instantiate before allocating, so that a not-ready error leaks nothing.
+  const mod = visionOpsWasm(b);
+  const out = allocOutput(b, x.shape, 'float32');
+  mod.sigmoid_focal_loss(heapOffset(b, x), heapOffset(b, targets), out.offset, size, alpha, gamma);
+  return out.info;
+};
+
+export const sigmoidFocalLossConfig: KernelConfig = {
+  kernelName: SigmoidFocalLoss,
+  backendName: 'wasm',
+  kernelFunc: sigmoidFocalLossWasm,
+};

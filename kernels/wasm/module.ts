@@ -1,0 +1,236 @@
+/**
+ * tfjs-vision-ops' own WebAssembly module (kernels/wasm/assembly/, built by
+ * tools/build-wasm.mjs), instantiated against the tfjs wasm backend's OWN
+ * WebAssembly.Memory: kernels work in place on the tensors' heap bytes, with
+ * no copies in or out.
+ *
+ * Where tfjs-backend-wasm 4.22 keeps its memory (`backend.wasm` is the
+ * Emscripten module object):
+ * - non-threaded builds (tfjs-backend-wasm.wasm, tfjs-backend-wasm-simd.wasm;
+ *   Node always): the wasm binary exports its memory, reachable as
+ *   `backend.wasm.asm.memory` (Emscripten's `Module["asm"]` = the instance's
+ *   exports). Newer Emscripten names that object `wasmExports`.
+ * - threaded build (tfjs-backend-wasm-threaded-simd.wasm, browsers with
+ *   cross-origin isolation): the memory is created in JS and imported,
+ *   `backend.wasm.wasmMemory`, shared (buffer is a SharedArrayBuffer), declared
+ *   {maximum: 65536 pages, shared: true}. Our module then needs its shared
+ *   variant (WASM_SIMD_SHARED).
+ * `backend.wasm.HEAPU8.buffer` is the current buffer (views only; it cannot
+ * be imported).
+ *
+ * Memory growth (any `_malloc`, e.g. `backend.makeOutput`) DETACHES every
+ * typed-array view on the old buffer: take heap offsets (numbers) and re-create
+ * views (`heapF32`) after the last allocation, never keep views across one.
+ * Our instance imports the Memory object itself, so growth never invalidates it.
+ *
+ * Instantiation: in Node synchronous `new WebAssembly.Module/Instance` is fine
+ * and happens on first use. Browsers forbid synchronous compilation of modules
+ * over 4 KB on the main thread: there, `await wasmReady()` after
+ * `await tf.setBackend('wasm')`.
+ */
+import {DataType, findBackend, ready, TensorInfo} from '@tensorflow/tfjs-core';
+import {WASM_SIMD, WASM_SIMD_SHARED} from './generated/module_bytes';
+
+/** Exports of our module. Pointers are byte offsets into the backend heap, n element counts. */
+export interface VisionOpsWasm {
+  sigmoid_focal_loss(x: number, t: number, out: number, n: number, alpha: number, gamma: number): void;
+  sigmoid_focal_loss_grad(
+      dy: number, x: number, t: number, dx: number, dt: number, n: number, alpha: number,
+      gamma: number): void;
+  roi_align(...args: RoiAlignWasmArgs): void;
+  roi_align_grad(...args: RoiAlignWasmArgs): void;
+  /** (x, boxes, out, batch, height, width, channels, numBoxes, pooledHeight, pooledWidth, spatialScale) */
+  roi_pool(...args: number[]): void;
+  /** (dy, x, boxes, dx, batch, height, width, channels, numBoxes, pooledHeight, pooledWidth, spatialScale) */
+  roi_pool_grad(...args: number[]): void;
+  /** roi_align's arguments without `aligned` (always on). */
+  ps_roi_align(...args: number[]): void;
+  ps_roi_align_grad(...args: number[]): void;
+  /** roi_pool's arguments; ps_roi_pool_grad takes (dy, boxes, dx, ...), no x. */
+  ps_roi_pool(...args: number[]): void;
+  ps_roi_pool_grad(...args: number[]): void;
+  /** Kept indices into out (n i32), returns their count; scratch of nms_scratch_words(n) words. */
+  nms(boxes: number, scores: number, idxs: number, batched: number, n: number, iouThreshold: number,
+      scratch: number, out: number): number;
+  nms_scratch_words(n: number): number;
+}
+
+/**
+ * (x or dy, boxes, out or dx, scratch, batch, height, width, channels,
+ * numBoxes, pooledHeight, pooledWidth, spatialScale, samplingRatio, aligned
+ * (0/1), maxRowTaps, maxColTaps).
+ */
+export type RoiAlignWasmArgs = [
+  number, number, number, number, number, number, number, number, number, number, number, number,
+  number, number, number, number,
+];
+
+interface EmscriptenModuleLike {
+  HEAPU8?: Uint8Array;
+  /** Threaded build: the shared memory created in JS. */
+  wasmMemory?: WebAssembly.Memory;
+  /** Non-threaded builds (Emscripten of tfjs 4.22): the instance exports. */
+  asm?: {memory?: WebAssembly.Memory};
+  /** Same, under newer Emscripten's name. */
+  wasmExports?: {memory?: WebAssembly.Memory};
+}
+
+/** What these kernels use of tfjs-backend-wasm's BackendWasm. */
+export interface WasmBackendLike {
+  wasm: EmscriptenModuleLike|null;
+  dataIdMap: {get(dataId: object): {memoryOffset: number|null}|undefined};
+  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
+  disposeData(dataId: object): boolean;
+}
+
+export const NOT_READY_MESSAGE = 'tfjs-vision-ops/wasm: the WebAssembly module is not ready; ' +
+    'call `await wasmReady()` after tf.setBackend(\'wasm\')';
+
+/** The backend's WebAssembly.Memory (see the file comment for where it lives). */
+export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
+  const w = backend.wasm;
+  if (w == null) throw new Error('tfjs-vision-ops/wasm: the wasm backend has been disposed');
+  for (const m of [w.wasmMemory, w.asm?.memory, w.wasmExports?.memory]) {
+    if (m instanceof WebAssembly.Memory) return m;
+  }
+  throw new Error(
+      'tfjs-vision-ops/wasm: cannot find the WebAssembly.Memory of the wasm backend ' +
+      '(looked for backend.wasm.wasmMemory, backend.wasm.asm.memory, ' +
+      'backend.wasm.wasmExports.memory); unsupported @tensorflow/tfjs-backend-wasm version?');
+}
+
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** Compiled modules, one per variant (independent of any memory). */
+const compiled = new Map<boolean, WebAssembly.Module>();
+/** Instances per backend object, with the memory they import. */
+const instances = new WeakMap<object, {memory: WebAssembly.Memory, exports: VisionOpsWasm}>();
+const pending = new WeakMap<object, Promise<VisionOpsWasm>>();
+
+function variantBytes(shared: boolean): Uint8Array {
+  return decodeBase64(shared ? WASM_SIMD_SHARED : WASM_SIMD);
+}
+
+function cachedExports(backend: WasmBackendLike, memory: WebAssembly.Memory): VisionOpsWasm|null {
+  const c = instances.get(backend);
+  return c != null && c.memory === memory ? c.exports : null;
+}
+
+function remember(backend: WasmBackendLike, memory: WebAssembly.Memory, instance: WebAssembly.Instance) {
+  const exports = instance.exports as unknown as VisionOpsWasm;
+  instances.set(backend, {memory, exports});
+  return exports;
+}
+
+function instantiateSync(backend: WasmBackendLike, memory: WebAssembly.Memory): VisionOpsWasm {
+  const shared = isShared(memory);
+  let module = compiled.get(shared);
+  if (module == null) {
+    module = new WebAssembly.Module(variantBytes(shared));
+    compiled.set(shared, module);
+  }
+  return remember(backend, memory, new WebAssembly.Instance(module, {env: {memory}}));
+}
+
+async function instantiateAsync(
+    backend: WasmBackendLike, memory: WebAssembly.Memory): Promise<VisionOpsWasm> {
+  const cached = cachedExports(backend, memory);
+  if (cached != null) return cached;
+  let p = pending.get(backend);
+  if (p == null) {
+    p = (async () => {
+      const shared = isShared(memory);
+      let module = compiled.get(shared);
+      if (module == null) {
+        module = await WebAssembly.compile(variantBytes(shared));
+        compiled.set(shared, module);
+      }
+      const instance = await WebAssembly.instantiate(module, {env: {memory}});
+      return remember(backend, memory, instance);
+    })();
+    pending.set(backend, p);
+    p.then(() => pending.delete(backend), () => pending.delete(backend));
+  }
+  return p;
+}
+
+/**
+ * Compiles and instantiates the module asynchronously for the initialised
+ * 'wasm' backend (or the one given). Await it once after
+ * `await tf.setBackend('wasm')`; required in browsers, optional in Node.
+ */
+export async function wasmReady(backend?: object): Promise<void> {
+  let b = backend as WasmBackendLike|undefined;
+  if (b == null) {
+    await ready();
+    b = findBackend('wasm') as unknown as WasmBackendLike|undefined;
+    if (b == null) {
+      throw new Error(
+          'tfjs-vision-ops/wasm: the \'wasm\' backend is not initialised; import ' +
+          '\'@tensorflow/tfjs-backend-wasm\' and `await tf.setBackend(\'wasm\')` before wasmReady()');
+    }
+  }
+  const memory = backendMemory(b);
+  try {
+    await instantiateAsync(b, memory);
+  } catch (e) {
+    throw new Error(
+        `tfjs-vision-ops/wasm: could not instantiate the WebAssembly module (it needs ` +
+        `WebAssembly SIMD): ${(e as Error).message ?? e}`);
+  }
+}
+
+/**
+ * Our module's exports for this backend. Instantiates synchronously when
+ * wasmReady() has not run (fine in Node and in workers); where that is
+ * refused, throws NOT_READY_MESSAGE.
+ */
+export function visionOpsWasm(backend: WasmBackendLike): VisionOpsWasm {
+  const memory = backendMemory(backend);
+  const cached = cachedExports(backend, memory);
+  if (cached != null) return cached;
+  try {
+    return instantiateSync(backend, memory);
+  } catch (e) {
+    throw new Error(`${NOT_READY_MESSAGE} (synchronous instantiation failed: ${(e as Error).message ?? e})`);
+  }
+}
+
+/** Byte offset of a tensor's data in the heap (tfjs stores it unsigned). */
+export function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data == null || data.memoryOffset == null) {
+    throw new Error('tfjs-vision-ops/wasm: tensor has no data on the wasm backend');
+  }
+  return data.memoryOffset;
+}
+
+/**
+ * A new output tensor on the heap (`backend.makeOutput`, which mallocs and may
+ * GROW the memory: views taken before it are detached) and its byte offset.
+ */
+export function allocOutput(backend: WasmBackendLike, shape: number[], dtype: DataType = 'float32') {
+  const info = backend.makeOutput(shape, dtype);
+  return {info, offset: heapOffset(backend, info)};
+}
+
+/** A fresh float32 view of the heap; re-create after any allocation. */
+export function heapF32(backend: WasmBackendLike, offset: number, length: number): Float32Array {
+  return new Float32Array(backendMemory(backend).buffer, offset, length);
+}
+
+/** Kernel input check: our kernels read raw float32 bytes. */
+export function assertFloat32(kernel: string, name: string, t: TensorInfo) {
+  if (t.dtype !== 'float32') {
+    throw new Error(`${kernel} (wasm): '${name}' must be float32, got ${t.dtype}`);
+  }
+}

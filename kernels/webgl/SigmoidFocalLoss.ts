@@ -1,0 +1,29 @@
+import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
+import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise';
+import {SigmoidFocalLossProgram} from './sigmoid_focal_loss_gpu';
+
+export const sigmoidFocalLossWebGL: KernelFunc = ({inputs, backend, attrs}) => {
+  const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;
+  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossAttrs;
+  const webgl = backend as MathBackendWebGL;
+  assertSameSize(SigmoidFocalLoss, x, ['targets'], [targets]);
+  if (x.shape.some(d => d === 0)) return emptyOutput(webgl, x.shape);
+
+  const shape = programShape(x.shape);
+  const originals = [x, targets];
+  const views = originals.map(t => reshapeTo(webgl, t, shape));
+  const out = webgl.runWebGLProgram(
+      new SigmoidFocalLossProgram(shape), views, 'float32', [[alpha], [gamma]]);
+  disposeViews(webgl, views, originals);
+  const result: TensorInfo = reshapeTo(webgl, out, x.shape);
+  if (result !== out) webgl.disposeIntermediateTensorInfo(out);
+  return result;
+};
+
+export const sigmoidFocalLossConfig: KernelConfig = {
+  kernelName: SigmoidFocalLoss,
+  backendName: 'webgl',
+  kernelFunc: sigmoidFocalLossWebGL,
+};

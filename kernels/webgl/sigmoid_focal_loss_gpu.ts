@@ -1,0 +1,176 @@
+/**
+ * GLSL programs of sigmoid focal loss (forward and gradient) for the webgl
+ * backend. Same math as kernels/reference/sigmoid_focal_loss.ts, written for
+ * float32 on a GPU:
+ *  - p and q = 1 - p both come from e = exp(-|x|), so neither cancels;
+ *  - ce = max(x, 0) - x t + log1p(e) as x (1 - t) or -x t, plus log1p(e), so
+ *    x - x t never cancels (t close to 1);
+ *  - m = 1 - pt is computed as p (1 - t) + q t (no cancellation, never negative
+ *    for targets in [0, 1]); p - t as p (1 - t) - q t; 2p - 1 as p - q;
+ *  - the gradient's ce * d(m^gamma)/dm is 0 where ce == 0 (then m == 0 too, and
+ *    the product's limit is 0) instead of 0 * inf = NaN for gamma < 1;
+ *  - log1p(e) (GLSL has none, and GPU log has only absolute accuracy near 1)
+ *    is 2 atanh(z), z = e / (2 + e) in [0, 1/3], by its odd series;
+ *  - pow follows JavaScript's Math.pow where GLSL's is undefined (base <= 0)
+ *    and m^2 is m * m, as the reference does;
+ *  - NaN inputs and infinite logits are handled up front, explicitly (GPU
+ *    NaN/inf arithmetic is not guaranteed IEEE), with the reference's results.
+ * alpha, gamma (and the gradient's output selector) are uniforms, so changing
+ * them never recompiles; shapes of rank <= 4 are uniforms too.
+ */
+import {env} from '@tensorflow/tfjs-core';
+import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
+
+/** Ranks whose shapes the webgl shader compiler can pass as uniforms. */
+export const MAX_SHAPE_UNIFORM_RANK = 4;
+
+type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
+
+function mathSnippet() {
+  // +Infinity and an isinf on bits for WebGL2 (GPUs may fold comparisons with inf);
+  // WebGL1 shaders get an INFINITY uniform and tfjs's isinf.
+  const webgl2 = env().getNumber('WEBGL_VERSION') === 2;
+  const inf = webgl2 ? 'uintBitsToFloat(0x7f800000u)' : 'INFINITY';
+  const isInf = webgl2 ? '(floatBitsToUint(v) & 0x7fffffffu) == 0x7f800000u' : 'isinf(v)';
+  return `
+    bool sflIsInf(float v) {
+      return ${isInf};
+    }
+
+    // log(1 + e) for e in [0, 1]: 2 atanh(z) = 2 (z + z^3/3 + ... + z^15/15) + O(z^17 / 17).
+    float sflLog1p(float e) {
+      float z = e / (2.0 + e);
+      float z2 = z * z;
+      float s = 1.0 / 15.0;
+      s = 1.0 / 13.0 + z2 * s;
+      s = 1.0 / 11.0 + z2 * s;
+      s = 1.0 / 9.0 + z2 * s;
+      s = 1.0 / 7.0 + z2 * s;
+      s = 1.0 / 5.0 + z2 * s;
+      s = 1.0 / 3.0 + z2 * s;
+      s = 1.0 + z2 * s;
+      return 2.0 * z * s;
+    }
+
+    // max(x, 0) - x t + log1p(e) for finite x without cancelling x - x t (1 - t is
+    // exact for t in [0.5, 1]): x (1 - t) for x >= 0, -x t below.
+    float sflCe(float x, float t, float e) {
+      return (x >= 0.0 ? x * (1.0 - t) : -x * t) + sflLog1p(e);
+    }
+
+    // Loss at an infinite logit, as the reference gives it: +inf for x = -inf and t > 0, else NaN.
+    float sflLossAtInf(float x, float t) {
+      return x < 0.0 && t > 0.0 ? ${inf} : NAN;
+    }
+
+    // Math.pow(b, y) for finite y: GLSL pow is undefined for b < 0 and for b == 0, y <= 0.
+    float sflPow(float b, float y) {
+      if (y == 0.0) return 1.0;
+      if (y == 1.0) return b;
+      if (y == 2.0) return b * b;
+      if (isnan(b)) return b;
+      if (b == 0.0) return y > 0.0 ? 0.0 : ${inf};
+      if (b < 0.0) {
+        if (fract(y) != 0.0) return NAN;
+        float r = pow(-b, y);
+        return mod(abs(y), 2.0) == 1.0 ? -r : r;
+      }
+      return pow(b, y);
+    }
+  `;
+}
+
+function uniforms(grad: boolean): CustomUniform[] {
+  const u: CustomUniform[] = [{name: 'alpha', type: 'float'}, {name: 'gamma', type: 'float'}];
+  if (grad) u.push({name: 'gradOfTargets', type: 'int'});
+  return u;
+}
+
+/** Elementwise loss of X (logits) and T (targets), both of the output's shape. */
+export class SigmoidFocalLossProgram implements GPGPUProgram {
+  variableNames = ['X', 'T'];
+  outputShape: number[];
+  userCode: string;
+  enableShapeUniforms: boolean;
+  customUniforms = uniforms(false);
+
+  constructor(shape: number[]) {
+    this.outputShape = shape;
+    this.enableShapeUniforms = shape.length <= MAX_SHAPE_UNIFORM_RANK;
+    this.userCode = `
+      ${mathSnippet()}
+
+      float sigmoidFocalLoss(float x, float t) {
+        if (isnan(x) || isnan(t)) return NAN;
+        if (sflIsInf(x)) return sflLossAtInf(x, t);
+        float e = exp(-abs(x));
+        float d = 1.0 + e;
+        float p = x >= 0.0 ? 1.0 / d : e / d;
+        float q = x >= 0.0 ? e / d : 1.0 / d;
+        float ce = sflCe(x, t, e);
+        float m = p * (1.0 - t) + q * t;
+        float loss = ce * sflPow(m, gamma);
+        if (alpha >= 0.0) loss *= alpha * t + (1.0 - alpha) * (1.0 - t);
+        return loss;
+      }
+
+      void main() {
+        setOutput(sigmoidFocalLoss(getXAtOutCoords(), getTAtOutCoords()));
+      }
+    `;
+  }
+}
+
+/**
+ * Gradient of sum(DY * loss) with respect to the logits (uniform
+ * gradOfTargets == 0) or to the targets (gradOfTargets == 1): one compiled
+ * shader, run once per output.
+ */
+export class SigmoidFocalLossGradProgram implements GPGPUProgram {
+  variableNames = ['DY', 'X', 'T'];
+  outputShape: number[];
+  userCode: string;
+  enableShapeUniforms: boolean;
+  customUniforms = uniforms(true);
+
+  constructor(shape: number[]) {
+    this.outputShape = shape;
+    this.enableShapeUniforms = shape.length <= MAX_SHAPE_UNIFORM_RANK;
+    this.userCode = `
+      ${mathSnippet()}
+
+      float sigmoidFocalLossGrad(float g, float x, float t) {
+        // NaN in, or an infinite logit (the reference's gradients are NaN there): NaN out.
+        if (isnan(g) || isnan(x) || isnan(t) || sflIsInf(x)) return NAN;
+        float e = exp(-abs(x));
+        float d = 1.0 + e;
+        float p = x >= 0.0 ? 1.0 / d : e / d;
+        float q = x >= 0.0 ? e / d : 1.0 / d;
+        float ce = sflCe(x, t, e);
+        float m = p * (1.0 - t) + q * t;
+        float mg = sflPow(m, gamma);
+        // d(m^gamma)/dm, 0 when gamma == 0 (torch's pow backward).
+        float dmg = gamma == 0.0 ? 0.0 : gamma * sflPow(m, gamma - 1.0);
+        // ce d(m^gamma)/dm: m == 0 only where ce == 0 too (hard target, saturated logit), and
+        // ce m^(gamma-1) -> 0 there; without the guard gamma < 1 would give 0 * inf = NaN.
+        float cedmg = ce == 0.0 ? 0.0 : ce * dmg;
+        float at = 1.0;
+        float dat = 0.0;
+        if (alpha >= 0.0) {
+          at = alpha * t + (1.0 - alpha) * (1.0 - t);
+          dat = 2.0 * alpha - 1.0;
+        }
+        if (gradOfTargets == 0) {
+          // (p - t) m^g - ce g m^(g-1) (2t - 1) p q
+          return g * at * ((p * (1.0 - t) - q * t) * mg - cedmg * (2.0 * t - 1.0) * p * q);
+        }
+        // at (-x m^g - ce g m^(g-1) (2p - 1)) + (2 alpha - 1) ce m^g
+        return g * (at * (-x * mg - cedmg * (p - q)) + dat * ce * mg);
+      }
+
+      void main() {
+        setOutput(sigmoidFocalLossGrad(getDYAtOutCoords(), getXAtOutCoords(), getTAtOutCoords()));
+      }
+    `;
+  }
+}

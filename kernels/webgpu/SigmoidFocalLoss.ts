@@ -1,0 +1,22 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
+import {assertSameSize, runFlat} from './flat';
+import {SigmoidFocalLossProgram} from './sigmoid_focal_loss_webgpu';
+
+export const sigmoidFocalLossWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
+  const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;
+  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossAttrs;
+  assertSameSize(SigmoidFocalLoss, x, ['targets'], [targets]);
+  const size = util.sizeFromShape(x.shape);
+  const program = size === 0 ? null : new SigmoidFocalLossProgram(size);
+  return runFlat(backend as WebGPUBackend, program, [x, targets], x.shape, [
+    {type: 'float32', data: [alpha]}, {type: 'float32', data: [gamma]},
+  ]);
+};
+
+export const sigmoidFocalLossConfig: KernelConfig = {
+  kernelName: SigmoidFocalLoss,
+  backendName: 'webgpu',
+  kernelFunc: sigmoidFocalLossWebGPU,
+};

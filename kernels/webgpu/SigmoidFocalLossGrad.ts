@@ -1,0 +1,25 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
+import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names';
+import {assertSameSize, runFlat} from './flat';
+import {SigmoidFocalLossGradProgram} from './sigmoid_focal_loss_webgpu';
+
+/** Outputs [dInputs, dTargets]: one pipeline, dispatched twice (uniform gradOfTargets = 0, 1). */
+export const sigmoidFocalLossGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dy, inputs: x, targets} = inputs as SigmoidFocalLossGradInputs;
+  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossGradAttrs;
+  assertSameSize(SigmoidFocalLossGrad, x, ['dy', 'targets'], [dy, targets]);
+  const size = util.sizeFromShape(x.shape);
+  return [0, 1].map(gradOfTargets => runFlat(
+      backend as WebGPUBackend, size === 0 ? null : new SigmoidFocalLossGradProgram(size),
+      [dy, x, targets], x.shape, [
+        {type: 'float32', data: [alpha]}, {type: 'float32', data: [gamma]},
+        {type: 'int32', data: [gradOfTargets]},
+      ]));
+};
+
+export const sigmoidFocalLossGradConfig: KernelConfig = {
+  kernelName: SigmoidFocalLossGrad,
+  backendName: 'webgpu',
+  kernelFunc: sigmoidFocalLossGradWebGPU,
+};
