@@ -4,13 +4,14 @@
  * (tfjs-node) run under jest in Node; webgl, webgpu and wasm again run under
  * karma in headless Chromium. Each environment prints its own counts; a
  * missing environment (no tfjs-node build, no Chromium) is a failure, never a
- * skip. Ends with the line `N passed, N failed`.
- * Usage: node tools/test-all.mjs [cpu wasm tensorflow webgl webgpu wasm-browser]
+ * skip. 'demo' drives the browser demo on every backend (playwright-core).
+ * Ends with the line `N passed, N failed`.
+ * Usage: node tools/test-all.mjs [cpu wasm tensorflow webgl webgpu wasm-browser demo]
  */
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 
-const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser'];
+const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser', 'demo'];
 const envs = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 for (const e of envs) if (!ALL.includes(e)) throw new Error(`unknown environment ${e}`);
 fs.mkdirSync('.build', {recursive: true});
@@ -53,6 +54,11 @@ for (const e of envs) {
     counts = j == null ? null :
         {passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests,
          error: status !== 0 && j.numFailedTests === 0};
+  } else if (e === 'demo') {
+    fs.rmSync('.build/demo.json', {force: true});
+    const status = run('node', ['tools/demo.mjs', 'test']);
+    counts = readJson('.build/demo.json');
+    if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
   } else {
     const backend = e === 'wasm-browser' ? 'wasm' : e;
     const out = `.build/karma-${backend}.json`;
