@@ -1,6 +1,6 @@
 /** Node test environments: TFJS_BACKEND=cpu|wasm|tensorflow (see tools/test-all.mjs). */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/support/jest_environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   transform: {'^.+\\.ts$': ['@swc/jest', {jsc: {target: 'es2020'}}]},

@@ -1,20 +1,31 @@
 /**
- * `npm run bench`: medians of this package's ops on each Node backend, beside
- * the tfjs op a user would use instead and torchvision (Debian's
- * python3-torchvision, when installed) timed in the same run. Writes
- * bench/results/latest.json and latest.md. `npm run bench -- NAME...` runs
- * only the named cases.
+ * `npm run bench`: medians of this package's ops on cpu, wasm and tensorflow
+ * (tfjs-node, when built) in Node and on webgl, webgpu and wasm in headless
+ * Chromium, beside the tfjs op a user would use instead and torchvision
+ * (Debian's python3-torchvision, when installed) timed in the same run.
+ * Writes bench/results/latest.json, latest.md and latest.svg.
+ * `npm run bench -- NAME...` runs only the named cases; `--node-only` skips Chromium.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../src/index';
 import {wasmReady} from '../kernels/wasm/register';
+import {buildSync} from 'esbuild';
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import {createRequire} from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
+import {ratioChart} from './chart';
 import {CASES} from './cases/index';
 import {BenchRow, formatTable} from './harness';
+
+const BROWSER_DIR = '.build/bench-browser';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
 
 function torchvisionTimes(cases: string[]): Record<string, Record<string, number>> {
   if (cases.length === 0) return {};
@@ -27,27 +38,99 @@ function torchvisionTimes(cases: string[]): Record<string, Record<string, number
   return JSON.parse(r.stdout);
 }
 
-async function main() {
-  const only = process.argv.slice(2);
-  const cases = CASES.filter(c => only.length === 0 || only.includes(c.name));
-  const torchvision = torchvisionTimes(cases.flatMap(c => c.torchvisionCases));
+function tfjsNodeAvailable(): boolean {
+  try {
+    createRequire(__filename)('@tensorflow/tfjs-node');
+    require('../kernels/tensorflow/register');
+    return true;
+  } catch {
+    console.warn('tfjs-node not built (npm run setup:node-backend): no tensorflow rows');
+    return false;
+  }
+}
+
+async function nodeRows(only: string[], torchvision: Record<string, Record<string, number>>) {
   const rows: BenchRow[] = [];
-  for (const backend of ['cpu', 'wasm']) {
+  const backends = ['cpu', 'wasm', ...(tfjsNodeAvailable() ? ['tensorflow'] : [])];
+  for (const backend of backends) {
     await tf.setBackend(backend);
     if (backend === 'wasm') await wasmReady();
-    for (const c of cases.filter(c => c.backends.includes(backend))) {
+    for (const c of CASES.filter(c => c.backends.includes(backend) && (only.length === 0 || only.includes(c.name)))) {
       console.log(`${c.name} on ${backend} ...`);
       rows.push(...await c.run(backend, torchvision));
     }
   }
+  return rows;
+}
+
+function buildBrowserBench() {
+  fs.mkdirSync(BROWSER_DIR, {recursive: true});
+  buildSync({entryPoints: ['bench/browser_entry.ts'], bundle: true, format: 'iife', platform: 'browser',
+    target: 'es2020', outfile: path.join(BROWSER_DIR, 'bench.js'), logLevel: 'warning',
+    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']});
+  fs.writeFileSync(path.join(BROWSER_DIR, 'index.html'), '<!doctype html><script src="bench.js"></script>');
+  const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+  for (const f of fs.readdirSync(wasmDir).filter(f => f.endsWith('.wasm'))) {
+    fs.copyFileSync(path.join(wasmDir, f), path.join(BROWSER_DIR, f));
+  }
+}
+
+async function browserRows(only: string[], torchvision: Record<string, Record<string, number>>) {
+  const {chromium} = await import('playwright-core');
+  buildBrowserBench();
+  const types: Record<string, string> = {'.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm'};
+  const server = http.createServer((req, res) => {
+    const file = path.join(BROWSER_DIR, path.basename(new URL(req.url!, 'http://x').pathname) || 'index.html');
+    if (!fs.existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200, {'content-type': types[path.extname(file)] ?? 'application/octet-stream'});
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as {port: number}).port;
+  const browser = await chromium.launch({executablePath: process.env.CHROME_BIN || '/usr/bin/chromium',
+    args: CHROMIUM_FLAGS});
+  const rows: BenchRow[] = [];
+  try {
+    for (const backend of ['webgl', 'webgpu', 'wasm']) {
+      const page = await browser.newPage();
+      page.on('console', m => console.log(`  [chromium] ${m.text()}`));
+      const query = new URLSearchParams({backend, torchvision: JSON.stringify(torchvision)});
+      for (const c of only) query.append('case', c);
+      await page.goto(`http://127.0.0.1:${port}/?${query}`, {waitUntil: 'commit'});
+      await page.waitForFunction(() => (window as any).benchRows || (window as any).benchError, null,
+          {timeout: 600000, polling: 1000});
+      const {benchRows, benchError} = await page.evaluate(() => ({
+        benchRows: (window as any).benchRows, benchError: (window as any).benchError}));
+      if (benchError) throw new Error(`bench on ${backend} in chromium: ${benchError}`);
+      rows.push(...benchRows);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  return rows;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const only = args.filter(a => !a.startsWith('--'));
+  const started = performance.now();
+  const cases = CASES.filter(c => only.length === 0 || only.includes(c.name));
+  const torchvision = torchvisionTimes(cases.flatMap(c => c.torchvisionCases));
+  const rows = await nodeRows(only, torchvision);
+  if (!args.includes('--node-only')) rows.push(...await browserRows(only, torchvision));
   const table = formatTable(rows);
   console.log(table);
   fs.mkdirSync('bench/results', {recursive: true});
   const meta = {date: new Date().toISOString(), node: process.version, cpus: os.cpus().length,
-    cpu: os.cpus()[0]?.model};
+    cpu: os.cpus()[0]?.model, minutes: +((performance.now() - started) / 60000).toFixed(1)};
   fs.writeFileSync('bench/results/latest.json', JSON.stringify({meta, rows}, null, 2) + '\n');
-  fs.writeFileSync('bench/results/latest.md',
-      `Measured ${meta.date} on ${meta.cpus} cores (${meta.cpu}), Node ${meta.node}.\n\n${table}\n`);
+  fs.writeFileSync('bench/results/latest.md', `Measured ${meta.date} on ${meta.cpus} cores (${meta.cpu}), ` +
+      `Node ${meta.node}, in ${meta.minutes} minutes. webgl/webgpu run on SwiftShader (software): ` +
+      `compare them with the tfjs op on the same backend, not in absolute terms.\n\n${table}\n`);
+  fs.writeFileSync('bench/results/latest.svg', ratioChart(rows));
+  console.log(`bench took ${meta.minutes} minutes; wrote bench/results/latest.{json,md,svg}`);
 }
 
 main().catch(e => {

@@ -42,7 +42,108 @@ def focal_loss_100000x80():
     return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward)}
 
 
-CASES = {"sigmoid_focal_loss_100000x80": focal_loss_100000x80}
+def roi_align_2x64x64x256_k512_7x7():
+    """The roi_align bench case: backward is timed alone (a fresh forward runs outside the clock)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 256, 64, 64, generator=g).requires_grad_()
+    wh = torch.rand(512, 2, generator=g) * 128 + 16
+    xy = torch.rand(512, 2, generator=g) * (512 - wh)
+    index = torch.randint(0, 2, (512, 1), generator=g).float()
+    rois = torch.cat([index, xy, xy + wh], 1)
+    args = dict(output_size=7, spatial_scale=1 / 8, sampling_ratio=2, aligned=True)
+    dy = torch.randn(512, 256, 7, 7, generator=g)
+
+    def forward():
+        with torch.no_grad():
+            ops.roi_align(x, rois, **args)
+
+    times = []
+    for i in range(9):
+        out = ops.roi_align(x, rois, **args)
+        start = time.perf_counter()
+        out.backward(dy)
+        if i >= 2:
+            times.append((time.perf_counter() - start) * 1000)
+        x.grad = None
+    return {"forward_ms": median_ms(forward), "backward_ms": statistics.median(times)}
+
+
+def nms_boxes(n, seed):
+    """The nms bench distribution: x1, y1 in [0, 1000), w, h in [1, 101), 80 classes."""
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g) * 1000
+    wh = torch.rand(n, 2, generator=g) * 100 + 1
+    return torch.cat([xy, xy + wh], 1), torch.rand(n, generator=g), torch.randint(0, 80, (n,), generator=g)
+
+
+def nms_case(n):
+    def run():
+        boxes, scores, _ = nms_boxes(n, n)
+        repeats = 3 if n > 20000 else 7
+        return {"forward_ms": median_ms(lambda: ops.nms(boxes, scores, 0.5), repeats=repeats, warmup=1)}
+
+    return run
+
+
+def batched_nms_5000x80():
+    boxes, scores, idxs = nms_boxes(5000, 1)
+    return {"forward_ms": median_ms(lambda: ops.batched_nms(boxes, scores, idxs, 0.5))}
+
+
+def ps_roi_align_2x64x64x490_k256_7x7():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 490, 64, 64, generator=g).requires_grad_()
+    wh = torch.rand(256, 2, generator=g) * 128 + 16
+    xy = torch.rand(256, 2, generator=g) * (512 - wh)
+    index = torch.randint(0, 2, (256, 1), generator=g).float()
+    rois = torch.cat([index, xy, xy + wh], 1)
+    args = dict(output_size=7, spatial_scale=1 / 8, sampling_ratio=2)
+    dy = torch.randn(256, 10, 7, 7, generator=g)
+
+    def forward():
+        with torch.no_grad():
+            ops.ps_roi_align(x, rois, **args)
+
+    def forward_backward():
+        ops.ps_roi_align(x, rois, **args).backward(dy)
+        x.grad = None
+
+    return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward)}
+
+
+def deform_conv2d_2x64x64x64_3x3():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 64, 64, 64, generator=g).requires_grad_()
+    offset = torch.randn(2, 18, 64, 64, generator=g).requires_grad_()
+    mask = torch.rand(2, 9, 64, 64, generator=g).requires_grad_()
+    weight = (torch.randn(64, 64, 3, 3, generator=g) * 0.05).requires_grad_()
+    bias = (torch.randn(64, generator=g) * 0.1).requires_grad_()
+    dy = torch.randn(2, 64, 64, 64, generator=g)
+    leaves = (x, offset, mask, weight, bias)
+
+    def run():
+        return ops.deform_conv2d(x, offset, weight, bias, padding=1, mask=mask)
+
+    def forward():
+        with torch.no_grad():
+            run()
+
+    def forward_backward():
+        run().backward(dy)
+        for t in leaves:
+            t.grad = None
+
+    return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward, repeats=5)}
+
+
+CASES = {
+    "sigmoid_focal_loss_100000x80": focal_loss_100000x80,
+    "roi_align_2x64x64x256_k512_7x7": roi_align_2x64x64x256_k512_7x7,
+    "ps_roi_align_2x64x64x490_k256_7x7": ps_roi_align_2x64x64x490_k256_7x7,
+    "batched_nms_5000x80": batched_nms_5000x80,
+    **{f"nms_{n}": nms_case(n) for n in (5000, 10000, 20000, 50000, 100000)},
+    "deform_conv2d_2x64x64x64_3x3": deform_conv2d_2x64x64x64_3x3,
+}
 
 if __name__ == "__main__":
     print(json.dumps({name: CASES[name]() for name in sys.argv[1:]}))

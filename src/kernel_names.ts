@@ -19,7 +19,131 @@ export type SigmoidFocalLossGradInputs =
     {dy: TensorInfo, inputs: TensorInfo, targets: TensorInfo};
 export type SigmoidFocalLossGradAttrs = SigmoidFocalLossAttrs;
 
+/**
+ * RoI Align of torchvision on a channelsLast map: x [N, H, W, C], boxes [K, 5]
+ * (batch index, x1, y1, x2, y2) -> [K, pooledHeight, pooledWidth, C].
+ */
+export const RoiAlign = 'RoiAlign';
+export type RoiAlignInputs = {x: TensorInfo, boxes: TensorInfo};
+export interface RoiAlignAttrs {
+  pooledHeight: number;
+  pooledWidth: number;
+  spatialScale: number;
+  /** Samples per bin and axis; <= 0: adaptive, ceil(roi size / pooled size). */
+  samplingRatio: number;
+  aligned: boolean;
+}
+
+/** Gradient of RoiAlign for x: dy [K, pooledHeight, pooledWidth, C] -> [N, H, W, C] (xShape). */
+export const RoiAlignGrad = 'RoiAlignGrad';
+export type RoiAlignGradInputs = {dy: TensorInfo, boxes: TensorInfo};
+export interface RoiAlignGradAttrs extends RoiAlignAttrs {
+  xShape: number[];
+}
+
+/**
+ * RoI max pooling of torchvision on a channelsLast map: x [N, H, W, C], boxes
+ * [K, 5] -> [K, pooledHeight, pooledWidth, C].
+ */
+export const RoiPool = 'RoiPool';
+export type RoiPoolInputs = {x: TensorInfo, boxes: TensorInfo};
+export interface RoiPoolAttrs {
+  pooledHeight: number;
+  pooledWidth: number;
+  spatialScale: number;
+}
+
+/** Gradient of RoiPool for x: each bin's dy goes to its argmax, recomputed from x -> [N, H, W, C]. */
+export const RoiPoolGrad = 'RoiPoolGrad';
+export type RoiPoolGradInputs = {dy: TensorInfo, x: TensorInfo, boxes: TensorInfo};
+export type RoiPoolGradAttrs = RoiPoolAttrs;
+
+/**
+ * Position-sensitive RoI Align of torchvision (R-FCN) on a channelsLast map:
+ * x [N, H, W, C] with C = Cout * pooledHeight * pooledWidth, boxes [K, 5] ->
+ * [K, pooledHeight, pooledWidth, Cout]; bin (ph, pw) of output channel c
+ * samples input channel (c * pooledHeight + ph) * pooledWidth + pw.
+ */
+export const PsRoiAlign = 'PsRoiAlign';
+export type PsRoiAlignInputs = {x: TensorInfo, boxes: TensorInfo};
+export interface PsRoiAlignAttrs {
+  pooledHeight: number;
+  pooledWidth: number;
+  spatialScale: number;
+  samplingRatio: number;
+}
+
+/** Gradient of PsRoiAlign for x -> [N, H, W, C] (xShape). */
+export const PsRoiAlignGrad = 'PsRoiAlignGrad';
+export type PsRoiAlignGradInputs = {dy: TensorInfo, boxes: TensorInfo};
+export interface PsRoiAlignGradAttrs extends PsRoiAlignAttrs {
+  xShape: number[];
+}
+
+/** Position-sensitive RoI average pooling of torchvision, channel mapping as PsRoiAlign. */
+export const PsRoiPool = 'PsRoiPool';
+export type PsRoiPoolInputs = {x: TensorInfo, boxes: TensorInfo};
+export interface PsRoiPoolAttrs {
+  pooledHeight: number;
+  pooledWidth: number;
+  spatialScale: number;
+}
+
+/** Gradient of PsRoiPool for x -> [N, H, W, C] (xShape), with torchvision's backward bin clipping. */
+export const PsRoiPoolGrad = 'PsRoiPoolGrad';
+export type PsRoiPoolGradInputs = {dy: TensorInfo, boxes: TensorInfo};
+export interface PsRoiPoolGradAttrs extends PsRoiPoolAttrs {
+  xShape: number[];
+}
+
+/**
+ * Non-maximum suppression of torchvision: boxes [N, 4] xyxy float32, scores
+ * [N] float32, optional idxs [N] int32 (categories: batched NMS) -> kept box
+ * indices, int32 [K], in decreasing-score order. No gradient.
+ */
+export const Nms = 'Nms';
+export type NmsInputs = {boxes: TensorInfo, scores: TensorInfo, idxs?: TensorInfo};
+export interface NmsAttrs {
+  iouThreshold: number;
+}
+
+/**
+ * GPU backends only (webgl, webgpu), for the ops' async path: the whole of NMS
+ * on the GPU, output int32 [N] in decreasing-score order: the box index where
+ * that box is kept, -1 where it is suppressed. The op reads it back and keeps
+ * the entries >= 0. Not in ALL_KERNELS (cpu, wasm and tensorflow lack it).
+ */
+export const NmsSortedKeep = 'NmsSortedKeep';
+export type NmsSortedKeepInputs = NmsInputs;
+export type NmsSortedKeepAttrs = NmsAttrs;
+
+/**
+ * Deformable convolution (torchvision deform_conv2d) on channelsLast tensors:
+ * x [B, H, W, Cin], offset [B, OH, OW, 2 * offsetGroups * KH * KW] (per
+ * offset group and kernel point (dy, dx)), mask [B, OH, OW, offsetGroups * KH
+ * * KW] (a dummy [1] when useMask is false), weight HWIO [KH, KW, Cin /
+ * groups, Cout] -> [B, OH, OW, Cout], no bias.
+ */
+export const DeformConv2d = 'DeformConv2d';
+export type DeformConv2dInputs = {x: TensorInfo, offset: TensorInfo, mask: TensorInfo, weight: TensorInfo};
+export interface DeformConv2dAttrs {
+  strides: [number, number];
+  pad: [number, number];
+  dilations: [number, number];
+  groups: number;
+  offsetGroups: number;
+  useMask: boolean;
+}
+
+/** Gradient of DeformConv2d: outputs [dx, dOffset, dMask, dWeight] (dMask zeros when !useMask). */
+export const DeformConv2dGrad = 'DeformConv2dGrad';
+export type DeformConv2dGradInputs = DeformConv2dInputs & {dy: TensorInfo};
+export type DeformConv2dGradAttrs = DeformConv2dAttrs;
+
 /** Every kernel of this package, for registration checks and docs. */
-export const ALL_KERNELS = [SigmoidFocalLoss, SigmoidFocalLossGrad] as const;
+export const ALL_KERNELS = [
+  SigmoidFocalLoss, SigmoidFocalLossGrad, RoiAlign, RoiAlignGrad, RoiPool, RoiPoolGrad,
+  PsRoiAlign, PsRoiAlignGrad, PsRoiPool, PsRoiPoolGrad, Nms,
+] as const;
 
 export type AttrsOf<T> = T & NamedAttrMap;

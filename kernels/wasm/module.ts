@@ -53,6 +53,22 @@ export interface VisionOpsWasm {
   nms(boxes: number, scores: number, idxs: number, batched: number, n: number, iouThreshold: number,
       scratch: number, out: number): number;
   nms_scratch_words(n: number): number;
+  /** Scratch layout and header in assembly/deform_conv2d.ts (see ../DeformConv2d.ts). */
+  deform_conv2d(x: number, offset: number, mask: number, weight: number, out: number, scratch: number): void;
+  deform_conv2d_grad(
+      dy: number, x: number, offset: number, mask: number, weight: number, dx: number, dOffset: number,
+      dMask: number, dWeight: number, scratch: number): void;
+  /**
+   * (x, dy, dw, batch, inH, inW, inC, outH, outW, outC, strideH, strideW, padTop, padLeft,
+   * filterH, filterW, then element strides of x and of dy: batch, row, column, channel).
+   */
+  conv2d_backprop_filter(...args: number[]): void;
+  /** (dy, w, dx, batch, inD, inH, inW, inC, outD, outH, outW, outC, strides D H W, pads front top left, filter D H W). */
+  conv3d_backprop_input(...args: number[]): void;
+  /** (x, dy, dw, then as conv3d_backprop_input). */
+  conv3d_backprop_filter(...args: number[]): void;
+  unsorted_segment_sum(
+      x: number, ids: number, out: number, rows: number, inner: number, numSegments: number, isInt: number): void;
 }
 
 /**

@@ -1,0 +1,41 @@
+/**
+ * psRoiAlign as in an R-FCN head: N=2, C=490 (10 classes x 7x7), 64x64 map at
+ * stride 8, K=256 boxes of 16-144 px, 7x7, samplingRatio 2, channelsLast;
+ * forward and forward+backward (tf.grad).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {psRoiAlign} from '../../src/index';
+import {BenchCase, BenchRow, timeMedian} from '../harness';
+import {makeBoxes} from './roi_align';
+
+const NAME = 'ps_roi_align_2x64x64x490_k256_7x7';
+const [BATCH, SIZE, CHANNELS, NUM_BOXES] = [2, 64, 490, 256];
+const ARGS = {outputSize: 7, spatialScale: 1 / 8, samplingRatio: 2};
+const TIMING = {warmup: 4, runs: 11};
+
+export const psRoiAlignCase: BenchCase = {
+  name: NAME,
+  torchvisionCases: [NAME],
+  backends: ['cpu', 'wasm'],
+  async run(backend, torchvision) {
+    const x = tf.randomNormal([BATCH, SIZE, SIZE, CHANNELS], 0, 1, 'float32', 0) as tf.Tensor4D;
+    const {xyxy, index} = makeBoxes(NUM_BOXES);
+    const rois = tf.concat([index, xyxy], 1) as tf.Tensor2D;
+    const dy = tf.randomNormal([NUM_BOXES, 7, 7, CHANNELS / 49], 0, 1, 'float32', 4);
+    const forward = (await timeMedian(() => psRoiAlign(x, rois, ARGS), TIMING)).median;
+    const both = (await timeMedian(() => tf.grad(v => psRoiAlign(v as tf.Tensor4D, rois, ARGS))(x, dy), TIMING)).median;
+    tf.dispose([x, xyxy, index, rois, dy]);
+    const rows: BenchRow[] = [
+      {case: NAME, backend, variant: 'forward', median_ms: forward},
+      {case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both},
+    ];
+    const torch = torchvision[NAME];
+    if (torch != null) {
+      rows.push({case: NAME, backend, variant: 'forward', median_ms: forward,
+        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_ms});
+      rows.push({case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both,
+        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_backward_ms});
+    }
+    return rows;
+  },
+};

@@ -1,0 +1,72 @@
+/**
+ * roiAlign as in a Faster R-CNN head: N=2, C=256, 64x64 map at stride 8,
+ * K=512 boxes of 16-144 px, 7x7, samplingRatio 2, aligned, channelsLast;
+ * beside tf.image.cropAndResize (14x14 then 2x2 average pooling, and 7x7
+ * alone), which has no gradient in tfjs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {roiAlign} from '../../src/index';
+import {RoiAlignGrad} from '../../src/kernel_names';
+import {BenchCase, BenchRow, timeMedian} from '../harness';
+
+const NAME = 'roi_align_2x64x64x256_k512_7x7';
+const [BATCH, SIZE, CHANNELS, NUM_BOXES, STRIDE] = [2, 64, 256, 512, 8];
+const ARGS = {outputSize: 7, spatialScale: 1 / STRIDE, samplingRatio: 2, aligned: true};
+/** More warm-up than the default: the cpu kernel's loops must reach V8's optimising tier. */
+const TIMING = {warmup: 4, runs: 11};
+
+/** Image-space boxes [K, 4] (x1, y1, x2, y2) of 16-144 px inside the 512x512 image, and their images. */
+export function makeBoxes(count: number) {
+  return tf.tidy(() => {
+    const image = SIZE * STRIDE;
+    const wh = tf.randomUniform([count, 2], 16, 144, 'float32', 1);
+    const xy = tf.mul(tf.randomUniform([count, 2], 0, 1, 'float32', 2), tf.sub(image, wh));
+    const index = tf.floor(tf.randomUniform([count, 1], 0, BATCH, 'float32', 3));
+    return {xyxy: tf.concat([xy, tf.add(xy, wh)], 1), index};
+  });
+}
+
+export const roiAlignCase: BenchCase = {
+  name: NAME,
+  torchvisionCases: [NAME],
+  backends: ['cpu', 'wasm'],
+  async run(backend, torchvision) {
+    const x = tf.randomNormal([BATCH, SIZE, SIZE, CHANNELS], 0, 1, 'float32', 0) as tf.Tensor4D;
+    const {xyxy, index} = makeBoxes(NUM_BOXES);
+    const rois = tf.concat([index, xyxy], 1) as tf.Tensor2D;
+    const imageSize = SIZE * STRIDE;
+    // cropAndResize: normalised [y1, x1, y2, x2] on the map, int32 box indices.
+    const [x1, y1, x2, y2] = tf.split(tf.div(xyxy, imageSize), 4, 1);
+    const cropBoxes = tf.concat([y1, x1, y2, x2], 1) as tf.Tensor2D;
+    const boxInd = tf.cast(tf.squeeze(index, [1]), 'int32') as tf.Tensor1D;
+    tf.dispose([x1, y1, x2, y2]);
+
+    const forward = (await timeMedian(() => roiAlign(x, rois, ARGS), TIMING)).median;
+    const dy = tf.randomNormal([NUM_BOXES, 7, 7, CHANNELS], 0, 1, 'float32', 4);
+    const gradAttrs = {pooledHeight: 7, pooledWidth: 7, spatialScale: ARGS.spatialScale,
+      samplingRatio: ARGS.samplingRatio, aligned: ARGS.aligned, xShape: x.shape};
+    const backward = (await timeMedian(
+        () => tf.engine().runKernel(RoiAlignGrad, {dy, boxes: rois}, gradAttrs) as tf.Tensor, TIMING)).median;
+    const both = (await timeMedian(() => tf.grad(v => roiAlign(v as tf.Tensor4D, rois, ARGS))(x, dy), TIMING)).median;
+    const crop14 = (await timeMedian(() => tf.tidy(() =>
+        tf.avgPool(tf.image.cropAndResize(x, cropBoxes, boxInd, [14, 14]), 2, 2, 'valid')))).median;
+    const crop7 = (await timeMedian(() => tf.image.cropAndResize(x, cropBoxes, boxInd, [7, 7]))).median;
+    tf.dispose([x, xyxy, index, rois, cropBoxes, boxInd, dy]);
+
+    const rows: BenchRow[] = [
+      {case: NAME, backend, variant: 'forward', median_ms: forward,
+        baseline: 'cropAndResize 14x14 + avgPool 2x2', baseline_ms: crop14},
+      {case: NAME, backend, variant: 'forward', median_ms: forward, baseline: 'cropAndResize 7x7', baseline_ms: crop7},
+      {case: NAME, backend, variant: 'backward (RoiAlignGrad)', median_ms: backward},
+      {case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both},
+    ];
+    const torch = torchvision[NAME];
+    if (torch != null) {
+      rows.push({case: NAME, backend, variant: 'forward', median_ms: forward,
+        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_ms});
+      rows.push({case: NAME, backend, variant: 'backward (RoiAlignGrad)', median_ms: backward,
+        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.backward_ms});
+    }
+    return rows;
+  },
+};

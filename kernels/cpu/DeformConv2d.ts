@@ -1,0 +1,22 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names';
+import {newValues, output, readValues} from '../host_kernel';
+import {deformConv2dValues, deformGeometry} from '../reference/deform_conv2d';
+
+export const deformConv2dHost: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, offset, mask, weight} = inputs as DeformConv2dInputs;
+  const g = deformGeometry(x.shape, weight.shape, attrs as unknown as DeformConv2dAttrs);
+  const outShape = [g.batch, g.outHeight, g.outWidth, g.outChannels];
+  const out = newValues(util.sizeFromShape(outShape));
+  if (out.length > 0) {
+    deformConv2dValues(readValues(backend, x), readValues(backend, offset), readValues(backend, mask),
+        readValues(backend, weight), g, out);
+  }
+  return output(backend, outShape, 'float32', out);
+};
+
+export const deformConv2dConfig: KernelConfig = {
+  kernelName: DeformConv2d,
+  backendName: 'cpu',
+  kernelFunc: deformConv2dHost,
+};

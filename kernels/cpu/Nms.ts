@@ -1,0 +1,18 @@
+import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names';
+import {output, readValues} from '../host_kernel';
+import {nmsKeep} from '../reference/nms';
+
+export const nmsHost: KernelFunc = ({inputs, backend, attrs}) => {
+  const {boxes, scores, idxs} = inputs as NmsInputs;
+  const {iouThreshold} = attrs as unknown as NmsAttrs;
+  const keep = nmsKeep(readValues(backend, boxes), readValues(backend, scores),
+      idxs == null ? null : readValues(backend, idxs), iouThreshold);
+  return output(backend, [keep.length], 'int32', keep);
+};
+
+export const nmsConfig: KernelConfig = {
+  kernelName: Nms,
+  backendName: 'cpu',
+  kernelFunc: nmsHost,
+};

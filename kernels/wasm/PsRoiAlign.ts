@@ -1,0 +1,18 @@
+import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names';
+import {WasmBackendLike} from './module';
+import {runRoiAlignWasm} from './RoiAlign';
+
+/** Zero copy, roi_align's taps; the strided channel reads are scalar. */
+export const psRoiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, boxes} = inputs as PsRoiAlignInputs;
+  const p = attrs as unknown as PsRoiAlignAttrs;
+  const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3] / (p.pooledHeight * p.pooledWidth)];
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'ps_roi_align', x, boxes, outShape, x.shape, p);
+};
+
+export const psRoiAlignConfig: KernelConfig = {
+  kernelName: PsRoiAlign,
+  backendName: 'wasm',
+  kernelFunc: psRoiAlignWasm,
+};

@@ -1,0 +1,16 @@
+import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names';
+import {WasmBackendLike} from './module';
+import {runRoiAlignWasm} from './RoiAlign';
+
+export const psRoiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dy, boxes} = inputs as PsRoiAlignGradInputs;
+  const p = attrs as unknown as PsRoiAlignGradAttrs;
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'ps_roi_align_grad', dy, boxes, p.xShape, p.xShape, p);
+};
+
+export const psRoiAlignGradConfig: KernelConfig = {
+  kernelName: PsRoiAlignGrad,
+  backendName: 'wasm',
+  kernelFunc: psRoiAlignGradWasm,
+};

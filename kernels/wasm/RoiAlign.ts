@@ -1,0 +1,57 @@
+import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+
+/**
+ * Runs roi_align(_grad) or ps_roi_align(_grad) of our module on the heap, zero
+ * copy, with a scratch buffer for the per-RoI taps (a tensor the backend
+ * allocates and frees: the module itself never allocates). Layout in
+ * assembly/roi_align.ts.
+ */
+export function runRoiAlignWasm(
+    b: WasmBackendLike, kernel: 'roi_align'|'roi_align_grad'|'ps_roi_align'|'ps_roi_align_grad',
+    input: TensorInfo, boxes: TensorInfo, outShape: number[], xShape: number[],
+    p: {pooledHeight: number, pooledWidth: number, spatialScale: number, samplingRatio: number, aligned?: boolean}):
+    TensorInfo {
+  const grad = kernel.endsWith('_grad');
+  assertFloat32(kernel, grad ? 'dy' : 'x', input);
+  assertFloat32(kernel, 'boxes', boxes);
+  if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
+  const mod = visionOpsWasm(b);
+  const [batch, height, width, channels] = xShape;
+  const {pooledHeight, pooledWidth, samplingRatio: sr} = p;
+  const maxRowTaps = Math.max(1, sr > 0 ? Math.min(height, 2 * sr) : height);
+  const maxColTaps = Math.max(1, sr > 0 ? Math.min(width, 2 * sr) : width);
+  const scratchWords = height + width + pooledHeight * (1 + 2 * maxRowTaps) +
+      pooledWidth * (1 + 2 * maxColTaps) + 2 * maxRowTaps * maxColTaps;
+  const out = allocOutput(b, outShape);
+  const scratch = allocOutput(b, [scratchWords]);
+  // With no boxes, dy and boxes have no heap data; nothing reads them then.
+  const offset = (t: TensorInfo) => util.sizeFromShape(t.shape) === 0 ? 0 : heapOffset(b, t);
+  const head = [offset(input), offset(boxes), out.offset, scratch.offset, batch, height, width, channels,
+    boxes.shape[0], pooledHeight, pooledWidth, p.spatialScale, sr];
+  try {
+    if (kernel.startsWith('ps_')) {
+      (mod[kernel as 'ps_roi_align'])(...head, maxRowTaps, maxColTaps);
+    } else {
+      (mod[kernel as 'roi_align'])(...head as [number, number, number, number, number, number, number,
+        number, number, number, number, number, number], p.aligned ? 1 : 0, maxRowTaps, maxColTaps);
+    }
+  } finally {
+    b.disposeData(scratch.info.dataId);
+  }
+  return out.info;
+}
+
+export const roiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, boxes} = inputs as RoiAlignInputs;
+  const p = attrs as unknown as RoiAlignAttrs;
+  const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align', x, boxes, outShape, x.shape, p);
+};
+
+export const roiAlignConfig: KernelConfig = {
+  kernelName: RoiAlign,
+  backendName: 'wasm',
+  kernelFunc: roiAlignWasm,
+};

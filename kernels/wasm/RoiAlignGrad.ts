@@ -1,0 +1,17 @@
+import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names';
+import {WasmBackendLike} from './module';
+import {runRoiAlignWasm} from './RoiAlign';
+
+/** Zero copy: zeroes dx on the heap, then scatters every bin's dy with its bilinear weights. */
+export const roiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dy, boxes} = inputs as RoiAlignGradInputs;
+  const p = attrs as unknown as RoiAlignGradAttrs;
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align_grad', dy, boxes, p.xShape, p.xShape, p);
+};
+
+export const roiAlignGradConfig: KernelConfig = {
+  kernelName: RoiAlignGrad,
+  backendName: 'wasm',
+  kernelFunc: roiAlignGradWasm,
+};

@@ -1,0 +1,27 @@
+import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+
+/** Zero copy: zeroes dx, recomputes each bin's argmax per lane and adds dy there. */
+export const roiPoolGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const b = backend as unknown as WasmBackendLike;
+  const {dy, x, boxes} = inputs as RoiPoolGradInputs;
+  const p = attrs as unknown as RoiPoolGradAttrs;
+  for (const [name, t] of [['dy', dy], ['x', x], ['boxes', boxes]] as const) assertFloat32(RoiPoolGrad, name, t);
+  if (util.sizeFromShape(x.shape) === 0) return b.makeOutput(x.shape, 'float32');
+  const mod = visionOpsWasm(b);
+  const dx = allocOutput(b, x.shape);
+  const [batch, height, width, channels] = x.shape;
+  // With no boxes dy has no data on the heap; nothing reads it then.
+  const dyOffset = util.sizeFromShape(dy.shape) === 0 ? 0 : heapOffset(b, dy);
+  const boxesOffset = boxes.shape[0] === 0 ? 0 : heapOffset(b, boxes);
+  mod.roi_pool_grad(dyOffset, heapOffset(b, x), boxesOffset, dx.offset, batch, height, width, channels,
+      boxes.shape[0], p.pooledHeight, p.pooledWidth, p.spatialScale);
+  return dx.info;
+};
+
+export const roiPoolGradConfig: KernelConfig = {
+  kernelName: RoiPoolGrad,
+  backendName: 'wasm',
+  kernelFunc: roiPoolGradWasm,
+};

@@ -1,0 +1,124 @@
+/** torch.nn.Conv2d / Conv3d as weights of a TorchLayer, on channelsLast tensors. */
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
+import {LayerVariable} from '@tensorflow/tfjs-layers';
+import {fail} from '../../ops/validate';
+import {TorchLayer} from '../torch_layer';
+import {fanInBias, kaimingUniform, zeros} from './init';
+
+export interface ConvSpec {
+  inChannels: number;
+  outChannels: number;
+  /** One entry per spatial dimension (2 or 3). */
+  kernelSize: number[];
+  stride: number[];
+  /** [before, after] per spatial dimension. */
+  padding: Array<[number, number]>;
+  dilation: number[];
+  groups: number;
+  bias: boolean;
+}
+
+/** A number or one per spatial dimension, each a positive integer (>= 0 when allowZero). */
+export function checkTuple(
+    layer: string, arg: string, value: unknown, dims: number, allowZero = false): number[] {
+  const list = typeof value === 'number' ? new Array(dims).fill(value) : value;
+  const min = allowZero ? 0 : 1;
+  if (!Array.isArray(list) || list.length !== dims ||
+      !list.every(v => typeof v === 'number' && Number.isInteger(v) && v >= min)) {
+    fail(layer, arg, `must be an integer >= ${min} or ${dims} of them, got ${JSON.stringify(value)}`);
+  }
+  return list;
+}
+
+/**
+ * torch's padding argument: a number, one per dimension, 'valid' (0) or
+ * 'same' (stride 1 only; an odd total puts the extra cell after, as torch).
+ */
+export function resolvePadding(
+    layer: string, padding: unknown, kernelSize: number[], stride: number[],
+    dilation: number[]): Array<[number, number]> {
+  if (padding === 'valid') return kernelSize.map(() => [0, 0]);
+  if (padding === 'same') {
+    if (stride.some(s => s !== 1)) fail(layer, 'padding', `'same' needs stride 1, got stride [${stride}]`);
+    return kernelSize.map((k, i) => {
+      const total = dilation[i] * (k - 1);
+      return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    });
+  }
+  return checkTuple(layer, 'padding', padding, kernelSize.length, true).map(p => [p, p]);
+}
+
+export function checkGroups(layer: string, groups: unknown, inChannels: number, outChannels: number): number {
+  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
+    fail(layer, 'groups', `must be a positive integer, got ${JSON.stringify(groups)}`);
+  }
+  if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+    fail(layer, 'groups', `(${groups}) must divide inChannels (${inChannels}) and outChannels (${outChannels})`);
+  }
+  return groups;
+}
+
+/** Spreads a [...k, I, O] kernel to dilation d with zeros (tfjs has no conv gradient for dilation > 1). */
+function dilateKernel(w: Tensor, dilation: number[]): Tensor {
+  let out = w;
+  dilation.forEach((d, axis) => {
+    if (d === 1) return;
+    const shape = out.shape;
+    const k = shape[axis];
+    const rest = shape.slice(axis + 1);
+    let spread = tf.reshape(out, [...shape.slice(0, axis), k, 1, ...rest]);
+    spread = tf.pad(spread, spread.shape.map((_, i): [number, number] => i === axis + 1 ? [0, d - 1] : [0, 0]));
+    spread = tf.reshape(spread, [...shape.slice(0, axis), k * d, ...rest]);
+    out = tf.slice(spread, shape.map(() => 0), [...shape.slice(0, axis), (k - 1) * d + 1, ...rest]);
+  });
+  return out;
+}
+
+export function convOutputSize(size: number|null, k: number, s: number, p: [number, number], d: number) {
+  return size == null ? null : Math.floor((size + p[0] + p[1] - d * (k - 1) - 1) / s) + 1;
+}
+
+export class TorchConv {
+  weight!: LayerVariable;
+  bias: LayerVariable|null = null;
+
+  constructor(readonly spec: ConvSpec, readonly prefix: string) {}
+
+  /** init 'torch': torch's default; 'fpn': kaiming_uniform(a=1) and bias 0 (torchvision's FPN). */
+  build(layer: TorchLayer, init: 'torch'|'fpn' = 'torch') {
+    const {inChannels, outChannels, kernelSize, groups} = this.spec;
+    const fanIn = (inChannels / groups) * kernelSize.reduce((a, b) => a * b, 1);
+    this.weight = layer.addTorchWeight(`${this.prefix}weight`, [...kernelSize, inChannels / groups, outChannels],
+        'conv', kaimingUniform(init === 'fpn' ? 1 : Math.sqrt(5)));
+    if (this.spec.bias) {
+      this.bias = layer.addTorchWeight(`${this.prefix}bias`, [outChannels], 'same',
+          init === 'fpn' ? zeros() : fanInBias(fanIn));
+    }
+  }
+
+  outputShape(spatial: Array<number|null>): Array<number|null> {
+    const {kernelSize, stride, padding, dilation} = this.spec;
+    return spatial.map((s, i) => convOutputSize(s, kernelSize[i], stride[i], padding[i], dilation[i]));
+  }
+
+  /** x: [N, ...spatial, C] -> [N, ...spatial', outChannels]. */
+  apply(x: Tensor): Tensor {
+    const {stride, padding, dilation, groups} = this.spec;
+    const padded = padding.some(([a, b]) => a > 0 || b > 0) ?
+        tf.pad(x, [[0, 0], ...padding, [0, 0]]) : x;
+    const w = dilateKernel(this.weight.read(), dilation);
+    const conv = (input: Tensor, filter: Tensor) => stride.length === 2 ?
+        tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, stride as [number, number], 'valid') :
+        tf.conv3d(input as tf.Tensor5D, filter as tf.Tensor5D, stride as [number, number, number], 'valid');
+    let y: Tensor;
+    if (groups === 1) {
+      y = conv(padded, w);
+    } else {
+      const xs = tf.split(padded, groups, padded.rank - 1);
+      const ws = tf.split(w, groups, w.rank - 1);
+      y = tf.concat(xs.map((xi, g) => conv(xi, ws[g])), padded.rank - 1);
+    }
+    return this.bias != null ? tf.add(y, this.bias.read()) : y;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Shared body of Conv2dNormActivation and Conv3dNormActivation (torchvision's
+ * ConvNormActivation): conv, optional norm, optional activation. Weights are
+ * torchvision's Sequential keys: '0.weight', ['0.bias'], ['1.weight', '1.bias',
+ * '1.running_mean', '1.running_var'].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {Shape} from '@tensorflow/tfjs-layers';
+import {DataFormat} from '../ops/roi_common';
+import {assertFiniteNumber, fail} from '../ops/validate';
+import {activate, ActivationName, checkActivation} from './blocks/activation';
+import {checkGroups, checkTuple, resolvePadding, TorchConv} from './blocks/conv';
+import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm';
+import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
+  TorchLayer} from './torch_layer';
+
+type Size = number|number[];
+
+export interface ConvNormActivationArgs extends LayerArgs {
+  inChannels: number;
+  outChannels: number;
+  /** Default 3. */
+  kernelSize?: Size;
+  /** Default 1. */
+  stride?: Size;
+  /** Default null: (kernelSize - 1) / 2 * dilation (integer division). Also 'same' or 'valid'. */
+  padding?: Size|'same'|'valid'|null;
+  /** Default 1. */
+  groups?: number;
+  /** Default 'batchNorm'; null for none. */
+  normLayer?: NormName|null;
+  /** Default 'relu'; null for none. */
+  activation?: ActivationName|null;
+  /** Default 1. */
+  dilation?: Size;
+  /** Default null: a bias only when there is no norm layer. */
+  bias?: boolean|null;
+  /** eps of the norm layer. Default 1e-5. */
+  normEps?: number;
+  /** momentum of a 'batchNorm' layer, torch's convention. Default 0.1. */
+  normMomentum?: number;
+  dataFormat?: DataFormat;
+}
+
+export abstract class ConvNormActivation extends TorchLayer {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number[];
+  readonly stride: number[];
+  readonly padding: Size|'same'|'valid'|null;
+  readonly groups: number;
+  readonly normLayer: NormName|null;
+  readonly activation: ActivationName|null;
+  readonly dilation: number[];
+  readonly bias: boolean|null;
+  readonly normEps: number;
+  readonly normMomentum: number;
+  readonly dataFormat: DataFormat;
+  private readonly conv: TorchConv;
+  private readonly norm: TorchBatchNorm|null;
+
+  constructor(args: ConvNormActivationArgs, readonly spatialDims: 2|3) {
+    super(args);
+    const name = this.getClassName();
+    this.inChannels = checkPositiveInt(name, 'inChannels', args.inChannels);
+    this.outChannels = checkPositiveInt(name, 'outChannels', args.outChannels);
+    this.kernelSize = checkTuple(name, 'kernelSize', args.kernelSize ?? 3, spatialDims);
+    this.stride = checkTuple(name, 'stride', args.stride ?? 1, spatialDims);
+    this.dilation = checkTuple(name, 'dilation', args.dilation ?? 1, spatialDims);
+    this.padding = args.padding ?? null;
+    this.groups = checkGroups(name, args.groups ?? 1, this.inChannels, this.outChannels);
+    this.normLayer = checkNorm(name, 'normLayer', args.normLayer === undefined ? 'batchNorm' : args.normLayer, NORMS);
+    this.activation = checkActivation(name, 'activation', args.activation === undefined ? 'relu' : args.activation);
+    this.bias = args.bias ?? null;
+    if (this.bias !== null && typeof this.bias !== 'boolean') fail(name, 'bias', `must be null or a boolean, got ${this.bias}`);
+    this.normEps = args.normEps ?? 1e-5;
+    assertFiniteNumber(name, 'normEps', this.normEps);
+    this.normMomentum = args.normMomentum ?? 0.1;
+    assertFiniteNumber(name, 'normMomentum', this.normMomentum);
+    this.dataFormat = checkDataFormat(name, args.dataFormat);
+    const padding = this.padding === null ?
+        this.kernelSize.map((k, i): [number, number] => {
+          const p = Math.floor((k - 1) / 2) * this.dilation[i];
+          return [p, p];
+        }) :
+        resolvePadding(name, this.padding, this.kernelSize, this.stride, this.dilation);
+    this.conv = new TorchConv({
+      inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize,
+      stride: this.stride, padding, dilation: this.dilation, groups: this.groups,
+      bias: this.bias ?? this.normLayer === null,
+    }, '0.');
+    this.norm = this.normLayer === null ? null :
+        new TorchBatchNorm('1.', this.outChannels, this.normEps, this.normMomentum, this.normLayer === 'frozenBatchNorm');
+  }
+
+  private channelAxis(rank: number) {
+    return this.dataFormat === 'channelsFirst' ? 1 : rank - 1;
+  }
+
+  build(inputShape: Shape|Shape[]) {
+    const shape = inputShape as Shape;
+    const c = shape[this.channelAxis(shape.length)];
+    if (shape.length !== this.spatialDims + 2 || (c != null && c !== this.inChannels)) {
+      fail(this.getClassName(), 'inputs', `must be ${this.spatialDims + 2}D with ${this.inChannels} channels ` +
+          `(${this.dataFormat}), got shape [${shape}]`);
+    }
+    this.conv.build(this);
+    this.norm?.build(this);
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape {
+    const shape = inputShape as Shape;
+    if (this.dataFormat === 'channelsFirst') {
+      return [shape[0], this.outChannels, ...this.conv.outputShape(shape.slice(2))];
+    }
+    return [shape[0], ...this.conv.outputShape(shape.slice(1, -1)), this.outChannels];
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const last = this.dataFormat === 'channelsLast' ? x : toChannelsLast(x);
+      let y = this.conv.apply(last);
+      if (this.norm != null) y = this.norm.apply(y, isTraining(kwargs), this.getClassName());
+      y = activate(this.activation, y);
+      return this.dataFormat === 'channelsLast' ? y : toChannelsFirst(y);
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernelSize: this.kernelSize,
+      stride: this.stride,
+      padding: this.padding,
+      groups: this.groups,
+      normLayer: this.normLayer,
+      activation: this.activation,
+      dilation: this.dilation,
+      bias: this.bias,
+      normEps: this.normEps,
+      normMomentum: this.normMomentum,
+      dataFormat: this.dataFormat,
+    };
+  }
+}

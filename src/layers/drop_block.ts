@@ -1,0 +1,68 @@
+/** Shared body of the DropBlock2d and DropBlock3d layers. */
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {layers, Shape} from '@tensorflow/tfjs-layers';
+import {checkDropBlockArgs, dropBlock2d, dropBlock3d} from '../ops/drop_block';
+import {DataFormat} from '../ops/roi_common';
+import {assertFiniteNumber, fail} from '../ops/validate';
+import {checkDataFormat, isTraining, Kwargs, LayerArgs} from './torch_layer';
+
+export interface DropBlockLayerArgs extends LayerArgs {
+  p: number;
+  /** Odd (checked here; the op also clamps it to the input size). */
+  blockSize: number;
+  /** Default 1e-6. */
+  eps?: number;
+  dataFormat?: DataFormat;
+  /** Seed of the first training call's draw (each later call adds 1). Default null: unseeded. */
+  seed?: number|null;
+}
+
+export abstract class DropBlockLayer extends layers.Layer {
+  readonly p: number;
+  readonly blockSize: number;
+  readonly eps: number;
+  readonly dataFormat: DataFormat;
+  readonly seed: number|null;
+  private calls = 0;
+
+  constructor(args: DropBlockLayerArgs, private readonly spatialDims: 2|3) {
+    super(args);
+    const name = this.getClassName();
+    checkDropBlockArgs(name, args.p, args.blockSize);
+    if (args.blockSize % 2 === 0) fail(name, 'blockSize', `must be odd, got ${args.blockSize}`);
+    this.p = args.p;
+    this.blockSize = args.blockSize;
+    this.eps = args.eps ?? 1e-6;
+    assertFiniteNumber(name, 'eps', this.eps);
+    this.dataFormat = checkDataFormat(name, args.dataFormat);
+    this.seed = args.seed ?? null;
+    if (this.seed != null) assertFiniteNumber(name, 'seed', this.seed);
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape|Shape[] {
+    return inputShape;
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const training = isTraining(kwargs);
+      const seed = this.seed == null || !training ? undefined : this.seed + this.calls++;
+      const args = {training, eps: this.eps, dataFormat: this.dataFormat, seed};
+      return this.spatialDims === 2 ? dropBlock2d(x, this.p, this.blockSize, args) :
+          dropBlock3d(x, this.p, this.blockSize, args);
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      p: this.p,
+      blockSize: this.blockSize,
+      eps: this.eps,
+      dataFormat: this.dataFormat,
+      seed: this.seed,
+    };
+  }
+}

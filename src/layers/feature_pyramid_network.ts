@@ -1,0 +1,264 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {Shape} from '@tensorflow/tfjs-layers';
+import {DataFormat} from '../ops/roi_common';
+import {assertFiniteNumber, fail} from '../ops/validate';
+import {convOutputSize, TorchConv} from './blocks/conv';
+import {upsampleNearest} from './blocks/nearest';
+import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm';
+import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
+  TorchLayer} from './torch_layer';
+
+/** torchvision's ExtraFPNBlocks: LastLevelMaxPool() and LastLevelP6P7(in_channels, out_channels). */
+export type ExtraFPNBlock =
+    {type: 'lastLevelMaxPool'}|{type: 'lastLevelP6P7', inChannels: number, outChannels: number};
+
+export interface FeaturePyramidNetworkArgs extends LayerArgs {
+  /** Channels of each input feature map, highest resolution first. */
+  inChannelsList: number[];
+  outChannels: number;
+  /** Default null. 'lastLevelMaxPool' is short for {type: 'lastLevelMaxPool'}. */
+  extraBlocks?: ExtraFPNBlock|'lastLevelMaxPool'|null;
+  /** Norm of every conv block. Default null (none: the convs have a bias). */
+  normLayer?: NormName|null;
+  /** eps of the norm layer. Default 1e-5. */
+  normEps?: number;
+  /** momentum of a 'batchNorm' layer, torch's convention. Default 0.1. */
+  normMomentum?: number;
+  /**
+   * Names of the input maps (torchvision's OrderedDict keys), for forward()
+   * and outputNames. Default '0', '1', ... Each must survive tfjs-layers'
+   * config serialisation (lowercase or camelCase, no '_').
+   */
+  featureNames?: string[];
+  dataFormat?: DataFormat;
+}
+
+/** tfjs-layers saves config strings snake_cased and loads them camelCased. */
+function survivesConfigRoundTrip(s: string): boolean {
+  const snake = s.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  const camel = snake.length <= 1 || !snake.includes('_') ? snake :
+      snake.replace(/[_]+(\w|$)/g, (_, c: string) => c.toUpperCase());
+  return camel === s && !s.startsWith('_');
+}
+
+interface ConvBlock { conv: TorchConv; norm: TorchBatchNorm|null; }
+
+const same = (p: number): Array<[number, number]> => [[p, p], [p, p]];
+
+/**
+ * max_pool2d(kernel 1, stride 2) of [N, H, W, C]: every other row and column,
+ * by pad, reshape and slice (tfjs has no strided-slice gradient, and
+ * tfjs-backend-wasm 4.22's MaxPoolGrad is wrong for kernel 1, stride 2).
+ */
+function everyOther(x: Tensor): Tensor {
+  const [n, h, w, c] = x.shape as number[];
+  const [ho, wo] = [Math.ceil(h / 2), Math.ceil(w / 2)];
+  const padded = tf.pad(x, [[0, 0], [0, 2 * ho - h], [0, 2 * wo - w], [0, 0]]);
+  const pairs = tf.reshape(padded, [n * ho, 2, wo, 2 * c]);
+  return tf.reshape(tf.slice(pairs, [0, 0, 0, 0], [n * ho, 1, wo, c]), [n, ho, wo, c]);
+}
+
+/**
+ * torchvision.ops.FeaturePyramidNetwork(in_channels_list, out_channels,
+ * extra_blocks=None, norm_layer=None): per level a 1x1 inner conv and a 3x3
+ * layer conv (kaiming_uniform(a=1), bias 0); top-down, each lateral adds the
+ * nearest-upsampled coarser map (torch's nearest indices, exactly); then the
+ * extra block ('pool': max_pool2d(k=1, s=2) of the last output; or 'p6', 'p7').
+ * call(maps in order) returns the outputs in order: one per input, then the
+ * extras (see outputNames). Weights keep torchvision's state_dict keys
+ * (inner_blocks.i.0.weight, layer_blocks.i.0.bias, extra_blocks.p6.weight, ...).
+ */
+export class FeaturePyramidNetwork extends TorchLayer {
+  static className = 'FeaturePyramidNetwork';
+  readonly inChannelsList: number[];
+  readonly outChannels: number;
+  readonly extraBlocks: ExtraFPNBlock|null;
+  readonly normLayer: NormName|null;
+  readonly normEps: number;
+  readonly normMomentum: number;
+  readonly featureNames: string[];
+  readonly dataFormat: DataFormat;
+  private readonly innerBlocks: ConvBlock[];
+  private readonly layerBlocks: ConvBlock[];
+  private readonly p6p7: {p6: TorchConv, p7: TorchConv, useP5: boolean}|null = null;
+
+  constructor(args: FeaturePyramidNetworkArgs) {
+    super(args);
+    const name = FeaturePyramidNetwork.className;
+    const list = args.inChannelsList;
+    if (!Array.isArray(list) || list.length === 0) {
+      fail(name, 'inChannelsList', `must be a non-empty array, got ${JSON.stringify(list)}`);
+    }
+    list.forEach((c, i) => {
+      if (c === 0) fail(name, 'inChannelsList', `has in_channels=0 at ${i}, which torchvision does not support`);
+      checkPositiveInt(name, `inChannelsList[${i}]`, c);
+    });
+    this.inChannelsList = [...list];
+    this.outChannels = checkPositiveInt(name, 'outChannels', args.outChannels);
+    this.normLayer = checkNorm(name, 'normLayer', args.normLayer ?? null, NORMS);
+    this.normEps = args.normEps ?? 1e-5;
+    assertFiniteNumber(name, 'normEps', this.normEps);
+    this.normMomentum = args.normMomentum ?? 0.1;
+    assertFiniteNumber(name, 'normMomentum', this.normMomentum);
+    this.dataFormat = checkDataFormat(name, args.dataFormat);
+    this.featureNames = args.featureNames ?? list.map((_, i) => String(i));
+    if (!Array.isArray(this.featureNames) || this.featureNames.length !== list.length ||
+        new Set(this.featureNames).size !== list.length) {
+      fail(name, 'featureNames', `must be ${list.length} distinct names, got ${JSON.stringify(args.featureNames)}`);
+    }
+    for (const f of this.featureNames) {
+      if (typeof f !== 'string' || !survivesConfigRoundTrip(f)) {
+        fail(name, 'featureNames', `'${f}' would not survive model.save (use lowercase or camelCase, no '_')`);
+      }
+    }
+    this.extraBlocks = this.checkExtraBlocks(args.extraBlocks ?? null);
+    const block = (prefix: string, inChannels: number, k: number): ConvBlock => ({
+      conv: new TorchConv({inChannels, outChannels: this.outChannels, kernelSize: [k, k], stride: [1, 1],
+        padding: same((k - 1) / 2), dilation: [1, 1], groups: 1, bias: this.normLayer === null}, `${prefix}0.`),
+      norm: this.normLayer === null ? null : new TorchBatchNorm(`${prefix}1.`, this.outChannels, this.normEps,
+          this.normMomentum, this.normLayer === 'frozenBatchNorm'),
+    });
+    this.innerBlocks = list.map((c, i) => block(`inner_blocks.${i}.`, c, 1));
+    this.layerBlocks = list.map((_, i) => block(`layer_blocks.${i}.`, this.outChannels, 3));
+    const extra = this.extraBlocks;
+    if (extra?.type === 'lastLevelP6P7') {
+      const conv = (prefix: string, inChannels: number) => new TorchConv({inChannels, outChannels: extra.outChannels,
+        kernelSize: [3, 3], stride: [2, 2], padding: same(1), dilation: [1, 1], groups: 1, bias: true}, prefix);
+      this.p6p7 = {p6: conv('extra_blocks.p6.', extra.inChannels), p7: conv('extra_blocks.p7.', extra.outChannels),
+        useP5: extra.inChannels === extra.outChannels};
+    }
+  }
+
+  private checkExtraBlocks(value: unknown): ExtraFPNBlock|null {
+    const name = FeaturePyramidNetwork.className;
+    if (value === null) return null;
+    const extra = (value === 'lastLevelMaxPool' ? {type: value} : value) as ExtraFPNBlock;
+    if (extra?.type === 'lastLevelMaxPool') return {type: 'lastLevelMaxPool'};
+    if (extra?.type !== 'lastLevelP6P7') {
+      fail(name, 'extraBlocks', `must be null, {type: 'lastLevelMaxPool'} or {type: 'lastLevelP6P7', inChannels, ` +
+          `outChannels}, got ${JSON.stringify(value)}`);
+    }
+    checkPositiveInt(name, 'extraBlocks.inChannels', extra.inChannels);
+    checkPositiveInt(name, 'extraBlocks.outChannels', extra.outChannels);
+    const c5 = this.inChannelsList[this.inChannelsList.length - 1];
+    if (extra.inChannels !== extra.outChannels && extra.inChannels !== c5) {
+      fail(name, 'extraBlocks', `LastLevelP6P7 inChannels (${extra.inChannels}) must equal its outChannels ` +
+          `(p6 from P5) or the last of inChannelsList (${c5}, p6 from C5)`);
+    }
+    if (extra.inChannels === extra.outChannels && extra.inChannels !== this.outChannels) {
+      fail(name, 'extraBlocks', `LastLevelP6P7 on P5 needs inChannels = the FPN's outChannels (${this.outChannels}), ` +
+          `got ${extra.inChannels}`);
+    }
+    return {type: 'lastLevelP6P7', inChannels: extra.inChannels, outChannels: extra.outChannels};
+  }
+
+  /** Names of the outputs in order: featureNames, then 'pool' or 'p6', 'p7'. */
+  get outputNames(): string[] {
+    const extra = this.extraBlocks?.type === 'lastLevelMaxPool' ? ['pool'] :
+        this.extraBlocks != null ? ['p6', 'p7'] : [];
+    return [...this.featureNames, ...extra];
+  }
+
+  private shapes(inputShape: Shape|Shape[]): Shape[] {
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as Shape[];
+    const name = FeaturePyramidNetwork.className;
+    if (shapes.length !== this.inChannelsList.length) {
+      fail(name, 'inputs', `must be ${this.inChannelsList.length} feature maps (inChannelsList ` +
+          `[${this.inChannelsList}]), got ${shapes.length}`);
+    }
+    shapes.forEach((s, i) => {
+      const c = s[this.dataFormat === 'channelsFirst' ? 1 : 3];
+      if (s.length !== 4 || (c != null && c !== this.inChannelsList[i])) {
+        fail(name, 'inputs', `map ${i} must be 4D with ${this.inChannelsList[i]} channels (inChannelsList ` +
+            `[${this.inChannelsList}], ${this.dataFormat}), got shape [${s}]`);
+      }
+    });
+    return shapes;
+  }
+
+  build(inputShape: Shape|Shape[]) {
+    this.shapes(inputShape);
+    for (const blocks of [this.innerBlocks, this.layerBlocks]) {
+      for (const {conv, norm} of blocks) {
+        conv.build(this, 'fpn');
+        norm?.build(this);
+      }
+    }
+    if (this.p6p7 != null) {
+      this.p6p7.p6.build(this, 'fpn');
+      this.p6p7.p7.build(this, 'fpn');
+    }
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape[] {
+    const first = this.dataFormat === 'channelsFirst';
+    const shapes = this.shapes(inputShape);
+    const n = shapes[0][0];
+    const shape = (hw: Array<number|null>, c = this.outChannels) => first ? [n, c, ...hw] : [n, ...hw, c];
+    const half = (hw: Array<number|null>) => hw.map(s => convOutputSize(s, 3, 2, [1, 1], 1));
+    const spatial = shapes.map(s => first ? s.slice(2) : s.slice(1, 3));
+    const out = spatial.map(hw => shape(hw));
+    const last = spatial[spatial.length - 1];
+    if (this.extraBlocks?.type === 'lastLevelMaxPool') out.push(shape(half(last)));
+    if (this.extraBlocks?.type === 'lastLevelP6P7') {
+      const c = this.extraBlocks.outChannels;
+      out.push(shape(half(last), c), shape(half(half(last)), c));
+    }
+    return out;
+  }
+
+  private runBlock(block: ConvBlock, x: Tensor, training: boolean): Tensor {
+    const y = block.conv.apply(x);
+    return block.norm == null ? y : block.norm.apply(y, training, FeaturePyramidNetwork.className);
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor[] {
+    return tf.tidy(() => {
+      const list = Array.isArray(inputs) ? inputs : [inputs];
+      this.shapes(list.map(x => x.shape));
+      const training = isTraining(kwargs);
+      const xs = this.dataFormat === 'channelsFirst' ? list.map(toChannelsLast) : list;
+      const top = xs.length - 1;
+      let lastInner = this.runBlock(this.innerBlocks[top], xs[top], training);
+      const results = [this.runBlock(this.layerBlocks[top], lastInner, training)];
+      for (let i = top - 1; i >= 0; i--) {
+        const lateral = this.runBlock(this.innerBlocks[i], xs[i], training);
+        const topDown = upsampleNearest(lastInner, [lateral.shape[1]!, lateral.shape[2]!]);
+        lastInner = tf.add(lateral, topDown);
+        results.unshift(this.runBlock(this.layerBlocks[i], lastInner, training));
+      }
+      if (this.extraBlocks?.type === 'lastLevelMaxPool') {
+        results.push(everyOther(results[top]));
+      } else if (this.p6p7 != null) {
+        const p6 = this.p6p7.p6.apply(this.p6p7.useP5 ? results[top] : xs[top]);
+        results.push(p6, this.p6p7.p7.apply(tf.relu(p6)));
+      }
+      return this.dataFormat === 'channelsFirst' ? results.map(toChannelsFirst) : results;
+    });
+  }
+
+  /** torchvision's forward: maps by name (in featureNames order) -> outputs by name (outputNames). */
+  forward(features: Record<string, Tensor>, training = false): Record<string, Tensor> {
+    const missing = this.featureNames.filter(f => !(features[f] instanceof Tensor));
+    if (missing.length > 0) fail(FeaturePyramidNetwork.className, 'features', `lacks map(s) ${missing.join(', ')}`);
+    const out = this.apply(this.featureNames.map(f => features[f]), {training}) as Tensor[];
+    return Object.fromEntries(this.outputNames.map((n, i) => [n, out[i]]));
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      inChannelsList: this.inChannelsList,
+      outChannels: this.outChannels,
+      extraBlocks: this.extraBlocks as unknown as serialization.ConfigDict|null,
+      normLayer: this.normLayer,
+      normEps: this.normEps,
+      normMomentum: this.normMomentum,
+      featureNames: this.featureNames,
+      dataFormat: this.dataFormat,
+    };
+  }
+}
+serialization.registerClass(FeaturePyramidNetwork);

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {Shape} from '@tensorflow/tfjs-layers';
+import {DataFormat} from '../ops/roi_common';
+import {assertFiniteNumber, fail} from '../ops/validate';
+import {TorchBatchNorm} from './blocks/norm';
+import {checkDataFormat, checkPositiveInt, LayerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer';
+
+export interface FrozenBatchNorm2dArgs extends LayerArgs {
+  numFeatures: number;
+  /** Default 1e-5. */
+  eps?: number;
+  dataFormat?: DataFormat;
+}
+
+/**
+ * torchvision.ops.FrozenBatchNorm2d(num_features, eps=1e-5): batch norm with
+ * fixed statistics and affine parameters, all four non-trainable:
+ * y = x * s + (bias - running_mean * s), s = weight * rsqrt(running_var + eps).
+ * Weights: weight, bias, running_mean, running_var.
+ */
+export class FrozenBatchNorm2d extends TorchLayer {
+  static className = 'FrozenBatchNorm2d';
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly dataFormat: DataFormat;
+  private readonly norm: TorchBatchNorm;
+
+  constructor(args: FrozenBatchNorm2dArgs) {
+    super(args);
+    const name = FrozenBatchNorm2d.className;
+    this.numFeatures = checkPositiveInt(name, 'numFeatures', args.numFeatures);
+    this.eps = args.eps ?? 1e-5;
+    assertFiniteNumber(name, 'eps', this.eps);
+    this.dataFormat = checkDataFormat(name, args.dataFormat);
+    this.norm = new TorchBatchNorm('', this.numFeatures, this.eps, 0, true);
+  }
+
+  build(inputShape: Shape|Shape[]) {
+    const shape = inputShape as Shape;
+    const c = shape[this.dataFormat === 'channelsFirst' ? 1 : shape.length - 1];
+    if (shape.length !== 4 || (c != null && c !== this.numFeatures)) {
+      fail(FrozenBatchNorm2d.className, 'inputs', `must be 4D with ${this.numFeatures} channels ` +
+          `(${this.dataFormat}), got shape [${shape}]`);
+    }
+    this.norm.build(this);
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape|Shape[] {
+    return inputShape;
+  }
+
+  call(inputs: Tensor|Tensor[]): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (this.dataFormat === 'channelsLast') return this.norm.apply(x, false, FrozenBatchNorm2d.className);
+      return toChannelsFirst(this.norm.apply(toChannelsLast(x), false, FrozenBatchNorm2d.className));
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {...super.getConfig(), numFeatures: this.numFeatures, eps: this.eps, dataFormat: this.dataFormat};
+  }
+}
+serialization.registerClass(FrozenBatchNorm2d);

@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {Shape} from '@tensorflow/tfjs-layers';
+import {assertFiniteNumber, fail} from '../ops/validate';
+import {activate, ActivationName, checkActivation} from './blocks/activation';
+import {TorchLinear} from './blocks/linear';
+import {checkNorm, TorchBatchNorm, TorchLayerNorm} from './blocks/norm';
+import {checkPositiveInt, checkProbability, isTraining, Kwargs, LayerArgs, TorchLayer} from './torch_layer';
+
+export type MlpNorm = 'batchNorm'|'layerNorm';
+const MLP_NORMS: readonly MlpNorm[] = ['batchNorm', 'layerNorm'];
+
+export interface MLPArgs extends LayerArgs {
+  inChannels: number;
+  hiddenChannels: number[];
+  /** Default null. 'batchNorm' is torch's BatchNorm1d (over every axis but the last). */
+  normLayer?: MlpNorm|null;
+  /** Default 'relu'; null for none. */
+  activation?: ActivationName|null;
+  /** Default true. */
+  bias?: boolean;
+  /** Default 0. */
+  dropout?: number;
+  /** eps of the norm layer. Default 1e-5. */
+  normEps?: number;
+  /** momentum of a 'batchNorm' layer, torch's convention. Default 0.1. */
+  normMomentum?: number;
+  /** Seed of the dropout masks (advanced on every training call). */
+  seed?: number|null;
+}
+
+/**
+ * torchvision.ops.MLP(in_channels, hidden_channels, norm_layer=None,
+ * activation_layer=ReLU, bias=True, dropout=0.0) on the last axis: for each
+ * hidden size but the last, Linear, [norm], activation, Dropout; then Linear
+ * and Dropout. Weights keep torchvision's Sequential indices ('0.weight', ...).
+ */
+export class MLP extends TorchLayer {
+  static className = 'MLP';
+  readonly inChannels: number;
+  readonly hiddenChannels: number[];
+  readonly normLayer: MlpNorm|null;
+  readonly activation: ActivationName|null;
+  readonly bias: boolean;
+  readonly dropout: number;
+  readonly normEps: number;
+  readonly normMomentum: number;
+  readonly seed: number|null;
+  private readonly blocks: Array<{linear: TorchLinear, norm: TorchBatchNorm|TorchLayerNorm|null}> = [];
+  private calls = 0;
+
+  constructor(args: MLPArgs) {
+    super(args);
+    const name = MLP.className;
+    this.inChannels = checkPositiveInt(name, 'inChannels', args.inChannels);
+    if (!Array.isArray(args.hiddenChannels) || args.hiddenChannels.length === 0) {
+      fail(name, 'hiddenChannels', `must be a non-empty array of positive integers, got ${JSON.stringify(args.hiddenChannels)}`);
+    }
+    this.hiddenChannels = args.hiddenChannels.map((c, i) => checkPositiveInt(name, `hiddenChannels[${i}]`, c));
+    this.normLayer = checkNorm(name, 'normLayer', args.normLayer ?? null, MLP_NORMS);
+    this.activation = checkActivation(name, 'activation', args.activation === undefined ? 'relu' : args.activation);
+    this.bias = args.bias ?? true;
+    this.dropout = checkProbability(name, 'dropout', args.dropout ?? 0);
+    this.normEps = args.normEps ?? 1e-5;
+    assertFiniteNumber(name, 'normEps', this.normEps);
+    this.normMomentum = args.normMomentum ?? 0.1;
+    assertFiniteNumber(name, 'normMomentum', this.normMomentum);
+    this.seed = args.seed ?? null;
+    let index = 0;
+    let inDim = this.inChannels;
+    this.hiddenChannels.forEach((outDim, i) => {
+      const linear = new TorchLinear(`${index}.`, inDim, outDim, this.bias);
+      const hidden = i < this.hiddenChannels.length - 1;
+      let norm: TorchBatchNorm|TorchLayerNorm|null = null;
+      if (hidden && this.normLayer != null) {
+        norm = this.normLayer === 'layerNorm' ? new TorchLayerNorm(`${index + 1}.`, outDim, this.normEps) :
+            new TorchBatchNorm(`${index + 1}.`, outDim, this.normEps, this.normMomentum, false);
+      }
+      this.blocks.push({linear, norm});
+      index += hidden ? (norm != null ? 4 : 3) : 2;
+      inDim = outDim;
+    });
+  }
+
+  build(inputShape: Shape|Shape[]) {
+    const shape = inputShape as Shape;
+    const c = shape[shape.length - 1];
+    if (shape.length < 2 || (c != null && c !== this.inChannels)) {
+      fail(MLP.className, 'inputs', `must have last dimension ${this.inChannels}, got shape [${shape}]`);
+    }
+    for (const {linear, norm} of this.blocks) {
+      linear.build(this);
+      norm?.build(this);
+    }
+    this.built = true;
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape {
+    const shape = inputShape as Shape;
+    return [...shape.slice(0, -1), this.hiddenChannels[this.hiddenChannels.length - 1]];
+  }
+
+  private drop(x: Tensor, training: boolean, seed: number|undefined): Tensor {
+    if (!training || this.dropout === 0) return x;
+    return this.dropout === 1 ? tf.zerosLike(x) : tf.dropout(x, this.dropout, undefined, seed);
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const training = isTraining(kwargs);
+      const seed = this.seed == null || !training ? undefined : this.seed + 2 ** 20 * this.calls++;
+      let x = Array.isArray(inputs) ? inputs[0] : inputs;
+      this.blocks.forEach(({linear, norm}, i) => {
+        x = linear.apply(x);
+        if (i < this.blocks.length - 1) {
+          if (norm instanceof TorchBatchNorm) x = norm.apply(x, training, MLP.className);
+          else if (norm != null) x = norm.apply(x);
+          x = activate(this.activation, x);
+        }
+        x = this.drop(x, training, seed == null ? undefined : seed + i);
+      });
+      return x;
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      inChannels: this.inChannels,
+      hiddenChannels: this.hiddenChannels,
+      normLayer: this.normLayer,
+      activation: this.activation,
+      bias: this.bias,
+      dropout: this.dropout,
+      normEps: this.normEps,
+      normMomentum: this.normMomentum,
+      seed: this.seed,
+    };
+  }
+}
+serialization.registerClass(MLP);

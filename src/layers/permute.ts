@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {layers, Shape} from '@tensorflow/tfjs-layers';
+import {fail} from '../ops/validate';
+import {LayerArgs} from './torch_layer';
+
+export interface PermuteArgs extends LayerArgs {
+  /** The new order of ALL axes, batch included (torch.permute). */
+  dims: number[];
+}
+
+/**
+ * torchvision.ops.Permute(dims): torch.permute(x, dims) over every axis,
+ * batch included (unlike tf.layers.permute, whose dims are 1-based and leave
+ * the batch axis alone). Registered as 'TorchvisionPermute', since
+ * tfjs-layers already registers 'Permute'.
+ */
+export class Permute extends layers.Layer {
+  static className = 'TorchvisionPermute';
+  readonly dims: number[];
+
+  constructor(args: PermuteArgs) {
+    super(args);
+    const dims = args.dims;
+    const sorted = Array.isArray(dims) ? [...dims].sort((a, b) => a - b) : null;
+    if (sorted == null || sorted.length === 0 || sorted.some((d, i) => d !== i)) {
+      fail('Permute', 'dims', `must be a permutation of 0..rank-1, got ${JSON.stringify(dims)}`);
+    }
+    this.dims = [...dims];
+  }
+
+  private check(rank: number) {
+    if (rank !== this.dims.length) {
+      fail('Permute', 'inputs', `must have rank ${this.dims.length} (dims [${this.dims}]), got rank ${rank}`);
+    }
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape {
+    const shape = inputShape as Shape;
+    this.check(shape.length);
+    return this.dims.map(d => shape[d]);
+  }
+
+  call(inputs: Tensor|Tensor[]): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      this.check(x.rank);
+      return tf.transpose(x, this.dims);
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {...super.getConfig(), dims: this.dims};
+  }
+}
+serialization.registerClass(Permute);

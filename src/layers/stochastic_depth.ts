@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {serialization, Tensor} from '@tensorflow/tfjs-core';
+import {layers, Shape} from '@tensorflow/tfjs-layers';
+import {assertFiniteNumber} from '../ops/validate';
+import {checkStochasticDepthArgs, stochasticDepth, StochasticDepthMode} from '../ops/stochastic_depth';
+import {isTraining, Kwargs, LayerArgs} from './torch_layer';
+
+export interface StochasticDepthLayerArgs extends LayerArgs {
+  p: number;
+  mode: StochasticDepthMode;
+  /** Seed of the first training call's draw (each later call adds 1). Default null: unseeded. */
+  seed?: number|null;
+}
+
+/**
+ * torchvision.ops.StochasticDepth(p, mode): stochasticDepth when
+ * kwargs.training (fit), identity otherwise.
+ */
+export class StochasticDepth extends layers.Layer {
+  static className = 'StochasticDepth';
+  readonly p: number;
+  readonly mode: StochasticDepthMode;
+  readonly seed: number|null;
+  private calls = 0;
+
+  constructor(args: StochasticDepthLayerArgs) {
+    super(args);
+    checkStochasticDepthArgs(StochasticDepth.className, args.p, args.mode);
+    this.p = args.p;
+    this.mode = args.mode;
+    this.seed = args.seed ?? null;
+    if (this.seed != null) assertFiniteNumber(StochasticDepth.className, 'seed', this.seed);
+  }
+
+  computeOutputShape(inputShape: Shape|Shape[]): Shape|Shape[] {
+    return inputShape;
+  }
+
+  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const training = isTraining(kwargs);
+      const seed = this.seed == null || !training ? undefined : this.seed + this.calls++;
+      return stochasticDepth(x, this.p, this.mode, {training, seed});
+    });
+  }
+
+  getConfig(): serialization.ConfigDict {
+    return {...super.getConfig(), p: this.p, mode: this.mode, seed: this.seed};
+  }
+}
+serialization.registerClass(StochasticDepth);

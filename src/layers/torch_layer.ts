@@ -1,0 +1,85 @@
+/**
+ * Base of the torchvision layers that own weights. Each weight is created
+ * under its torchvision state_dict name (e.g. 'inner_blocks.0.0.weight'), so
+ * that model.save / tf.loadLayersModel see stable names (the layer's own name,
+ * '<layer>/<key>', scopes them) and torchvision weights import by name.
+ * Sub-modules are plain objects owning weights of this layer, not sub-layers:
+ * fit, save, load and countParams see every weight without any tracking.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
+import {initializers, layers, LayerVariable} from '@tensorflow/tfjs-layers';
+import {DATA_FORMATS, DataFormat} from '../ops/roi_common';
+import {assertOneOf, fail} from '../ops/validate';
+
+export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
+export type Initializer = ReturnType<typeof initializers.zeros>;
+// tfjs-layers' Kwargs
+export type Kwargs = {[key: string]: any};  // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * How a torch tensor maps onto the tfjs weight: 'conv' [O, I, ...k] -> [...k, I, O],
+ * 'linear' [out, in] -> [in, out], 'same' unchanged.
+ */
+export type TorchLayout = 'conv'|'linear'|'same';
+
+export interface TorchWeight {
+  /** The torchvision state_dict key relative to the module this layer stands for. */
+  key: string;
+  layout: TorchLayout;
+  variable: LayerVariable;
+}
+
+export abstract class TorchLayer extends layers.Layer {
+  /** Every weight of this layer under its torchvision name (filled by build()). */
+  readonly torchWeights: TorchWeight[] = [];
+
+  /**
+   * Creates a weight named by its torchvision key; keys of Sequential modules
+   * ('0.weight') become 'module.0.weight', since tfjs-layers reads saved
+   * weights whose name ends in '/<digit>' as Keras 3's format.
+   */
+  addTorchWeight(
+      key: string, shape: number[], layout: TorchLayout, initializer: Initializer,
+      trainable = true): LayerVariable {
+    const name = /^\d/.test(key) ? `module.${key}` : key;
+    const variable = this.addWeight(name, shape, 'float32', initializer, undefined, trainable);
+    this.torchWeights.push({key, layout, variable});
+    return variable;
+  }
+}
+
+/** kwargs.training as tfjs-layers passes it (fit: true; predict and plain calls: false). */
+export function isTraining(kwargs: Kwargs|undefined): boolean {
+  return kwargs?.training === true;
+}
+
+export function checkDataFormat(layer: string, dataFormat: unknown): DataFormat {
+  const format = dataFormat ?? 'channelsLast';
+  assertOneOf(layer, 'dataFormat', format, DATA_FORMATS);
+  return format as DataFormat;
+}
+
+export function checkPositiveInt(layer: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    fail(layer, arg, `must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function checkProbability(layer: string, arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    fail(layer, arg, `must be in [0, 1], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** [N, C, ...S] -> [N, ...S, C]. */
+export function toChannelsLast(x: Tensor): Tensor {
+  return tf.transpose(x, [0, ...Array.from({length: x.rank - 2}, (_, i) => i + 2), 1]);
+}
+
+/** [N, ...S, C] -> [N, C, ...S]. */
+export function toChannelsFirst(x: Tensor): Tensor {
+  return tf.transpose(x, [0, x.rank - 1, ...Array.from({length: x.rank - 2}, (_, i) => i + 1)]);
+}

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
+import {DATA_FORMATS, DataFormat} from './roi_common';
+import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, fail} from './validate';
+
+export interface DropBlockArgs {
+  /** Identity when false. Default true (torchvision's functional default). */
+  training?: boolean;
+  /** Added to the mask sum before normalising. Default 1e-6. */
+  eps?: number;
+  /** Default 'channelsLast' ([N, H, W, C] / [N, D, H, W, C]); 'channelsFirst' is torchvision's layout. */
+  dataFormat?: DataFormat;
+  /** Seed of the Bernoulli draw; the same seed gives the same blocks in either data format. */
+  seed?: number;
+}
+
+/** Checks p and blockSize (the part that does not depend on the input). */
+export function checkDropBlockArgs(op: string, p: unknown, blockSize: unknown) {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail(op, 'p', `must be a number in [0, 1], got ${p}`);
+  if (typeof blockSize !== 'number' || !Number.isInteger(blockSize) || blockSize < 1) {
+    fail(op, 'blockSize', `must be a positive integer, got ${blockSize}`);
+  }
+}
+
+/** Spatial sizes of x in torchvision's order (D, H, W or H, W). */
+function spatialShape(x: Tensor, dataFormat: DataFormat): number[] {
+  return dataFormat === 'channelsFirst' ? x.shape.slice(2) : x.shape.slice(1, -1);
+}
+
+/**
+ * The effective block size min(blockSize, ...spatial) (odd, as torchvision
+ * 0.29 requires) and the Bernoulli rate gamma of the block centres.
+ */
+export function dropBlockGamma(op: string, p: number, blockSize: number, spatial: number[]) {
+  const bs = Math.min(blockSize, ...spatial);
+  if (bs % 2 === 0) {
+    fail(op, 'blockSize', `must be odd after clamping to the input size (min(${blockSize}, ` +
+        `${spatial.join(', ')}) = ${bs})`);
+  }
+  const area = spatial.reduce((a, s) => a * s, 1);
+  const centres = spatial.reduce((a, s) => a * (s - bs + 1), 1);
+  return {blockSize: bs, gamma: (p * area) / (bs ** spatial.length * centres)};
+}
+
+/**
+ * DropBlock with the block centres given: `noise` is 0/1, [N, C, ...(S - bs + 1)]
+ * in torchvision's layout whatever dataFormat is. Exposed so that tests can
+ * replay torchvision's Bernoulli draw.
+ */
+export function dropBlockWithNoise(
+    x: Tensor, noise: Tensor, blockSize: number, eps: number, dataFormat: DataFormat): Tensor {
+  return tf.tidy(() => {
+    const [n, c, ...centres] = noise.shape as number[];
+    const half = Math.floor(blockSize / 2);
+    const spatial = centres.map(s => s + blockSize - 1);
+    // One channel per (n, c) map: max-pooling a 0/1 map marks every cell of a block.
+    let cells = tf.reshape(noise, [n * c, ...centres, 1]);
+    cells = tf.pad(cells, [[0, 0], ...centres.map((): [number, number] => [half, half]), [0, 0]]);
+    const pooled = centres.length === 2 ?
+        tf.maxPool(cells as tf.Tensor4D, blockSize, 1, 'same') :
+        tf.maxPool3d(cells as tf.Tensor5D, blockSize, 1, 'same');
+    let mask = tf.sub(1, tf.reshape(pooled, [n, c, ...spatial]));
+    const scale = tf.div(mask.size, tf.add(eps, tf.sum(mask)));
+    if (dataFormat === 'channelsLast') mask = tf.transpose(mask, [0, ...spatial.map((_, i) => i + 2), 1]);
+    return tf.mul(tf.mul(x, mask), scale);
+  });
+}
+
+function dropBlock(
+    op: string, rank: number, x: Tensor, p: number, blockSize: number,
+    {training = true, eps = 1e-6, dataFormat = 'channelsLast', seed}: DropBlockArgs): Tensor {
+  assertTensor(op, 'x', x);
+  assertRank(op, 'x', x, [rank]);
+  assertDtype(op, 'x', x, ['float32']);
+  checkDropBlockArgs(op, p, blockSize);
+  assertOneOf(op, 'dataFormat', dataFormat, DATA_FORMATS);
+  assertFiniteNumber(op, 'eps', eps);
+  if (seed != null) assertFiniteNumber(op, 'seed', seed);
+  if (!training || p === 0) return tf.clone(x);
+  const spatial = spatialShape(x, dataFormat);
+  const {blockSize: bs, gamma} = dropBlockGamma(op, p, blockSize, spatial);
+  return tf.tidy(() => {
+    const shape0 = x.shape as number[];
+    const [n, c] = [shape0[0], dataFormat === 'channelsFirst' ? shape0[1] : shape0[rank - 1]];
+    const shape = [n, c, ...spatial.map(s => s - bs + 1)];
+    const noise = tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed), gamma), 'float32');
+    return dropBlockWithNoise(x, noise, bs, eps, dataFormat);
+  });
+}
+
+/**
+ * DropBlock (Ghiasi et al. 2018) on [N, H, W, C] maps (channelsFirst: [N, C, H, W]):
+ * block centres drawn with rate gamma = p H W / (bs^2 (H - bs + 1)(W - bs + 1)),
+ * each zeroes a bs x bs block, and the output is rescaled by
+ * mask.size / (eps + mask.sum()). Identity when not training or p == 0.
+ * torchvision: `drop_block2d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
+ */
+export function dropBlock2d(x: Tensor, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
+  return dropBlock('dropBlock2d', 4, x, p, blockSize, args);
+}
+
+/**
+ * DropBlock on [N, D, H, W, C] volumes (channelsFirst: [N, C, D, H, W]), with
+ * gamma = p D H W / (bs^3 (D - bs + 1)(H - bs + 1)(W - bs + 1)).
+ * torchvision: `drop_block3d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
+ */
+export function dropBlock3d(x: Tensor, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
+  return dropBlock('dropBlock3d', 5, x, p, blockSize, args);
+}

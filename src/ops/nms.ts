@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import {keptFromSortedKeep} from '../../kernels/reference/nms';
+import {Nms, NmsAttrs, NmsSortedKeep} from '../kernel_names';
+import {runVisionKernel} from './run_kernel';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail} from './validate';
+
+function checkArgs(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null, iouThreshold: number) {
+  assertTensor(op, 'boxes', boxes);
+  assertRank(op, 'boxes', boxes, [2]);
+  assertLastDim(op, 'boxes', boxes, 4);
+  assertDtype(op, 'boxes', boxes, ['float32']);
+  const n = boxes.shape[0];
+  const checkPerBox = (arg: string, t: Tensor, dtype: string) => {
+    assertTensor(op, arg, t);
+    assertRank(op, arg, t, [1]);
+    assertDtype(op, arg, t, [dtype]);
+    if (t.shape[0] !== n) fail(op, arg, `must have one entry per box (${n}), got shape [${t.shape}]`);
+  };
+  checkPerBox('scores', scores, 'float32');
+  if (idxs != null) checkPerBox('idxs', idxs, 'int32');
+  assertFiniteNumber(op, 'iouThreshold', iouThreshold);
+}
+
+/** Sync readback breaks webgpu on SwiftShader (see removeSmallBoxes): the async op is the way there. */
+function checkSyncBackend(op: string) {
+  if (tf.getBackend() === 'webgpu') {
+    throw new Error(`${op}: synchronous readback is not supported on webgpu; use ${op}Async`);
+  }
+}
+
+function inputsOf(boxes: Tensor, scores: Tensor, idxs: Tensor|null): NamedTensorMap {
+  return idxs == null ? {boxes, scores} : {boxes, scores, idxs};
+}
+
+function attrsOf(iouThreshold: number): NamedAttrMap {
+  const attrs: NmsAttrs = {iouThreshold};
+  return attrs as unknown as NamedAttrMap;
+}
+
+/**
+ * GPU backends run NMS on the GPU (NmsSortedKeep) and this awaits the read of
+ * its int32 [N] result, so nothing blocks while the GPU works; the other
+ * backends compute on the host and return at once.
+ */
+async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null, iouThreshold: number) {
+  const inputs = inputsOf(boxes, scores, idxs);
+  if (tf.getKernel(NmsSortedKeep, tf.getBackend()) == null) {
+    return runVisionKernel<Tensor1D>(op, Nms, inputs, attrsOf(iouThreshold));
+  }
+  const sortedKeep = runVisionKernel<Tensor1D>(op, NmsSortedKeep, inputs, attrsOf(iouThreshold));
+  const values = await sortedKeep.data();
+  sortedKeep.dispose();
+  return tf.tensor1d(keptFromSortedKeep(values), 'int32');
+}
+
+/**
+ * Non-maximum suppression: indices (int32) of the boxes [N, 4] (xyxy, float32)
+ * that are kept, in decreasing order of scores [N]. A box is dropped when a
+ * kept box of higher score (ties: lower index; NaN scores count highest) has
+ * IoU > iouThreshold with it (strict; float32 IoU exactly as torchvision, so a
+ * NaN IoU, e.g. of two zero-area boxes, never suppresses).
+ * On webgl this reads back N int32 at the end (`nmsAsync` awaits them); on
+ * webgpu only `nmsAsync` is supported.
+ * torchvision: `nms(boxes, scores, iou_threshold)`.
+ *
+ * ```js
+ * nms(tf.tensor2d([[0, 0, 2, 2], [0, 0, 2, 1], [5, 5, 6, 6]]), tf.tensor1d([0.9, 0.8, 0.7]), 0.4)
+ * // [0, 2]: IoU(0, 1) = 0.5 > 0.4
+ * ```
+ */
+export function nms(boxes: Tensor2D, scores: Tensor1D, iouThreshold: number): Tensor1D {
+  checkArgs('nms', boxes, scores, null, iouThreshold);
+  checkSyncBackend('nms');
+  return runVisionKernel<Tensor1D>('nms', Nms, inputsOf(boxes, scores, null), attrsOf(iouThreshold));
+}
+
+/** `nms` that never blocks on a GPU readback. */
+export async function nmsAsync(boxes: Tensor2D, scores: Tensor1D, iouThreshold: number): Promise<Tensor1D> {
+  checkArgs('nmsAsync', boxes, scores, null, iouThreshold);
+  return runAsync('nmsAsync', boxes, scores, null, iouThreshold);
+}
+
+/**
+ * NMS per category: boxes only suppress boxes with the same idxs [N] (int32)
+ * value. Indices (int32) in decreasing order of scores, over all categories.
+ * Equal to both of torchvision's strategies (per-class loop and coordinate
+ * offsets), computed on the original coordinates.
+ * torchvision: `batched_nms(boxes, scores, idxs, iou_threshold)`.
+ */
+export function batchedNms(boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, iouThreshold: number): Tensor1D {
+  checkArgs('batchedNms', boxes, scores, idxs, iouThreshold);
+  checkSyncBackend('batchedNms');
+  return runVisionKernel<Tensor1D>('batchedNms', Nms, inputsOf(boxes, scores, idxs), attrsOf(iouThreshold));
+}
+
+/** `batchedNms` that never blocks on a GPU readback. */
+export async function batchedNmsAsync(
+    boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, iouThreshold: number): Promise<Tensor1D> {
+  checkArgs('batchedNmsAsync', boxes, scores, idxs, iouThreshold);
+  return runAsync('batchedNmsAsync', boxes, scores, idxs, iouThreshold);
+}

@@ -1,0 +1,105 @@
+/** Arguments shared by the RoI ops (roiAlign, roiPool, psRoiAlign, psRoiPool). */
+import * as tf from '@tensorflow/tfjs-core';
+import {NamedAttrMap, Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
+import {runVisionKernel} from './run_kernel';
+import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, fail} from './validate';
+
+export type DataFormat = 'channelsLast'|'channelsFirst';
+export const DATA_FORMATS: readonly DataFormat[] = ['channelsLast', 'channelsFirst'];
+
+/**
+ * RoIs as torchvision takes them: one [K, 5] tensor of (batch index, x1, y1,
+ * x2, y2), or one [L, 4] tensor of (x1, y1, x2, y2) per image.
+ */
+export type RoiBoxes = Tensor2D|Tensor2D[];
+
+export interface RoiOpArgs {
+  /** Output size (pooled height and width): one number or [height, width]. */
+  outputSize: number|[number, number];
+  /** Map coordinates = box coordinates * spatialScale (e.g. 1/8 at stride 8). Default 1. */
+  spatialScale?: number;
+  /** Default 'channelsLast': x [N, H, W, C] gives [K, oh, ow, C]; 'channelsFirst': [N, C, H, W] gives [K, C, oh, ow]. */
+  dataFormat?: DataFormat;
+}
+
+export function checkFeatureMap(op: string, x: unknown, dataFormat: unknown): asserts x is Tensor4D {
+  assertOneOf(op, 'dataFormat', dataFormat, DATA_FORMATS);
+  assertTensor(op, 'x', x);
+  assertRank(op, 'x', x, [4]);
+  assertDtype(op, 'x', x, ['float32']);
+}
+
+export function checkOutputSize(op: string, outputSize: unknown): [number, number] {
+  const size = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  if (!Array.isArray(size) || size.length !== 2 ||
+      !size.every(v => typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+    fail(op, 'outputSize', `must be a positive integer or [height, width] of positive integers, ` +
+        `got ${JSON.stringify(outputSize)}`);
+  }
+  return size as [number, number];
+}
+
+export function checkSpatialScale(op: string, spatialScale: unknown): number {
+  if (typeof spatialScale !== 'number' || !Number.isFinite(spatialScale) || spatialScale <= 0) {
+    fail(op, 'spatialScale', `must be a finite number > 0, got ${spatialScale}`);
+  }
+  return spatialScale;
+}
+
+export function checkSamplingRatio(op: string, samplingRatio: unknown): number {
+  if (typeof samplingRatio !== 'number' || !Number.isInteger(samplingRatio)) {
+    fail(op, 'samplingRatio', `must be an integer (<= 0: adaptive), got ${samplingRatio}`);
+  }
+  return samplingRatio;
+}
+
+/** Checks boxes against a map of `batch` images. */
+export function checkBoxes(op: string, boxes: unknown, batch: number) {
+  const numeric = ['float32', 'int32'];
+  if (Array.isArray(boxes)) {
+    if (boxes.length !== batch) {
+      fail(op, 'boxes', `as a list must hold one [L, 4] tensor per image (${batch}), got ${boxes.length}`);
+    }
+    boxes.forEach((b, i) => {
+      const arg = `boxes[${i}]`;
+      assertTensor(op, arg, b);
+      assertRank(op, arg, b, [2]);
+      assertLastDim(op, arg, b, 4);
+      assertDtype(op, arg, b, numeric);
+    });
+    return;
+  }
+  if (!(boxes instanceof Tensor)) {
+    fail(op, 'boxes', `must be a [K, 5] tf.Tensor or an array of [L, 4] tensors, got ${typeof boxes}`);
+  }
+  assertRank(op, 'boxes', boxes, [2]);
+  assertLastDim(op, 'boxes', boxes, 5);
+  assertDtype(op, 'boxes', boxes, numeric);
+}
+
+/** [K, 5] float32 RoIs; a list gets its image index prepended. */
+export function toRois(boxes: RoiBoxes): Tensor2D {
+  if (!Array.isArray(boxes)) return tf.cast(boxes, 'float32');
+  if (boxes.length === 0) return tf.zeros([0, 5]);
+  return tf.concat(boxes.map((b, i) =>
+      tf.concat([tf.fill([b.shape[0], 1], i), tf.cast(b, 'float32')], 1)), 0) as Tensor2D;
+}
+
+/** tf.transpose, except for empty tensors (tfjs-backend-wasm 4.22's Transpose divides by zero on them). */
+export function permute<T extends Tensor>(t: T, perm: number[]): T {
+  return t.size === 0 ? tf.reshape(t, perm.map(i => t.shape[i])) as T : tf.transpose(t, perm);
+}
+
+/** Runs an RoI kernel (channelsLast) for either data format. */
+export function runRoiKernel(
+    op: string, kernel: string, x: Tensor4D, boxes: RoiBoxes, attrs: object,
+    dataFormat: DataFormat): Tensor4D {
+  return tf.tidy(() => {
+    const first = dataFormat === 'channelsFirst';
+    const out = runVisionKernel<Tensor4D>(op, kernel, {
+      x: first ? permute(x, [0, 2, 3, 1]) : x,
+      boxes: toRois(boxes),
+    }, attrs as NamedAttrMap);
+    return first ? permute(out, [0, 3, 1, 2]) : out;
+  });
+}

@@ -1,0 +1,26 @@
+import {Tensor4D} from '@tensorflow/tfjs-core';
+import {RoiPool, RoiPoolAttrs} from '../kernel_names';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkSpatialScale, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common';
+
+/**
+ * RoI max pooling (Fast R-CNN): box corners rounded to pixels, the maximum of
+ * each bin (the first one in row-major order on ties; empty bins give 0).
+ * torchvision: `roi_pool(input, boxes, output_size, spatial_scale=1.0)`.
+ * Differentiable for x (the bin's gradient goes to its maximum); boxes get a
+ * zero gradient.
+ *
+ * ```js
+ * const x = tf.range(0, 25).reshape([1, 5, 5, 1]);
+ * roiPool(x, tf.tensor2d([[0, 0, 0, 4, 4]]), {outputSize: 2})  // [[[[12], [14]], [[22], [24]]]]
+ * ```
+ */
+export function roiPool(
+    x: Tensor4D, boxes: RoiBoxes, {outputSize, spatialScale = 1, dataFormat = 'channelsLast'}: RoiOpArgs): Tensor4D {
+  const op = 'roiPool';
+  checkFeatureMap(op, x, dataFormat);
+  checkBoxes(op, boxes, x.shape[0]);
+  const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
+  checkSpatialScale(op, spatialScale);
+  const attrs: RoiPoolAttrs = {pooledHeight, pooledWidth, spatialScale};
+  return runRoiKernel(op, RoiPool, x, boxes, attrs, dataFormat);
+}

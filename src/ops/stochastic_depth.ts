@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
+import {assertDtype, assertFiniteNumber, assertMinRank, assertOneOf, assertTensor, fail} from './validate';
+
+export type StochasticDepthMode = 'row'|'batch';
+export const STOCHASTIC_DEPTH_MODES: readonly StochasticDepthMode[] = ['row', 'batch'];
+
+export interface StochasticDepthArgs {
+  /** Identity when false. Default true (torchvision's functional default). */
+  training?: boolean;
+  /** Seed of the Bernoulli draw. */
+  seed?: number;
+}
+
+export function checkStochasticDepthArgs(op: string, p: unknown, mode: unknown) {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail(op, 'p', `must be a number in [0, 1], got ${p}`);
+  assertOneOf(op, 'mode', mode, STOCHASTIC_DEPTH_MODES);
+}
+
+/** x * noise / (1 - p) (no division when p == 1), noise 0/1 broadcast against x. */
+export function stochasticDepthWithNoise(x: Tensor, noise: Tensor, p: number): Tensor {
+  return tf.tidy(() => tf.mul(x, p < 1 ? tf.div(noise, 1 - p) : noise));
+}
+
+/**
+ * Stochastic depth (Huang et al. 2016): zeroes whole rows of the batch
+ * ('row': noise [N, 1, ...]) or the whole input ('batch': noise [1, ...]) with
+ * probability p and scales the survivors by 1 / (1 - p). Identity (a copy)
+ * when not training or p == 0.
+ * torchvision: `stochastic_depth(input, p, mode, training=True)`.
+ */
+export function stochasticDepth(
+    x: Tensor, p: number, mode: StochasticDepthMode,
+    {training = true, seed}: StochasticDepthArgs = {}): Tensor {
+  const op = 'stochasticDepth';
+  assertTensor(op, 'x', x);
+  assertMinRank(op, 'x', x, 1);
+  assertDtype(op, 'x', x, ['float32']);
+  checkStochasticDepthArgs(op, p, mode);
+  if (seed != null) assertFiniteNumber(op, 'seed', seed);
+  if (!training || p === 0) return tf.clone(x);
+  return tf.tidy(() => {
+    const shape = x.shape.map((d, i) => i === 0 && mode === 'row' ? d : 1);
+    const noise = tf.cast(tf.less(tf.randomUniform(shape, 0, 1, 'float32', seed), 1 - p), 'float32');
+    return stochasticDepthWithNoise(x, noise, p);
+  });
+}
