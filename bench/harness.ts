@@ -10,14 +10,15 @@ function tensorsIn(container: tf.TensorContainer): tf.Tensor[] {
 }
 
 /**
- * Times fn (which returns tensors to await and dispose) with a full sync each
+ * Times fn (which returns, or resolves to, tensors to await and dispose) with a full sync each
  * run. Slow cases (software GPUs) get fewer runs so the whole bench stays
  * within its time budget: one warm-up and 3 runs past 500 ms a run.
  */
-export async function timeMedian(fn: () => tf.TensorContainer, {warmup = 2, runs = 7} = {}): Promise<Timing> {
+export async function timeMedian(
+    fn: () => tf.TensorContainer | Promise<tf.TensorContainer>, {warmup = 2, runs = 7} = {}): Promise<Timing> {
   const once = async () => {
     const start = performance.now();
-    const out = fn();
+    const out = await fn();
     for (const t of tensorsIn(out)) await t.data();
     const ms = performance.now() - start;
     tf.dispose(out);

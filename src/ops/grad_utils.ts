@@ -13,8 +13,10 @@ import {Tensor} from '@tensorflow/tfjs-core';
  * that is 0 in value but moves half the gradient across on ties. The clip keeps
  * 0 * (b - a) finite for infinite coordinates.
  */
-function tieSplitting(aFirst: (a: Tensor, b: Tensor) => Tensor) {
+function tieSplitting(aFirst: (a: Tensor, b: Tensor) => Tensor, plain: (a: Tensor, b: Tensor) => Tensor) {
   return (a: Tensor, b: Tensor): Tensor => tf.tidy(() => {
+    // tf.where cannot broadcast to a size-0 shape (tfjs's broadcastTo clones instead).
+    if (a.size === 0 || b.size === 0) return plain(a, b);
     const aWins = aFirst(a, b);
     const tie = tf.mul(tf.cast(tf.greaterEqual(a, b), 'float32'), tf.cast(tf.greaterEqual(b, a), 'float32'));
     const halfGap = tf.clipByValue(tf.mul(tf.sub(b, a), 0.5), -3e38, 3e38);
@@ -22,8 +24,8 @@ function tieSplitting(aFirst: (a: Tensor, b: Tensor) => Tensor) {
   });
 }
 
-export const maximum = tieSplitting((a, b) => tf.greaterEqual(a, b));
-export const minimum = tieSplitting((a, b) => tf.greaterEqual(b, a));
+export const maximum = tieSplitting((a, b) => tf.greaterEqual(a, b), tf.maximum);
+export const minimum = tieSplitting((a, b) => tf.greaterEqual(b, a), tf.minimum);
 
 /** torch.no_grad for one value: forward identity, zero gradient. */
 export const stopGradient = tf.customGrad(((x: Tensor) => ({
