@@ -46,6 +46,19 @@ export function formatTable(rows: BenchRow[]): string {
   return [header, ...lines].join('\n');
 }
 
+/**
+ * Rows against torchvision's timings of case `name` (none when torchvision was
+ * not timed): per [variant, our median ms, key of torchvision's timing].
+ */
+export function torchvisionRows(
+    name: string, backend: string, torchvision: Record<string, Record<string, number>>,
+    variants: [string, number, string][]): BenchRow[] {
+  const torch = torchvision[name];
+  if (torch == null) return [];
+  return variants.map(([variant, median_ms, key]) => ({case: name, backend, variant, median_ms,
+    baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch[key]}));
+}
+
 /** One benchmark: rows for a backend, given torchvision's timings for its torchvisionCases. */
 export interface BenchCase {
   name: string;

@@ -5,37 +5,29 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {psRoiAlign} from '../../src/index';
-import {BenchCase, BenchRow, timeMedian} from '../harness';
-import {makeBoxes} from './roi_align';
+import {BenchCase, timeMedian, torchvisionRows} from '../harness';
+import {makeRoiInputs} from './roi_align';
 
 const NAME = 'ps_roi_align_2x64x64x490_k256_7x7';
-const [BATCH, SIZE, CHANNELS, NUM_BOXES] = [2, 64, 490, 256];
+const [CHANNELS, NUM_BOXES] = [490, 256];
 const ARGS = {outputSize: 7, spatialScale: 1 / 8, samplingRatio: 2};
 const TIMING = {warmup: 4, runs: 11};
 
 export const psRoiAlignCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
-  backends: ['cpu', 'wasm'],
+  backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
   async run(backend, torchvision) {
-    const x = tf.randomNormal([BATCH, SIZE, SIZE, CHANNELS], 0, 1, 'float32', 0) as tf.Tensor4D;
-    const {xyxy, index} = makeBoxes(NUM_BOXES);
-    const rois = tf.concat([index, xyxy], 1) as tf.Tensor2D;
+    const {x, xyxy, index, rois} = makeRoiInputs(CHANNELS, NUM_BOXES);
     const dy = tf.randomNormal([NUM_BOXES, 7, 7, CHANNELS / 49], 0, 1, 'float32', 4);
     const forward = (await timeMedian(() => psRoiAlign(x, rois, ARGS), TIMING)).median;
     const both = (await timeMedian(() => tf.grad(v => psRoiAlign(v as tf.Tensor4D, rois, ARGS))(x, dy), TIMING)).median;
     tf.dispose([x, xyxy, index, rois, dy]);
-    const rows: BenchRow[] = [
+    return [
       {case: NAME, backend, variant: 'forward', median_ms: forward},
       {case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both},
+      ...torchvisionRows(NAME, backend, torchvision,
+          [['forward', forward, 'forward_ms'], ['forward+backward (tf.grad)', both, 'forward_backward_ms']]),
     ];
-    const torch = torchvision[NAME];
-    if (torch != null) {
-      rows.push({case: NAME, backend, variant: 'forward', median_ms: forward,
-        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_ms});
-      rows.push({case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both,
-        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_backward_ms});
-    }
-    return rows;
   },
 };

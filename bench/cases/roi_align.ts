@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {roiAlign} from '../../src/index';
 import {RoiAlignGrad} from '../../src/kernel_names';
-import {BenchCase, BenchRow, timeMedian} from '../harness';
+import {BenchCase, timeMedian, torchvisionRows} from '../harness';
 
 const NAME = 'roi_align_2x64x64x256_k512_7x7';
 const [BATCH, SIZE, CHANNELS, NUM_BOXES, STRIDE] = [2, 64, 256, 512, 8];
@@ -16,7 +16,7 @@ const ARGS = {outputSize: 7, spatialScale: 1 / STRIDE, samplingRatio: 2, aligned
 const TIMING = {warmup: 4, runs: 11};
 
 /** Image-space boxes [K, 4] (x1, y1, x2, y2) of 16-144 px inside the 512x512 image, and their images. */
-export function makeBoxes(count: number) {
+function makeBoxes(count: number) {
   return tf.tidy(() => {
     const image = SIZE * STRIDE;
     const wh = tf.randomUniform([count, 2], 16, 144, 'float32', 1);
@@ -26,20 +26,28 @@ export function makeBoxes(count: number) {
   });
 }
 
+/**
+ * The map x [N, 64, 64, channels] (stride 8) and `count` RoIs [K, 5] on it
+ * (index, then xyxy: the parts from makeBoxes).
+ */
+export function makeRoiInputs(channels: number, count: number) {
+  const x = tf.randomNormal([BATCH, SIZE, SIZE, channels], 0, 1, 'float32', 0) as tf.Tensor4D;
+  const {xyxy, index} = makeBoxes(count);
+  return {x, xyxy, index, rois: tf.concat([index, xyxy], 1) as tf.Tensor2D};
+}
+
 export const roiAlignCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
-  backends: ['cpu', 'wasm'],
+  backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
   async run(backend, torchvision) {
-    const x = tf.randomNormal([BATCH, SIZE, SIZE, CHANNELS], 0, 1, 'float32', 0) as tf.Tensor4D;
-    const {xyxy, index} = makeBoxes(NUM_BOXES);
-    const rois = tf.concat([index, xyxy], 1) as tf.Tensor2D;
+    const {x, xyxy, index, rois} = makeRoiInputs(CHANNELS, NUM_BOXES);
     const imageSize = SIZE * STRIDE;
     // cropAndResize: normalised [y1, x1, y2, x2] on the map, int32 box indices.
-    const [x1, y1, x2, y2] = tf.split(tf.div(xyxy, imageSize), 4, 1);
-    const cropBoxes = tf.concat([y1, x1, y2, x2], 1) as tf.Tensor2D;
-    const boxInd = tf.cast(tf.squeeze(index, [1]), 'int32') as tf.Tensor1D;
-    tf.dispose([x1, y1, x2, y2]);
+    const [cropBoxes, boxInd] = tf.tidy(() => {
+      const [x1, y1, x2, y2] = tf.split(tf.div(xyxy, imageSize), 4, 1);
+      return [tf.concat([y1, x1, y2, x2], 1) as tf.Tensor2D, tf.cast(tf.squeeze(index, [1]), 'int32') as tf.Tensor1D];
+    });
 
     const forward = (await timeMedian(() => roiAlign(x, rois, ARGS), TIMING)).median;
     const dy = tf.randomNormal([NUM_BOXES, 7, 7, CHANNELS], 0, 1, 'float32', 4);
@@ -53,20 +61,14 @@ export const roiAlignCase: BenchCase = {
     const crop7 = (await timeMedian(() => tf.image.cropAndResize(x, cropBoxes, boxInd, [7, 7]))).median;
     tf.dispose([x, xyxy, index, rois, cropBoxes, boxInd, dy]);
 
-    const rows: BenchRow[] = [
+    return [
       {case: NAME, backend, variant: 'forward', median_ms: forward,
         baseline: 'cropAndResize 14x14 + avgPool 2x2', baseline_ms: crop14},
       {case: NAME, backend, variant: 'forward', median_ms: forward, baseline: 'cropAndResize 7x7', baseline_ms: crop7},
       {case: NAME, backend, variant: 'backward (RoiAlignGrad)', median_ms: backward},
       {case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both},
+      ...torchvisionRows(NAME, backend, torchvision,
+          [['forward', forward, 'forward_ms'], ['backward (RoiAlignGrad)', backward, 'backward_ms']]),
     ];
-    const torch = torchvision[NAME];
-    if (torch != null) {
-      rows.push({case: NAME, backend, variant: 'forward', median_ms: forward,
-        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.forward_ms});
-      rows.push({case: NAME, backend, variant: 'backward (RoiAlignGrad)', median_ms: backward,
-        baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch.backward_ms});
-    }
-    return rows;
   },
 };

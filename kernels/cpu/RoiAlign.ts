@@ -1,18 +1,28 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelConfig, KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
 import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names';
 import {newValues, output, readValues} from '../host_kernel';
 import {roiAlignValues} from '../reference/roi_align';
 
-export const roiAlignHost: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, boxes} = inputs as RoiAlignInputs;
-  const params = attrs as unknown as RoiAlignAttrs;
+/**
+ * A forward RoI op on host arrays: out [K, PH, PW, outChannels], zero-filled,
+ * then filled by the reference function `values` (not called when out is empty).
+ */
+export function runRoiHost<P extends {pooledHeight: number, pooledWidth: number}>(
+    backend: unknown, x: TensorInfo, boxes: TensorInfo, params: P, outChannels: number,
+    values: (x: TypedArray, xShape: number[], boxes: TypedArray, numBoxes: number, p: P, out: TypedArray) => void):
+    TensorInfo {
   const numBoxes = boxes.shape[0];
-  const outShape = [numBoxes, params.pooledHeight, params.pooledWidth, x.shape[3]];
+  const outShape = [numBoxes, params.pooledHeight, params.pooledWidth, outChannels];
   const out = newValues(util.sizeFromShape(outShape));
   if (out.length > 0) {
-    roiAlignValues(readValues(backend, x), x.shape, readValues(backend, boxes), numBoxes, params, out);
+    values(readValues(backend, x), x.shape, readValues(backend, boxes), numBoxes, params, out);
   }
   return output(backend, outShape, 'float32', out);
+}
+
+export const roiAlignHost: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, boxes} = inputs as RoiAlignInputs;
+  return runRoiHost(backend, x, boxes, attrs as unknown as RoiAlignAttrs, x.shape[3], roiAlignValues);
 };
 
 export const roiAlignConfig: KernelConfig = {

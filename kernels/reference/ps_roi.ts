@@ -15,7 +15,7 @@
  * last row and column never reach the output yet get gradient, divided by the
  * larger backward area); we reproduce both, for gradient parity.
  */
-import {roiAlignRoi} from './roi_align';
+import {forEachAlignBin} from './roi_align';
 import {poolBins} from './roi_pool';
 
 type Floats = ArrayLike<number> & {[i: number]: number};
@@ -29,50 +29,13 @@ export interface PsRoiAlignParams {
 
 export interface PsRoiPoolParams { pooledHeight: number; pooledWidth: number; spatialScale: number; }
 
-/**
- * Visits every bin (ph, pw) of every sampling RoI with its (row, column) taps:
- * visit(k, bin, pairs, offsets, weights) where offsets are pixel offsets
- * (n H W + h W + w) and weights include 1 / count.
- */
-function forEachAlignBin(
-    boxes: ArrayLike<number>, numBoxes: number, p: PsRoiAlignParams, xShape: number[],
-    visit: (k: number, bin: number, pairs: number, offsets: Int32Array, weights: Float64Array) => void) {
-  const [batch, height, width] = xShape;
-  const {pooledHeight, pooledWidth} = p;
-  const params = {...p, aligned: true};
-  let offsets = new Int32Array(16), weights = new Float64Array(16);
-  for (let k = 0; k < numBoxes; k++) {
-    const roi = roiAlignRoi(boxes, k, batch, height, width, params);
-    if (roi == null) continue;
-    const {n, rows, cols, invCount} = roi;
-    for (let ph = 0; ph < pooledHeight; ph++) {
-      for (let pw = 0; pw < pooledWidth; pw++) {
-        const size = (rows.start[ph + 1] - rows.start[ph]) * (cols.start[pw + 1] - cols.start[pw]);
-        if (size > offsets.length) {
-          offsets = new Int32Array(size);
-          weights = new Float64Array(size);
-        }
-        let pairs = 0;
-        for (let a = rows.start[ph]; a < rows.start[ph + 1]; a++) {
-          const wy = rows.weight[a] * invCount;
-          for (let b = cols.start[pw]; b < cols.start[pw + 1]; b++) {
-            offsets[pairs] = (n * height + rows.index[a]) * width + cols.index[b];
-            weights[pairs++] = wy * cols.weight[b];
-          }
-        }
-        visit(k, ph * pooledWidth + pw, pairs, offsets, weights);
-      }
-    }
-  }
-}
-
 /** out[K, PH, PW, Cout] (zero-filled) from x[N, H, W, Cout * PH * PW]. */
 export function psRoiAlignValues(
     x: ArrayLike<number>, xShape: number[], boxes: ArrayLike<number>, numBoxes: number,
     p: PsRoiAlignParams, out: Floats) {
   const channels = xShape[3];
   const bins = p.pooledHeight * p.pooledWidth, outChannels = channels / bins;
-  forEachAlignBin(boxes, numBoxes, p, xShape, (k, bin, pairs, offsets, weights) => {
+  forEachAlignBin(boxes, numBoxes, {...p, aligned: true}, xShape, 1, (k, bin, pairs, offsets, weights) => {
     const o = (k * bins + bin) * outChannels;
     for (let c = 0; c < outChannels; c++) {
       const cin = c * bins + bin;
@@ -89,7 +52,7 @@ export function psRoiAlignGradValues(
     xShape: number[], dx: Floats) {
   const channels = xShape[3];
   const bins = p.pooledHeight * p.pooledWidth, outChannels = channels / bins;
-  forEachAlignBin(boxes, numBoxes, p, xShape, (k, bin, pairs, offsets, weights) => {
+  forEachAlignBin(boxes, numBoxes, {...p, aligned: true}, xShape, 1, (k, bin, pairs, offsets, weights) => {
     const o = (k * bins + bin) * outChannels;
     for (let c = 0; c < outChannels; c++) {
       const cin = c * bins + bin, g = dy[o + c];

@@ -137,14 +137,15 @@ export function roiAlignRoi(
 }
 
 /**
- * Calls visit(o, pairs, offsets, weights) for every bin of every RoI: o is the
- * bin's offset in the [K, ph, pw, C] output, and its `pairs` (row, column)
- * taps are at offsets[i] in x [N, H, W, C] with weights[i] (1/count included).
+ * Calls visit(k, bin, pairs, offsets, weights) for every bin (bin = ph * PW +
+ * pw) of every RoI k that samples anything: its `pairs` (row, column) taps are
+ * the pixels (n H + h) W + w of x [N, H, W, C], times `stride`, at offsets[i]
+ * (int32) with weights[i] (1/count included). Shared with ps_roi_align.
  */
-function forEachBin(
-    boxes: ArrayLike<number>, numBoxes: number, p: RoiAlignParams, xShape: number[],
-    visit: (o: number, pairs: number, offsets: Int32Array, weights: Float64Array) => void) {
-  const [batch, height, width, channels] = xShape;
+export function forEachAlignBin(
+    boxes: ArrayLike<number>, numBoxes: number, p: RoiAlignParams, xShape: number[], stride: number,
+    visit: (k: number, bin: number, pairs: number, offsets: Int32Array, weights: Float64Array) => void) {
+  const [batch, height, width] = xShape;
   const {pooledHeight, pooledWidth} = p;
   let offsets = new Int32Array(16), weights = new Float64Array(16);
   for (let k = 0; k < numBoxes; k++) {
@@ -163,11 +164,11 @@ function forEachBin(
           const rowBase = (n * height + rows.index[a]) * width;
           const wy = rows.weight[a] * invCount;
           for (let b = cols.start[pw]; b < cols.start[pw + 1]; b++) {
-            offsets[pairs] = (rowBase + cols.index[b]) * channels;
+            offsets[pairs] = (rowBase + cols.index[b]) * stride;
             weights[pairs++] = wy * cols.weight[b];
           }
         }
-        visit(((k * pooledHeight + ph) * pooledWidth + pw) * channels, pairs, offsets, weights);
+        visit(k, ph * pooledWidth + pw, pairs, offsets, weights);
       }
     }
   }
@@ -177,8 +178,9 @@ function forEachBin(
 export function roiAlignValues(
     x: ArrayLike<number>, xShape: number[], boxes: ArrayLike<number>, numBoxes: number,
     p: RoiAlignParams, out: Floats) {
-  const channels = xShape[3];
-  forEachBin(boxes, numBoxes, p, xShape, (o, pairs, offsets, weights) => {
+  const channels = xShape[3], bins = p.pooledHeight * p.pooledWidth;
+  forEachAlignBin(boxes, numBoxes, p, xShape, channels, (k, bin, pairs, offsets, weights) => {
+    const o = (k * bins + bin) * channels;
     // Up to eight taps per pass over the channels: one read-modify-write of out per pass.
     for (let i = 0; i < pairs; i += 8) {
       const n = Math.min(8, pairs - i);
@@ -228,8 +230,9 @@ function addTaps(
 export function roiAlignGradValues(
     dy: ArrayLike<number>, boxes: ArrayLike<number>, numBoxes: number, p: RoiAlignParams,
     xShape: number[], dx: Floats) {
-  const channels = xShape[3];
-  forEachBin(boxes, numBoxes, p, xShape, (o, pairs, offsets, weights) => {
+  const channels = xShape[3], bins = p.pooledHeight * p.pooledWidth;
+  forEachAlignBin(boxes, numBoxes, p, xShape, channels, (k, bin, pairs, offsets, weights) => {
+    const o = (k * bins + bin) * channels;
     let i = 0;
     for (; i + 4 <= pairs; i += 4) {
       const a = offsets[i], b = offsets[i + 1], c = offsets[i + 2], d = offsets[i + 3];

@@ -1,22 +1,28 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names';
+import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {PsRoiPool, RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
 
-/** Zero copy: four channels per f32x4, max and first argmax per lane. */
-export const roiPoolWasm: KernelFunc = ({inputs, backend, attrs}) => {
-  const b = backend as unknown as WasmBackendLike;
-  const {x, boxes} = inputs as RoiPoolInputs;
-  const p = attrs as unknown as RoiPoolAttrs;
-  assertFloat32(RoiPool, 'x', x);
-  assertFloat32(RoiPool, 'boxes', boxes);
-  const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
+/** Runs roi_pool or ps_roi_pool of our module on the heap, zero copy, into a new output of outShape. */
+export function runRoiPoolWasm(
+    b: WasmBackendLike, kernelName: typeof RoiPool|typeof PsRoiPool, x: TensorInfo, boxes: TensorInfo,
+    outShape: number[], p: RoiPoolAttrs): TensorInfo {
+  assertFloat32(kernelName, 'x', x);
+  assertFloat32(kernelName, 'boxes', boxes);
   if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
   const mod = visionOpsWasm(b);
   const out = allocOutput(b, outShape);
   const [batch, height, width, channels] = x.shape;
-  mod.roi_pool(heapOffset(b, x), heapOffset(b, boxes), out.offset, batch, height, width, channels,
-      boxes.shape[0], p.pooledHeight, p.pooledWidth, p.spatialScale);
+  mod[kernelName === RoiPool ? 'roi_pool' : 'ps_roi_pool'](heapOffset(b, x), heapOffset(b, boxes), out.offset,
+      batch, height, width, channels, boxes.shape[0], p.pooledHeight, p.pooledWidth, p.spatialScale);
   return out.info;
+}
+
+/** Zero copy: four channels per f32x4, max and first argmax per lane. */
+export const roiPoolWasm: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, boxes} = inputs as RoiPoolInputs;
+  const p = attrs as unknown as RoiPoolAttrs;
+  const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
+  return runRoiPoolWasm(backend as unknown as WasmBackendLike, RoiPool, x, boxes, outShape, p);
 };
 
 export const roiPoolConfig: KernelConfig = {
