@@ -35,6 +35,7 @@ module.exports = config => config.set({
   files: [
     '.build/browser-tests.js',
     {pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', included: false, served: true},
+    {pattern: 'test/fixtures/*.safetensors', included: false, served: true},
   ],
   mime: {'application/wasm': ['wasm']},
   plugins: ['karma-jasmine', 'karma-chrome-launcher', {'reporter:counts': ['type', CountsReporter]}],

@@ -36,6 +36,7 @@ export * from './layers/drop_block2d';
 export * from './layers/drop_block3d';
 export type {DropBlockLayerArgs} from './layers/drop_block';
 export * from './layers/feature_pyramid_network';
+export * from './layers/deform_conv2d';
 export {TorchLayer} from './layers/torch_layer';
 export type {TorchLayout, TorchWeight} from './layers/torch_layer';
 export type {ActivationName} from './layers/blocks/activation';

@@ -143,7 +143,7 @@ export type DeformConv2dGradAttrs = DeformConv2dAttrs;
 /** Every kernel of this package, for registration checks and docs. */
 export const ALL_KERNELS = [
   SigmoidFocalLoss, SigmoidFocalLossGrad, RoiAlign, RoiAlignGrad, RoiPool, RoiPoolGrad,
-  PsRoiAlign, PsRoiAlignGrad, PsRoiPool, PsRoiPoolGrad, Nms,
+  PsRoiAlign, PsRoiAlignGrad, PsRoiPool, PsRoiPoolGrad, Nms, DeformConv2d, DeformConv2dGrad,
 ] as const;
 
 export type AttrsOf<T> = T & NamedAttrMap;

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
-import {chunkPositions, COLUMN_BUDGET, deformConv2dGradValues, deformConv2dValues, deformGeometry} from '../kernels/reference/deform_conv2d';
+import {chunkPositions, COLUMN_BUDGET, deformChunking, deformConv2dGradValues, deformConv2dValues, deformGeometry} from '../kernels/reference/deform_conv2d';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dGrad} from '../src/kernel_names';
 import {permute} from '../src/ops/roi_common';
 import fixture from './fixtures/deform_conv2d.json';
@@ -85,40 +85,65 @@ function randomProblem(
   };
 }
 
+describe('deformConv2d: torchvision fixtures in chunks of a few positions', () => {
+  const budget = deformChunking.columnBudget;
+  afterAll(() => { deformChunking.columnBudget = budget; });
+  for (const name of ['torchvision_geometry_b33_mask', 'groups_2_offset_groups_2_c20']) {
+    it(name, async () => {
+      deformChunking.columnBudget = 5 * 6 * 6;  // 5 positions of the torchvision geometry, 1 of the other
+      await checkFixture(casesOf(fixture as Fixture, 'deform_conv2d').find(c => c.name === name)!, LAYOUTS[1]);
+      deformChunking.columnBudget = budget;
+    });
+  }
+});
+
+/** Both kernels on random inputs against the reference math, the columns split into `chunks` chunks. */
+async function checkAgainstReference(
+    xShape: number[], [kh, kw, cout]: number[], attrs: DeformConv2dAttrs, chunks: number) {
+  const p = randomProblem(xShape, [kh, kw, cout], attrs, 101);
+  const g = deformGeometry(p.shapes.x, p.shapes.weight, attrs);
+  const positions = g.batch * g.outHeight * g.outWidth, rowLength = g.channels * kh * kw;
+  if (chunks > 1) deformChunking.columnBudget = Math.ceil(positions / chunks) * rowLength;
+  const expected = new Float32Array(p.dy.length);
+  deformConv2dValues(p.x, p.offset, p.mask, p.weight, g, expected);
+  const expectedGrads = [p.x, p.offset, p.mask, p.weight].map(a => new Float32Array(a.length));
+  deformConv2dGradValues(p.dy, p.x, p.offset, p.mask, p.weight, g, ...expectedGrads as [
+    Float32Array, Float32Array, Float32Array, Float32Array]);
+  const inputs = {
+    x: tf.tensor(p.x, p.shapes.x), offset: tf.tensor(p.offset, p.shapes.offset),
+    mask: attrs.useMask ? tf.tensor(p.mask, p.shapes.mask) : tf.zeros([1]),
+    weight: tf.tensor(p.weight, p.shapes.weight),
+  };
+  const dy = tf.tensor(p.dy, p.shapes.out);
+  const kernelAttrs = attrs as unknown as tf.NamedAttrMap;
+  try {
+    await expectNoLeak(() => tf.engine().runKernel(DeformConv2d, inputs, kernelAttrs) as Tensor,
+        async out => expectClose(await out.data(), expected, undefined, 'forward'));
+    await expectNoLeak(() => tf.engine().runKernel(DeformConv2dGrad, {dy, ...inputs}, kernelAttrs) as Tensor[],
+        async outs => {
+          const what = ['dx', 'dOffset', 'dMask', 'dWeight'];
+          for (let i = 0; i < 4; i++) expectClose(await outs[i].data(), expectedGrads[i], undefined, what[i]);
+        });
+  } finally {
+    tf.dispose([...Object.values(inputs), dy]);
+  }
+}
+
 describe('deformConv2d: kernels against the reference math', () => {
   const cases: Array<[string, number[], number[], DeformConv2dAttrs]> = [
     ['groups 2, offset groups 3, mask', [3, 9, 10, 24], [3, 3, 20],
       {strides: [1, 1], pad: [1, 1], dilations: [1, 1], groups: 2, offsetGroups: 3, useMask: true}],
     ['stride 2, dilation (1, 2), no mask, 17 channels', [2, 11, 9, 17], [2, 3, 19],
       {strides: [2, 2], pad: [0, 2], dilations: [1, 2], groups: 1, offsetGroups: 1, useMask: false}],
-    ['several chunks (64 channels, 3x3, 2x32x32)', [2, 32, 32, 64], [3, 3, 8],
+    ['64 channels, 3x3, 2x32x32 (several chunks by default)', [2, 32, 32, 64], [3, 3, 8],
       {strides: [1, 1], pad: [1, 1], dilations: [1, 1], groups: 1, offsetGroups: 1, useMask: true}],
   ];
-  for (const [name, xShape, [kh, kw, cout], attrs] of cases) {
-    it(name, async () => {
-      const p = randomProblem(xShape, [kh, kw, cout], attrs, 101);
-      const g = deformGeometry(p.shapes.x, p.shapes.weight, attrs);
-      const expected = new Float32Array(p.dy.length);
-      deformConv2dValues(p.x, p.offset, p.mask, p.weight, g, expected);
-      const expectedGrads = [p.x, p.offset, p.mask, p.weight].map(a => new Float32Array(a.length));
-      deformConv2dGradValues(p.dy, p.x, p.offset, p.mask, p.weight, g, ...expectedGrads as [
-        Float32Array, Float32Array, Float32Array, Float32Array]);
-      const inputs = {
-        x: tf.tensor(p.x, p.shapes.x), offset: tf.tensor(p.offset, p.shapes.offset),
-        mask: attrs.useMask ? tf.tensor(p.mask, p.shapes.mask) : tf.zeros([1]),
-        weight: tf.tensor(p.weight, p.shapes.weight),
-      };
-      const dy = tf.tensor(p.dy, p.shapes.out);
-      const kernelAttrs = attrs as unknown as tf.NamedAttrMap;
-      await expectNoLeak(() => tf.engine().runKernel(DeformConv2d, inputs, kernelAttrs) as Tensor,
-          async out => expectClose(await out.data(), expected, undefined, 'forward'));
-      await expectNoLeak(() => tf.engine().runKernel(DeformConv2dGrad, {dy, ...inputs}, kernelAttrs) as Tensor[],
-          async outs => {
-            const what = ['dx', 'dOffset', 'dMask', 'dWeight'];
-            for (let i = 0; i < 4; i++) expectClose(await outs[i].data(), expectedGrads[i], undefined, what[i]);
-          });
-      tf.dispose([...Object.values(inputs), dy]);
-    });
+  const budget = deformChunking.columnBudget;
+  afterEach(() => { deformChunking.columnBudget = budget; });
+  for (const [name, xShape, kernel, attrs] of cases) {
+    it(name, async () => { await checkAgainstReference(xShape, kernel, attrs, 1); });
+    // The chunk loops of cpu, wasm and webgpu, and webgl's path without temporaries.
+    it(`${name}, 32 chunks`, async () => { await checkAgainstReference(xShape, kernel, attrs, 32); });
   }
 });
 

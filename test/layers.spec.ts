@@ -107,6 +107,32 @@ describe('layers: model.save / tf.loadLayersModel round trip', () => {
   });
 });
 
+describe('layers: torchvision\'s initialisation', () => {
+  const bound = async (w: tfl.LayerVariable) => Math.max(...Array.from(await w.read().data()).map(Math.abs));
+  const byKey = (layer: vision.TorchLayer, key: string) => layer.torchWeights.find(w => w.key === key)!.variable;
+
+  it('FPN: kaiming_uniform(a=1) kernels, zero biases; Conv2dNormActivation: torch defaults, BN 1 / 0', async () => {
+    const fpn = new vision.FeaturePyramidNetwork({inChannelsList: [16, 32], outChannels: 24,
+      extraBlocks: {type: 'lastLevelP6P7', inChannels: 24, outChannels: 24}});
+    fpn.build([[1, 8, 8, 16], [1, 4, 4, 32]]);
+    const inner = await bound(byKey(fpn, 'inner_blocks.1.0.weight'));  // fan_in 32
+    expect(inner).toBeLessThanOrEqual(Math.sqrt(3 / 32));
+    expect(inner).toBeGreaterThan(0.8 * Math.sqrt(3 / 32));
+    expect(await bound(byKey(fpn, 'layer_blocks.0.0.bias'))).toBe(0);
+    expect(await bound(byKey(fpn, 'extra_blocks.p7.bias'))).toBe(0);
+    const conv = new vision.Conv2dNormActivation({inChannels: 8, outChannels: 64, bias: true});
+    conv.build([1, 5, 5, 8]);
+    const w = await bound(byKey(conv, '0.weight'));  // fan_in 72: U(+-1/sqrt(72))
+    expect(w).toBeLessThanOrEqual(1 / Math.sqrt(72));
+    expect(w).toBeGreaterThan(0.8 / Math.sqrt(72));
+    expect(await bound(byKey(conv, '0.bias'))).toBeLessThanOrEqual(1 / Math.sqrt(72));
+    expect(Array.from(await byKey(conv, '1.weight').read().data()).every(v => v === 1)).toBe(true);
+    expect(Array.from(await byKey(conv, '1.running_var').read().data()).every(v => v === 1)).toBe(true);
+    disposeLayer(fpn);
+    disposeLayer(conv);
+  });
+});
+
 describe('layers: bad configs', () => {
   const fpn = (args: Partial<vision.FeaturePyramidNetworkArgs>) => () =>
     new vision.FeaturePyramidNetwork({inChannelsList: [4, 8], outChannels: 5, ...args});

@@ -14,8 +14,10 @@ import {expectNoStrayWrites} from './support/roi';
 
 type Pad = 'valid'|'same'|number;
 
-// Known when the specs are defined (jest's TFJS_BACKEND; never in Chromium).
-const ON_TENSORFLOW = typeof process !== 'undefined' && process.env?.TFJS_BACKEND === 'tensorflow';
+/** The backend under test, known when the specs are defined (jest's TFJS_BACKEND, karma's argument). */
+const BACKEND: string|undefined = typeof process !== 'undefined' && process.env?.TFJS_BACKEND != null ?
+    process.env.TFJS_BACKEND : (globalThis as any).__karma__?.config?.args?.[0];  // eslint-disable-line @typescript-eslint/no-explicit-any
+const ON_TENSORFLOW = BACKEND === 'tensorflow';
 
 /** Padding before each spatial axis, as tfjs computes it (extra cell after). */
 function padBefore(pad: Pad, size: number, k: number, s: number): number {
@@ -193,37 +195,47 @@ describe('training kernels: Conv3DBackpropFilterV2', () => {
 });
 
 describe('training kernels: UnsortedSegmentSum', () => {
-  it('float32 rows, ids out of range dropped, empty segments zero', async () => {
-    const rows = 9;
-    const inner = 7;
-    const xv = seededUniform(rows * inner, -1, 1, 8);
-    const ids = [3, 0, 3, -1, 5, 0, 3, 9, 1];
-    const expected = new Float32Array(6 * inner);
+  const rows = 9;
+  const inner = 7;
+  const xv = seededUniform(rows * inner, -1, 1, 8);
+  const expectedSums = (ids: number[]) => {
+    const out = new Float32Array(6 * inner);
     ids.forEach((s, r) => {
-      if (s >= 0 && s < 6) for (let i = 0; i < inner; i++) expected[s * inner + i] += xv[r * inner + i];
+      if (s >= 0 && s < 6) for (let i = 0; i < inner; i++) out[s * inner + i] += xv[r * inner + i];
     });
+    return out;
+  };
+  const check = async (ids: number[]) => {
     const x = tf.tensor2d(xv, [rows, inner]);
     const segmentIds = tf.tensor1d(ids, 'int32');
-    if (ON_TENSORFLOW) {
-      expect(() => tf.tidy(() => tf.unsortedSegmentSum(x, segmentIds, 6))).toThrow(/out of range/);
-      tf.dispose([x, segmentIds]);
-      return;
-    }
     await expectNoStrayWrites(() => expectNoLeak(() => tf.unsortedSegmentSum(x, segmentIds, 6), async out => {
       expect(out.shape).toEqual([6, inner]);
-      expectClose(await out.data(), expected, TOL, 'sum');
+      expectClose(await out.data(), expectedSums(ids), TOL, 'sum');
     }));
     tf.dispose([x, segmentIds]);
+  };
+
+  it('float32 rows (gather\'s gradient), empty segments zero', async () => {
+    await check([3, 0, 3, 2, 5, 0, 3, 5, 1]);
   });
 
-  it('int32, 3D x', async () => {
-    const x = tf.tensor3d(Array.from({length: 24}, (_, i) => i), [4, 3, 2], 'int32');
-    const out = tf.unsortedSegmentSum(x, tf.tensor1d([1, 1, 0, 1], 'int32'), 3);
-    // tfjs's cpu kernel answers float32 for int32 x, TensorFlow and ours int32: compare values.
-    expect(Array.from(await out.data())).toEqual([12, 13, 14, 15, 16, 17, 24, 27, 30, 33, 36, 39,
-      0, 0, 0, 0, 0, 0]);
-    tf.dispose([x, out]);
-  });
+  // The backends disagree outside what gather's gradient produces (tfjs-node
+  // throws on out-of-range ids, webgpu mishandles them and int32): ours
+  // follows tfjs's cpu backend, and keeps int32 as TensorFlow does.
+  if (BACKEND === 'wasm') {
+    it('wasm: ids outside [0, numSegments) are dropped', async () => {
+      await check([3, 0, 3, -1, 5, 0, 3, 9, 1]);
+    });
+
+    it('wasm: int32 sums, 3D x', async () => {
+      const x = tf.tensor3d(Array.from({length: 24}, (_, i) => i), [4, 3, 2], 'int32');
+      const ids = tf.tensor1d([1, 1, 0, 1], 'int32');
+      const out = tf.unsortedSegmentSum(x, ids, 3);
+      expect(out.dtype).toBe('int32');
+      expect(Array.from(await out.data())).toEqual([12, 13, 14, 15, 16, 17, 24, 27, 30, 33, 36, 39, 0, 0, 0, 0, 0, 0]);
+      tf.dispose([x, ids, out]);
+    });
+  }
 
   it('is the gradient of gather (what the FPN upsampling trains through)', async () => {
     const x = tf.tensor(seededUniform(2 * 5 * 3, -1, 1, 9), [2, 5, 3]);

@@ -109,6 +109,7 @@ def conv_norm_act_cases(fx):
          {"kernelSize": [3, 5], "stride": [1, 2], "bias": True, "activation": "silu"}, False),
         ("pad0_gelu_no_norm", {"padding": 0, "norm_layer": None, "activation_layer": torch.nn.GELU, "inplace": None},
          {"padding": 0, "normLayer": None, "activation": "gelu"}, False),
+        ("s2_dilation2_eval", {"stride": 2, "dilation": 2}, {"stride": 2, "dilation": 2}, False),
         ("same_k4_groups2_sigmoid", {"kernel_size": 4, "padding": "same", "groups": 2, "norm_layer": None,
                                        "activation_layer": torch.nn.Sigmoid, "inplace": None},
          {"kernelSize": 4, "padding": "same", "groups": 2, "normLayer": None, "activation": "sigmoid"}, False),
@@ -124,6 +125,7 @@ def conv_norm_act_cases(fx):
     variants3d = [
         ("default_eval", {}, {}, False),
         ("default_train", {}, {}, True),
+        ("dilation2_s2_train", {"dilation": 2, "stride": 2}, {"dilation": 2, "stride": 2}, True),
         ("s2_groups2_no_norm_tanh", {"stride": 2, "groups": 2, "norm_layer": None, "activation_layer": torch.nn.Tanh,
                                       "inplace": None},
          {"stride": 2, "groups": 2, "normLayer": None, "activation": "tanh"}, False),

@@ -2,14 +2,16 @@
  * deformConv2d as in a DCNv2 block: N=2, 64 -> 64 channels, 64x64, 3x3,
  * padding 1, one offset group, with mask and bias, channelsLast; beside
  * tf.conv2d (+ bias) of the same shape on the same backend, and torchvision.
- * forward+backward takes the gradients of all five inputs. The memory row
- * gives the largest amount of backend data (tensors and kernel scratch) alive
- * at once during forward+backward beyond the inputs, the forward output and
- * the five gradients, for this input and a 4x larger batch (N=8): the
- * temporaries stay bounded.
+ * forward+backward takes the gradients of all five inputs. The memory row,
+ * for this input and a 4x larger batch (N=8): the kernels' temporaries (the
+ * column chunks: constant), and the peak of all backend data alive during
+ * forward+backward beyond the inputs (measured; it grows with the tensors:
+ * output, bias sum, gradients, and on wasm tfjs's copies of saved inputs).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {deformConv2d} from '../../src/index';
+import {chunkPositions, columnLength, deformGeometry} from '../../kernels/reference/deform_conv2d';
+import {deformScratchFloats} from '../../kernels/wasm/DeformConv2d';
 import {BenchCase, BenchRow, timeMedian} from '../harness';
 
 const NAME = 'deform_conv2d_2x64x64x64_3x3';
@@ -36,11 +38,9 @@ function gradients(p: Problem) {
 
 /**
  * Runs fn once and returns the peak bytes of backend data alive beyond what
- * was alive before, minus the bytes of what fn returns: backend.write/move
- * and disposeData are wrapped to count (the cpu kernels' own typed arrays are
- * added from the plan by the caller).
+ * was alive before (backend.write/move and disposeData are wrapped to count).
  */
-function peakTemporaryBytes(fn: () => tf.Tensor[]): number {
+function peakBackendBytes(fn: () => tf.Tensor[]): number {
   const b = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>;
   const sizes = new Map<object, number>();
   let live = 0, peak = 0;
@@ -52,16 +52,16 @@ function peakTemporaryBytes(fn: () => tf.Tensor[]): number {
     peak = Math.max(peak, live);
   };
   const original = {write: b.write, move: b.move, disposeData: b.disposeData};
-  b.write = function(values: unknown, shape: number[], dtype: tf.DataType) {
+  b.write = function(this: unknown, values: unknown, shape: number[], dtype: tf.DataType) {
     const id = original.write.call(this, values, shape, dtype) as object;
     record(id, shape, dtype);
     return id;
   } as typeof b.write;
-  b.move = function(dataId: object, values: unknown, shape: number[], dtype: tf.DataType, refCount: number) {
+  b.move = function(this: unknown, dataId: object, values: unknown, shape: number[], dtype: tf.DataType, refCount: number) {
     original.move.call(this, dataId, values, shape, dtype, refCount);
     record(dataId, shape, dtype);
   } as typeof b.move;
-  b.disposeData = function(dataId: object, force?: boolean) {
+  b.disposeData = function(this: unknown, dataId: object, force?: boolean) {
     const freed = original.disposeData.call(this, dataId, force);
     if (freed && sizes.has(dataId)) {
       live -= sizes.get(dataId)!;
@@ -70,20 +70,23 @@ function peakTemporaryBytes(fn: () => tf.Tensor[]): number {
     return freed;
   } as typeof b.disposeData;
   try {
-    const out = fn();
-    const outBytes = out.reduce((s, t) => s + t.size * 4, 0);
-    tf.dispose(out);
-    return peak - outBytes;
+    tf.dispose(fn());
+    return peak;
   } finally {
     Object.assign(b, original);
   }
 }
 
-/** Float32Array/Float64Array temporaries of the cpu kernels (kernels/reference/deform_conv2d.ts), backward. */
-function cpuTypedArrayBytes(batch: number) {
-  const rowLength = 64 * 9, positions = batch * 64 * 64;
-  const chunk = Math.max(1, Math.min(positions, Math.floor((1 << 20) / rowLength)));
-  return 2 * chunk * rowLength * 4 + 64 * rowLength * 8;
+/**
+ * Bytes of the backward kernel's temporaries: the cpu kernel's typed arrays
+ * (two column chunks, dW in float64), the wasm kernel's scratch tensor.
+ */
+function gradScratchBytes(backend: string, batch: number) {
+  const g = deformGeometry([batch, 64, 64, 64], [3, 3, 64, 64],
+      {strides: [1, 1], pad: [1, 1], dilations: [1, 1], groups: 1, offsetGroups: 1, useMask: true});
+  const rowLength = columnLength(g), chunk = chunkPositions(batch * 64 * 64, rowLength);
+  return backend === 'wasm' ? deformScratchFloats(g, chunk, true) * 4 :
+      2 * chunk * rowLength * 4 + rowLength * 64 * 8;
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -91,9 +94,10 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 export const deformConv2dCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
-  backends: ['cpu', 'wasm'],
+  backends: ['cpu', 'wasm', 'webgl', 'webgpu'],
   async run(backend, torchvision) {
-    const timing = backend === 'cpu' ? {warmup: 1, runs: 3} : {warmup: 2, runs: 7};
+    const slow = ['cpu', 'webgl', 'webgpu'].includes(backend);  // seconds per run (webgl, webgpu: SwiftShader)
+    const timing = slow ? {warmup: 1, runs: 3} : {warmup: 2, runs: 7};
     const p = problem(2);
     const hwio = tf.transpose(p.weight, [2, 3, 1, 0]) as tf.Tensor4D;
     const forward = (await timeMedian(() => deformConv2d(p.x, p.offset, p.weight,
@@ -103,24 +107,29 @@ export const deformConv2dCase: BenchCase = {
     const convForward = (await timeMedian(() => tf.tidy(() => conv(p.x, hwio)), timing)).median;
     // tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter: there, tf.conv2d's backward is dx only.
     const filterGrad = tf.getKernel('Conv2DBackpropFilter', backend) != null;
+    // tfjs-backend-cpu's conv2d backward takes about a minute here: one run.
+    const convTiming = backend === 'cpu' ? {warmup: 0, runs: 1} : timing;
     const convBoth = (await timeMedian(() => filterGrad ?
-        tf.grads((x, w) => conv(x, w))([p.x, hwio], p.dy) : [tf.grad(x => conv(x, hwio))(p.x, p.dy)], timing)).median;
+        tf.grads((x, w) => conv(x, w))([p.x, hwio], p.dy) : [tf.grad(x => conv(x, hwio))(p.x, p.dy)],
+        convTiming)).median;
 
-    const extra = backend === 'cpu' ? cpuTypedArrayBytes : () => 0;
-    const peak2 = peakTemporaryBytes(() => gradients(p)) - p.dy.size * 4 + extra(2);
+    const rows: BenchRow[] = [];
+    if (backend === 'cpu' || backend === 'wasm') {
+      const peak2 = peakBackendBytes(() => gradients(p));
+      const p8 = problem(8);
+      const peak8 = peakBackendBytes(() => gradients(p8));
+      tf.dispose(Object.values(p8));
+      const memory = `kernel temporaries N=2 ${mb(gradScratchBytes(backend, 2))} MiB, N=8 ` +
+          `${mb(gradScratchBytes(backend, 8))} MiB; all backend data N=2 ${mb(peak2)} MiB, N=8 ${mb(peak8)} MiB`;
+      rows.push({case: NAME, backend, variant: `forward+backward peak memory: ${memory}`, median_ms: both});
+    }
     tf.dispose([p.x, p.offset, p.mask, p.weight, p.bias, p.dy, hwio]);
-    const p8 = problem(8);
-    const peak8 = peakTemporaryBytes(() => gradients(p8)) - p8.dy.size * 4 + extra(8);
-    tf.dispose(Object.values(p8));
 
     const convBaseline = `tf.conv2d + bias${filterGrad ? '' : ' (backward: dx only)'}`;
-    const rows: BenchRow[] = [
+    rows.unshift(
       {case: NAME, backend, variant: 'forward', median_ms: forward, baseline: 'tf.conv2d + bias', baseline_ms: convForward},
       {case: NAME, backend, variant: 'forward+backward (5 gradients)', median_ms: both, baseline: convBaseline,
-        baseline_ms: convBoth},
-      {case: NAME, backend, variant: `forward+backward; peak temporaries N=2 ${mb(peak2)} MiB, N=8 ${mb(peak8)} MiB`,
-        median_ms: both},
-    ];
+        baseline_ms: convBoth});
     const torch = torchvision[NAME];
     if (torch != null) {
       rows.push({case: NAME, backend, variant: 'forward', median_ms: forward, baseline: TORCH,

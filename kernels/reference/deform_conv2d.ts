@@ -24,6 +24,9 @@ type Floats = ArrayLike<number> & {[i: number]: number};
 /** Floats of columns per chunk (4 MiB; the backward pass holds two such buffers). */
 export const COLUMN_BUDGET = 1 << 20;
 
+/** The budget every backend's kernels use; specs lower it to run many chunks on small inputs. */
+export const deformChunking = {columnBudget: COLUMN_BUDGET};
+
 export interface DeformConv2dParams {
   strides: [number, number];
   pad: [number, number];
@@ -64,7 +67,7 @@ export function columnLength(g: DeformGeometry) {
 }
 
 /** Output positions per chunk: as many as fit COLUMN_BUDGET (at least one). */
-export function chunkPositions(positions: number, rowLength: number, budget = COLUMN_BUDGET) {
+export function chunkPositions(positions: number, rowLength: number, budget = deformChunking.columnBudget) {
   return Math.max(1, Math.min(positions, Math.floor(budget / Math.max(1, rowLength))));
 }
 

@@ -1,4 +1,5 @@
-import {KernelConfig, KernelFunc, TensorInfo, UnsortedSegmentSum, UnsortedSegmentSumAttrs, util} from '@tensorflow/tfjs-core';
+import {KernelConfig, KernelFunc, TensorInfo, UnsortedSegmentSum, UnsortedSegmentSumAttrs, util}
+  from '@tensorflow/tfjs-core';
 import {allocOutput, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
 
 /**
@@ -28,8 +29,7 @@ export const unsortedSegmentSumWasm: KernelFunc = ({inputs, backend, attrs}) => 
   const mod = visionOpsWasm(b);
   const out = allocOutput(b, outShape, x.dtype);
   mod.unsorted_segment_sum(empty ? 0 : heapOffset(b, x), empty ? 0 : heapOffset(b, segmentIds), out.offset,
-      empty ? 0 : rows, inner, numSegments,
-      x.dtype === 'int32' ? 1 : 0);
+      empty ? 0 : rows, inner, numSegments, x.dtype === 'int32' ? 1 : 0);
   return out.info;
 };
 

@@ -5,6 +5,8 @@
  * returns its data-dependent result after reading back N int32).
  */
 import {registerKernels} from '../register_all';
+import {deformConv2dConfig} from './DeformConv2d';
+import {deformConv2dGradConfig} from './DeformConv2dGrad';
 import {nmsConfig, nmsSortedKeepConfig} from './Nms';
 import {psRoiAlignConfig} from './PsRoiAlign';
 import {psRoiAlignGradConfig} from './PsRoiAlignGrad';
@@ -22,5 +24,6 @@ export const webgpuKernels = [
   roiAlignConfig, roiAlignGradConfig, roiPoolConfig, roiPoolGradConfig,
   psRoiAlignConfig, psRoiAlignGradConfig, psRoiPoolConfig, psRoiPoolGradConfig,
   nmsConfig, nmsSortedKeepConfig,
+  deformConv2dConfig, deformConv2dGradConfig,
 ];
 registerKernels(webgpuKernels);

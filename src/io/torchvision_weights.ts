@@ -21,7 +21,8 @@ export type StateDict = Record<string, HostTensor|Tensor>;
 export interface LoadTorchvisionWeightsArgs {
   /**
    * state_dict prefix per layer name (a trailing '.' is added when missing).
-   * Only these layers are loaded. Default: every layer with weights, no prefix.
+   * Only these layers are loaded. Default: the layer itself, or every layer
+   * of a model that has weights, with no prefix.
    */
   prefixes?: Record<string, string>;
   /** Linear layers fed by a channelsLast flatten: layer name -> torch's [C, H, W] of the flattened map. */
@@ -90,8 +91,10 @@ function convert(t: Tensor, layout: TorchLayout, nchw?: [number, number, number]
  */
 export function loadTorchvisionWeights(
     target: LayersModel|Layer, stateDict: StateDict, args: LoadTorchvisionWeightsArgs = {}): LoadReport {
-  const all = target instanceof LayersModel ? target.layers : [target];
-  const prefixes = args.prefixes ?? Object.fromEntries(all.filter(l => l.weights.length > 0).map(l => [l.name, '']));
+  const isModel = target instanceof LayersModel;
+  const all = isModel ? target.layers : [target];
+  const prefixes = args.prefixes ??
+      Object.fromEntries(all.filter(l => !isModel || l.weights.length > 0).map(l => [l.name, '']));
   const byName = new Map(all.map(l => [l.name, l]));
   const used = new Set<string>();
   for (const [name, rawPrefix] of Object.entries(prefixes)) {

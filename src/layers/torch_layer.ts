@@ -1,10 +1,11 @@
 /**
  * Base of the torchvision layers that own weights. Each weight is created
- * under its torchvision state_dict name (e.g. 'inner_blocks.0.0.weight'), so
- * that model.save / tf.loadLayersModel see stable names (the layer's own name,
- * '<layer>/<key>', scopes them) and torchvision weights import by name.
- * Sub-modules are plain objects owning weights of this layer, not sub-layers:
- * fit, save, load and countParams see every weight without any tracking.
+ * under its torchvision state_dict key (e.g. 'inner_blocks.0.0.weight'), so
+ * that model.save / tf.loadLayersModel see stable names ('<layer>/<key>': the
+ * layer's name scopes them) and torchvision weights import by key.
+ * Sub-modules (blocks/) are plain objects owning weights of this layer, not
+ * sub-layers: fit, save, load and countParams see every weight without any
+ * tracking.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
@@ -72,6 +73,15 @@ export function checkProbability(layer: string, arg: string, value: unknown): nu
     fail(layer, arg, `must be in [0, 1], got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/**
+ * A per-channel vector [C] as [1, ..., 1, C] of the given rank, for
+ * broadcasting against channelsLast tensors (tfjs-backend-webgpu 4.22 gives
+ * zeros for rank-5 op rank-1 broadcasts).
+ */
+export function channelVector(v: Tensor, rank: number): Tensor {
+  return tf.reshape(v, [...new Array(Math.max(rank - 1, 0)).fill(1), v.size]);
 }
 
 /** [N, C, ...S] -> [N, ...S, C]. */

@@ -3,7 +3,7 @@ import {NamedAttrMap, Tensor, Tensor1D, Tensor4D} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs} from '../kernel_names';
 import {DATA_FORMATS, DataFormat, permute} from './roi_common';
 import {runVisionKernel} from './run_kernel';
-import {assertDtype, assertOneOf, assertRank, assertTensor, fail} from './validate';
+import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, fail} from './validate';
 
 /** 'OIHW': torchvision's [Cout, Cin / groups, KH, KW]; 'HWIO': tfjs's [KH, KW, Cin / groups, Cout]. */
 export type WeightFormat = 'OIHW'|'HWIO';
@@ -27,15 +27,6 @@ export interface DeformConv2dArgs {
   dataFormat?: DataFormat;
   /** Default 'OIHW' (torchvision's). */
   weightFormat?: WeightFormat;
-}
-
-export function checkPair(op: string, arg: string, value: unknown, min: number): [number, number] {
-  const pair = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(pair) || pair.length !== 2 ||
-      !pair.every(v => typeof v === 'number' && Number.isInteger(v) && v >= min)) {
-    fail(op, arg, `must be an integer >= ${min} or [height, width] of such integers, got ${JSON.stringify(value)}`);
-  }
-  return pair as [number, number];
 }
 
 /** [B, H, W, C] dims of a 4-D tensor in either data format. */
@@ -76,9 +67,9 @@ export function deformConv2d(
   checkMap(op, 'x', x);
   checkMap(op, 'offset', offset);
   checkMap(op, 'weight', weight);
-  const strides = checkPair(op, 'stride', stride, 1);
-  const pad = checkPair(op, 'padding', padding, 0);
-  const dilations = checkPair(op, 'dilation', dilation, 1);
+  const strides = checkIntPair(op, 'stride', stride, 1);
+  const pad = checkIntPair(op, 'padding', padding, 0);
+  const dilations = checkIntPair(op, 'dilation', dilation, 1);
 
   const [batch, height, width, channels] = dims(x, dataFormat);
   const [outChannels, groupChannels, kh, kw] = weightFormat === 'OIHW' ? weight.shape :

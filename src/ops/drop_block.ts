@@ -54,8 +54,10 @@ export function dropBlockWithNoise(
     const half = Math.floor(blockSize / 2);
     const spatial = centres.map(s => s + blockSize - 1);
     // One channel per (n, c) map: max-pooling a 0/1 map marks every cell of a block.
-    let cells = tf.reshape(noise, [n * c, ...centres, 1]);
-    cells = tf.pad(cells, [[0, 0], ...centres.map((): [number, number] => [half, half]), [0, 0]]);
+    // (Padded before the channel axis is added: webgl cannot pad rank 5.)
+    const maps = tf.pad(tf.reshape(noise, [n * c, ...centres]),
+        [[0, 0], ...centres.map((): [number, number] => [half, half])]);
+    const cells = tf.reshape(maps, [...maps.shape, 1]);
     const pooled = centres.length === 2 ?
         tf.maxPool(cells as tf.Tensor4D, blockSize, 1, 'same') :
         tf.maxPool3d(cells as tf.Tensor5D, blockSize, 1, 'same');

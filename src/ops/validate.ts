@@ -52,3 +52,13 @@ export function assertFiniteNumber(op: string, arg: string, value: unknown) {
     fail(op, arg, `must be a finite number, got ${value}`);
   }
 }
+
+/** A number or [height, width], each an integer >= min: returns the pair. */
+export function checkIntPair(op: string, arg: string, value: unknown, min: number): [number, number] {
+  const pair = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(pair) || pair.length !== 2 ||
+      !pair.every(v => typeof v === 'number' && Number.isInteger(v) && v >= min)) {
+    fail(op, arg, `must be an integer >= ${min} or [height, width] of such integers, got ${JSON.stringify(value)}`);
+  }
+  return pair as [number, number];
+}

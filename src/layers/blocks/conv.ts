@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
 import {fail} from '../../ops/validate';
-import {TorchLayer} from '../torch_layer';
+import {channelVector, TorchLayer} from '../torch_layer';
 import {fanInBias, kaimingUniform, zeros} from './init';
 
 export interface ConvSpec {
@@ -59,20 +59,37 @@ export function checkGroups(layer: string, groups: unknown, inChannels: number, 
   return groups;
 }
 
-/** Spreads a [...k, I, O] kernel to dilation d with zeros (tfjs has no conv gradient for dilation > 1). */
+/**
+ * Spreads a [...k, I, O] kernel to dilation d with zeros (tfjs has no conv
+ * gradient for dilation > 1). Works on 4D views: webgl cannot pad rank 5.
+ */
 function dilateKernel(w: Tensor, dilation: number[]): Tensor {
   let out = w;
   dilation.forEach((d, axis) => {
     if (d === 1) return;
     const shape = out.shape;
-    const k = shape[axis];
-    const rest = shape.slice(axis + 1);
-    let spread = tf.reshape(out, [...shape.slice(0, axis), k, 1, ...rest]);
-    spread = tf.pad(spread, spread.shape.map((_, i): [number, number] => i === axis + 1 ? [0, d - 1] : [0, 0]));
-    spread = tf.reshape(spread, [...shape.slice(0, axis), k * d, ...rest]);
-    out = tf.slice(spread, shape.map(() => 0), [...shape.slice(0, axis), (k - 1) * d + 1, ...rest]);
+    const [pre, k, post] = [shape.slice(0, axis).reduce((a, b) => a * b, 1), shape[axis],
+      shape.slice(axis + 1).reduce((a, b) => a * b, 1)];
+    const spread = tf.reshape(tf.pad(tf.reshape(out, [pre, k, 1, post]), [[0, 0], [0, 0], [0, d - 1], [0, 0]]),
+        [pre, k * d, post]);
+    const kept = tf.slice(spread, [0, 0, 0], [pre, (k - 1) * d + 1, post]);
+    out = tf.reshape(kept, [...shape.slice(0, axis), (k - 1) * d + 1, ...shape.slice(axis + 1)]);
   });
   return out;
+}
+
+/**
+ * Zero padding of the spatial axes of [N, ...spatial, C], on a 4D view (the
+ * last spatial axis merged with the channels: webgl cannot pad rank 5).
+ */
+export function padSpatial(x: Tensor, padding: Array<[number, number]>): Tensor {
+  if (padding.every(([a, b]) => a === 0 && b === 0)) return x;
+  const shape = x.shape;
+  const c = shape[shape.length - 1];
+  const merged = tf.reshape(x, [...shape.slice(0, -2), shape[shape.length - 2] * c]);
+  const last = padding[padding.length - 1];
+  const padded = tf.pad(merged, [[0, 0], ...padding.slice(0, -1), [last[0] * c, last[1] * c]]);
+  return tf.reshape(padded, [shape[0], ...padding.map(([a, b], i) => shape[i + 1] + a + b), c]);
 }
 
 export function convOutputSize(size: number|null, k: number, s: number, p: [number, number], d: number) {
@@ -105,8 +122,7 @@ export class TorchConv {
   /** x: [N, ...spatial, C] -> [N, ...spatial', outChannels]. */
   apply(x: Tensor): Tensor {
     const {stride, padding, dilation, groups} = this.spec;
-    const padded = padding.some(([a, b]) => a > 0 || b > 0) ?
-        tf.pad(x, [[0, 0], ...padding, [0, 0]]) : x;
+    const padded = padSpatial(x, padding);
     const w = dilateKernel(this.weight.read(), dilation);
     const conv = (input: Tensor, filter: Tensor) => stride.length === 2 ?
         tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, stride as [number, number], 'valid') :
@@ -119,6 +135,6 @@ export class TorchConv {
       const ws = tf.split(w, groups, w.rank - 1);
       y = tf.concat(xs.map((xi, g) => conv(xi, ws[g])), padded.rank - 1);
     }
-    return this.bias != null ? tf.add(y, this.bias.read()) : y;
+    return this.bias != null ? tf.add(y, channelVector(this.bias.read(), y.rank)) : y;
   }
 }

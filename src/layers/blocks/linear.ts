@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
-import {TorchLayer} from '../torch_layer';
+import {channelVector, TorchLayer} from '../torch_layer';
 import {fanInBias, kaimingUniform} from './init';
 
 export class TorchLinear {
@@ -25,6 +25,6 @@ export class TorchLinear {
     const lead = x.shape.slice(0, -1);
     const y = tf.matMul(tf.reshape(x, [-1, this.inFeatures]), this.weight.read());
     const out = tf.reshape(y, [...lead, this.outFeatures]);
-    return this.bias != null ? tf.add(out, this.bias.read()) : out;
+    return this.bias != null ? tf.add(out, channelVector(this.bias.read(), out.rank)) : out;
   }
 }

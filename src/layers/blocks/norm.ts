@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
 import {fail} from '../../ops/validate';
-import {TorchLayer} from '../torch_layer';
+import {channelVector, TorchLayer} from '../torch_layer';
 import {ones, zeros} from './init';
 
 export type NormName = 'batchNorm'|'frozenBatchNorm';
@@ -23,7 +23,8 @@ export function checkNorm<T extends string>(layer: string, arg: string, value: u
 /** x * scale + (bias - mean * scale), scale = weight * rsqrt(var + eps): torchvision's FrozenBatchNorm2d and torch's BN inference. */
 function affine(x: Tensor, weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor {
   const scale = tf.mul(weight, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(x, scale), tf.sub(bias, tf.mul(mean, scale)));
+  const shift = tf.sub(bias, tf.mul(mean, scale));
+  return tf.add(tf.mul(x, channelVector(scale, x.rank)), channelVector(shift, x.rank));
 }
 
 export class TorchBatchNorm {
@@ -88,6 +89,6 @@ export class TorchLayerNorm {
   apply(x: Tensor): Tensor {
     const {mean, variance} = tf.moments(x, -1, true);
     const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
-    return tf.add(tf.mul(normed, this.weight.read()), this.bias.read());
+    return tf.add(tf.mul(normed, channelVector(this.weight.read(), x.rank)), channelVector(this.bias.read(), x.rank));
   }
 }
