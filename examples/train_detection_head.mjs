@@ -173,10 +173,12 @@ async function main() {
     const done = Math.round((step / STEPS) * 30);
     const rate = step / ((performance.now() - start) / 1000);
     const recent = losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length);
-    if (process.stdout.isTTY || step % 25 === 0 || step === STEPS) process.stdout.write(`\r[${'#'.repeat(done)}${'.'.repeat(30 - done)}] step ${step}/${STEPS} ` +
-        `loss ${recent.toFixed(3)} ${rate.toFixed(1)} steps/s`);
+    const line = `[${'#'.repeat(done)}${'.'.repeat(30 - done)}] step ${step}/${STEPS} ` +
+        `loss ${recent.toFixed(3)} ${rate.toFixed(1)} steps/s`;
+    if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
+    else if (step % 25 === 0 || step === STEPS) console.log(line);
   }
-  process.stdout.write('\n');
+  if (process.stdout.isTTY) process.stdout.write('\n');
   const first = losses.slice(0, 10).reduce((a, b) => a + b, 0) / 10;
   const last = losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
   console.log(`loss: first 10 steps ${first.toFixed(3)}, last 10 steps ${last.toFixed(3)}`);
