@@ -17,6 +17,13 @@ export interface GpuThreshold {
   tOdd: number;
   /** 1 for thresholds < 0: every defined (non-NaN) IoU suppresses. */
   negative: number;
+  /**
+   * IoU > T needs an overlap above T * width (of either box) along x and
+   * T * height along y; `shrink` is T less 1e-4 for float32 rounding (the IoU
+   * is within 1e-6 of the exact one where the GPU programs use it: T >= 1e-6,
+   * sides >= 1e-30 and areas >= 1e-20, so that nothing underflows), else 0.
+   */
+  shrink: number;
 }
 
 export function gpuThreshold(threshold: number): GpuThreshold {
@@ -32,5 +39,5 @@ export function gpuThreshold(threshold: number): GpuThreshold {
   const exact = t > 0 && field >= 1 && field <= 254 ? 1 : 0;
   const mantissa = (bits[0] & 0x7fffff) | 0x800000;
   return {t, exact, mMant: exact ? 2 * mantissa + 1 : 0, mExp: exact ? field - 151 : 0,
-    tOdd: mantissa & 1, negative: threshold < 0 ? 1 : 0};
+    tOdd: mantissa & 1, negative: threshold < 0 ? 1 : 0, shrink: t >= 1e-6 ? Math.fround(t * (1 - 1e-4)) : 0};
 }

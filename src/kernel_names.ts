@@ -108,14 +108,25 @@ export interface NmsAttrs {
 }
 
 /**
- * GPU backends only (webgl, webgpu), for the ops' async path: the whole of NMS
- * on the GPU, output int32 [N] in decreasing-score order: the box index where
- * that box is kept, -1 where it is suppressed. The op reads it back and keeps
- * the entries >= 0. Not in ALL_KERNELS (cpu, wasm and tensorflow lack it).
+ * webgpu only, for the ops' async path: the whole of NMS on the GPU, output
+ * int32 [N] in decreasing-score order: the box index where that box is kept,
+ * -1 where it is suppressed. The op reads it back and keeps the entries >= 0.
+ * Not in ALL_KERNELS (the other backends lack it).
  */
 export const NmsSortedKeep = 'NmsSortedKeep';
 export type NmsSortedKeepInputs = NmsInputs;
 export type NmsSortedKeepAttrs = NmsAttrs;
+
+/**
+ * webgl only, for the ops' async path: the suppression pairs as a band over
+ * the boxes sorted by x1, float32 [N, bandWords + 3] (kernels/nms_band.ts);
+ * the op reads it back and runs the greedy scan, again with more words where
+ * a row needed more. Not in ALL_KERNELS.
+ */
+export const NmsBand = 'NmsBand';
+export interface NmsBandAttrs extends NmsAttrs {
+  bandWords: number;
+}
 
 /**
  * Deformable convolution (torchvision deform_conv2d) on channelsLast tensors:

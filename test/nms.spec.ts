@@ -143,6 +143,50 @@ describe('nms: against torchvision\'s loop (kernels/reference/nms.ts nmsGreedy)'
   });
 });
 
+/**
+ * Layouts that stress the GPU searches (pairs among boxes close in x1 order):
+ * every box spanning the same x range (webgl: a band wider than its first
+ * try), sides far below the coordinates' ulp scale, sides too small for the
+ * overlap bound, thresholds near 0.
+ */
+describe('nms: wide, tiny and far boxes', () => {
+  function layout(n: number, kind: 'sameX'|'far'|'tiny', seed: number) {
+    const u = seededUniform(5 * n, 0, 1, seed);
+    const boxes = new Float32Array(4 * n), scores = u.slice(4 * n);
+    for (let i = 0; i < n; i++) {
+      const [a, b, c, d] = u.subarray(4 * i, 4 * i + 4);
+      const box = kind === 'sameX' ? [0, a * 1000, 1000, a * 1000 + 1 + b * 200] :
+          kind === 'far' ? [1e5 + a * 0.05, 2e5 + b * 0.05, 1e5 + a * 0.05 + 0.01 + c * 0.03, 2e5 + b * 0.05 + 0.02] :
+          [a * 1e-14, b * 1e-14, a * 1e-14 + (1 + c * 4) * 1e-16, b * 1e-14 + (1 + d * 4) * 1e-16];
+      boxes.set(box, 4 * i);
+    }
+    return {boxes, scores};
+  }
+
+  const cases: Array<[string, 'sameX'|'far'|'tiny', number, number[]]> = [
+    ['600 boxes over the same x range', 'sameX', 600, [0.5, 0, 1e-7]],
+    ['800 boxes of sides 0.01-0.04 near x = 1e5', 'far', 800, [0.5, 0.05]],
+    ['800 boxes of sides 1e-16-5e-16', 'tiny', 800, [0.5, 1e-3]],
+  ];
+  for (const [name, kind, n, thresholds] of cases) {
+    it(`${name}, iou ${thresholds.join(' / ')}, plain and with 3 classes`, async () => {
+      const {boxes, scores} = layout(n, kind, 31 + n);
+      const idxs = Int32Array.from(scores, (_, i) => i % 3);
+      const [b, s, c] = [tf.tensor2d(boxes, [n, 4]), tf.tensor1d(scores), tf.tensor1d(idxs, 'int32')];
+      for (const thr of thresholds) {
+        const expected = nmsGreedy(boxes, scores, null, thr);
+        expect(expected.length).toBeLessThan(n);
+        await expectNoLeakAsync(() => runNms(b, s, thr),
+            async out => expectIndices(await out.data(), expected, `nms, iou ${thr}`));
+        const expectedBatched = nmsGreedy(boxes, scores, idxs, thr);
+        await expectNoLeakAsync(() => runNms(b, s, thr, c),
+            async out => expectIndices(await out.data(), expectedBatched, `batchedNms, iou ${thr}`));
+      }
+      tf.dispose([b, s, c]);
+    });
+  }
+});
+
 describe('nms: edge cases', () => {
   async function run(boxes: number[][], scores: number[], thr: number, expected: number[]) {
     const [b, s] = [tf.tensor2d(boxes, [boxes.length, 4]), tf.tensor1d(scores)];

@@ -1,45 +1,35 @@
 /**
- * GLSL programs of NMS (WebGL2), the design of kernels/webgpu/nms_webgpu.ts
- * with 24-bit words (a float32 texel holds integers below 2^24 exactly):
- *  1. NmsRankProgram: rank of each box in the stable descending score order
- *     (NaN first, ties by index); NmsOrderProgram inverts it (no scatter in
- *     GLSL); NmsGatherProgram puts boxes and categories in that order;
- *  2. NmsMaskProgram: bit c % 24 of word mask[r][c / 24] is set when box
- *     order[c] would be suppressed by box order[r] (r < c, same category,
- *     IoU > threshold);
- *  3. NmsScanProgram: greedy scan over the words, SCAN_BLOCKS words per pass:
- *     each texel of `removed` resolves those blocks serially and ORs the kept
- *     rows into itself;
- *  4. NmsSortedKeepProgram: box index per sorted position, -1 where removed.
+ * GLSL programs of NMS (WebGL2). Boxes are sorted by score (the order) and
+ * then by x1 (nms_sort_gpu.ts), and the suppression pairs are found among
+ * boxes close in x1 order only:
+ *  1. NmsXKeyProgram: the x1 of each box in score order, +inf where the box
+ *     can overlap nothing; sorted, that gives xRank (the score rank at each
+ *     x1-sorted position); NmsXBoxesProgram lays the boxes out in that order;
+ *  2. NmsWindowProgram: per x1-sorted position p, the end of the positions q
+ *     > p whose box can have IoU > threshold with box p: x1 (sorted) below
+ *     x2 - threshold * width of box p (IoU > t needs an overlap of t * width);
+ *  3. NmsBandProgram: the band, 24 positions per float32 word after each p,
+ *     bit set where IoU > threshold (exact float32 test, evaluated as
+ *     torchvision with the box of higher score first), then per row the words
+ *     it needs, order[p] and xRank[p]. The host reads that back and runs the
+ *     greedy scan (kernels/nms_band.ts).
+ * Thresholds < 0 suppress without overlap: every later position is in the window.
  * IoU is float32 as torchvision (products multiplied by a uniform 1.0 so that
  * no compiler fuses them into an FMA); the threshold test is exact
  * (kernels/nms_gpu_threshold.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-
-export const WORD_BITS = 24;
-/** Words (blocks of 24 sorted boxes) resolved per scan pass. */
-export const SCAN_BLOCKS = 8;
+import {BAND_WORD_BITS} from '../nms_band';
 
 type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
 
-/** Uniforms of the mask program, in the order Nms.ts passes their values. */
-export const MASK_UNIFORMS: CustomUniform[] = [
-  {name: 'numBoxes', type: 'int'}, {name: 'numWords', type: 'int'}, {name: 'iouThreshold', type: 'float'},
+/** Uniforms of the band program, in the order Nms.ts passes their values. */
+export const BAND_UNIFORMS: CustomUniform[] = [
+  {name: 'numBoxes', type: 'int'}, {name: 'bandWords', type: 'int'}, {name: 'iouThreshold', type: 'float'},
   {name: 'exactTest', type: 'int'}, {name: 'mMant', type: 'int'}, {name: 'mExp', type: 'int'},
   {name: 'tOdd', type: 'int'}, {name: 'negativeThreshold', type: 'int'}, {name: 'unitScale', type: 'float'},
+  {name: 'shrink', type: 'float'},
 ];
-
-const SCORE_KEY = `
-  // Ascending key = descending score; every NaN is 0 (first), -0 ties with +0.
-  uint nmsScoreKey(float v) {
-    uint bits = floatBitsToUint(v);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return 0u;
-    if ((bits & 0x7fffffffu) == 0u) bits = 0u;
-    if ((bits & 0x80000000u) != 0u) return bits;
-    return ~bits & 0x7fffffffu;
-  }
-`;
 
 const PAIR_MATH = `
   bool nmsNan(float v) { return (floatBitsToUint(v) & 0x7fffffffu) > 0x7f800000u; }
@@ -115,23 +105,19 @@ const PAIR_MATH = `
   }
 `;
 
-/** rank [N]: position of each box in the stable descending score order. */
-export class NmsRankProgram implements GPGPUProgram {
-  variableNames = ['Scores'];
+/** xKeys [N]: per score rank, x1 of its box, +inf where x1 or x2 is not finite or x2 <= x1. */
+export class NmsXKeyProgram implements GPGPUProgram {
+  variableNames = ['Boxes', 'Order'];
   outputShape: number[];
-  customUniforms: CustomUniform[] = [{name: 'numBoxes', type: 'int'}];
   enableShapeUniforms = true;
   userCode = `
-    ${SCORE_KEY}
+    bool nmsFinite(float v) { return (floatBitsToUint(v) & 0x7f800000u) != 0x7f800000u; }
+
     void main() {
-      int index = getOutputCoords();
-      uint key = nmsScoreKey(getScores(index));
-      int rank = 0;
-      for (int k = 0; k < numBoxes; k++) {
-        uint other = nmsScoreKey(getScores(k));
-        if (other < key || (other == key && k < index)) rank++;
-      }
-      setOutput(float(rank));
+      int box = int(getOrder(getOutputCoords()));
+      float x1 = getBoxes(box, 0);
+      float x2 = getBoxes(box, 2);
+      setOutput(nmsFinite(x1) && nmsFinite(x2) && x2 > x1 ? x1 : uintBitsToFloat(0x7f800000u));
     }
   `;
 
@@ -140,151 +126,142 @@ export class NmsRankProgram implements GPGPUProgram {
   }
 }
 
-/** order [N]: the box of each rank. */
-export class NmsOrderProgram implements GPGPUProgram {
-  variableNames = ['Rank'];
-  outputShape: number[];
-  customUniforms: CustomUniform[] = [{name: 'numBoxes', type: 'int'}];
-  enableShapeUniforms = true;
-  userCode = `
-    void main() {
-      float r = float(getOutputCoords());
-      float box = 0.0;
-      for (int i = 0; i < numBoxes; i++) {
-        if (getRank(i) == r) {
-          box = float(i);
-          break;
-        }
-      }
-      setOutput(box);
-    }
-  `;
-
-  constructor(n: number) {
-    this.outputShape = [n];
-  }
-}
-
-/** mask [N, words]: 24 sorted columns per texel. */
-/**
- * sorted [N, 5]: the boxes (x1, y1, x2, y2) and categories in score order, so
- * that the mask reads consecutive rows and no order indirection.
- */
-export class NmsGatherProgram implements GPGPUProgram {
+/** xBoxes [N, 6]: per x1-sorted position, its box x1, y1, x2, y2, category and score rank. */
+export class NmsXBoxesProgram implements GPGPUProgram {
   variableNames: string[];
   outputShape: number[];
   enableShapeUniforms = true;
   userCode: string;
 
   constructor(n: number, batched: boolean) {
-    this.outputShape = [n, 5];
-    this.variableNames = batched ? ['Boxes', 'Order', 'Idxs'] : ['Boxes', 'Order'];
+    this.outputShape = [n, 6];
+    this.variableNames = batched ? ['Boxes', 'Order', 'XRank', 'Idxs'] : ['Boxes', 'Order', 'XRank'];
     this.userCode = `
       void main() {
-        ivec2 rc = getOutputCoords();
-        int i = int(getOrder(rc.x));
-        setOutput(rc.y < 4 ? getBoxes(i, rc.y) : ${batched ? 'getIdxs(i)' : '0.0'});
+        ivec2 pc = getOutputCoords();
+        float rank = getXRank(pc.x);
+        int box = int(getOrder(int(rank)));
+        setOutput(pc.y < 4 ? getBoxes(box, pc.y) : pc.y == 5 ? rank : ${batched ? 'getIdxs(box)' : '0.0'});
       }
     `;
   }
 }
 
-/** mask [N, words]: 24 sorted columns per texel. */
-export class NmsMaskProgram implements GPGPUProgram {
-  variableNames = ['Sorted'];
+/** ends [N]: per x1-sorted position p, the first position after p that no box of IoU > threshold with it reaches. */
+export class NmsWindowProgram implements GPGPUProgram {
+  variableNames = ['XBoxes', 'XKeys'];
   outputShape: number[];
-  customUniforms = MASK_UNIFORMS;
-  enableShapeUniforms = true;
-  userCode: string;
-
-  constructor(n: number, words: number, batched: boolean) {
-    this.outputShape = [n, words];
-    this.userCode = `
-      ${PAIR_MATH}
-      void main() {
-        ivec2 rw = getOutputCoords();
-        int r = rw.x;
-        int bits = 0;
-        if (rw.y * ${WORD_BITS} + ${WORD_BITS - 1} > r) {
-          NmsBox a = nmsBox(getSorted(r, 0), getSorted(r, 1), getSorted(r, 2), getSorted(r, 3));
-          float category = getSorted(r, 4);
-          for (int k = 0; k < ${WORD_BITS}; k++) {
-            int c = rw.y * ${WORD_BITS} + k;
-            if (c >= numBoxes) break;
-            if (c <= r) continue;
-            ${batched ? 'if (getSorted(c, 4) != category) continue;' : ''}
-            float x1 = getSorted(c, 0);
-            float x2 = getSorted(c, 2);
-            // Most pairs do not overlap along x: skip reading their y.
-            if (negativeThreshold == 0 && !(a.x1 < x2 && x1 < a.x2)) continue;
-            if (nmsSuppresses(a, nmsBox(x1, getSorted(c, 1), x2, getSorted(c, 3)))) bits |= 1 << k;
-          }
-        }
-        setOutput(float(bits));
-      }
-    `;
-  }
-}
-
-/**
- * removed [words] after resolving words [firstWord, firstWord + SCAN_BLOCKS): bit b of
- * word w is set when sorted position 24 w + b is suppressed.
- */
-export class NmsScanProgram implements GPGPUProgram {
-  variableNames = ['Mask', 'Removed'];
-  outputShape: number[];
-  customUniforms: CustomUniform[] = [{name: 'numBoxes', type: 'int'}, {name: 'numWords', type: 'int'}, {name: 'firstWord', type: 'int'}];
+  customUniforms: CustomUniform[] = [
+    {name: 'numBoxes', type: 'int'}, {name: 'negativeThreshold', type: 'int'}, {name: 'shrink', type: 'float'}];
   enableShapeUniforms = true;
   userCode = `
+    float keyAt(int q) { return getXKeys(int(getXBoxes(q, 5))); }
+
     void main() {
-      int w = getOutputCoords();
-      int rem[${SCAN_BLOCKS}];
-      for (int q = 0; q < ${SCAN_BLOCKS}; q++) {
-        int b = firstWord + q;
-        rem[q] = b < numWords ? int(getRemoved(b)) : 0;
+      int p = getOutputCoords();
+      if (negativeThreshold != 0) {
+        setOutput(float(numBoxes));
+        return;
       }
-      int own = int(getRemoved(w));
-      bool after = w >= firstWord + ${SCAN_BLOCKS};
-      for (int q = 0; q < ${SCAN_BLOCKS}; q++) {
-        int b = firstWord + q;
-        if (b >= numWords) break;
-        for (int k = 0; k < ${WORD_BITS}; k++) {
-          int r = b * ${WORD_BITS} + k;
-          if (r >= numBoxes) break;
-          if (((rem[q] >> k) & 1) != 0) continue;
-          // Box at sorted position r is kept: it removes its row's bits.
-          for (int q2 = 0; q2 < ${SCAN_BLOCKS}; q2++) {
-            if (q2 >= q && firstWord + q2 < numWords) rem[q2] |= int(getMask(r, firstWord + q2));
-          }
-          if (after) own |= int(getMask(r, w));
+      if (isinf(keyAt(p))) {
+        setOutput(float(p + 1));
+        return;
+      }
+      float x1 = getXBoxes(p, 0);
+      float x2 = getXBoxes(p, 2);
+      float w = x2 - x1;
+      float h = getXBoxes(p, 3) - getXBoxes(p, 1);
+      // Box q after p has IoU > t only if x1q < x2 - t w (t: shrink, valid for sides and area that do not
+      // underflow); the reach is cut by 1e-3 and by a few ulps of the coordinates for rounding.
+      float t = min(w, h) >= 1e-30 && w * h >= 1e-20 ? shrink : 0.0;
+      float reach = max(0.0, t * w * (1.0 - 1e-3) - (abs(x1) + abs(x2)) * 4.8e-7);
+      float end = x2 - reach;
+      int lo = p + 1;
+      int hi = numBoxes;
+      while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (keyAt(mid) < end) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
         }
       }
-      for (int q = 0; q < ${SCAN_BLOCKS}; q++) {
-        if (w == firstWord + q) own = rem[q];
-      }
-      setOutput(float(own));
-    }
-  `;
-
-  constructor(words: number) {
-    this.outputShape = [words];
-  }
-}
-
-/** sortedKeep [N]: order[r], or -1 where sorted position r was removed. */
-export class NmsSortedKeepProgram implements GPGPUProgram {
-  variableNames = ['Removed', 'Order'];
-  outputShape: number[];
-  enableShapeUniforms = true;
-  userCode = `
-    void main() {
-      int r = getOutputCoords();
-      int word = int(getRemoved(r / ${WORD_BITS}));
-      setOutput(((word >> (r - (r / ${WORD_BITS}) * ${WORD_BITS})) & 1) != 0 ? -1.0 : getOrder(r));
+      setOutput(float(lo));
     }
   `;
 
   constructor(n: number) {
     this.outputShape = [n];
+  }
+}
+
+/**
+ * [N, bandWords + 3]: per x1-sorted position p, words s < bandWords (bit b:
+ * IoU > threshold with position p + 1 + 24 s + b), then the words p needs,
+ * order[p] and xRank[p].
+ */
+export class NmsBandProgram implements GPGPUProgram {
+  variableNames = ['XBoxes', 'Ends', 'Order', 'XRank'];
+  outputShape: number[];
+  customUniforms = BAND_UNIFORMS;
+  enableShapeUniforms = true;
+  userCode: string;
+
+  constructor(n: number, bandWords: number, batched: boolean) {
+    this.outputShape = [n, bandWords + 3];
+    this.userCode = `
+      ${PAIR_MATH}
+      NmsBox boxAt(int q) { return nmsBox(getXBoxes(q, 0), getXBoxes(q, 1), getXBoxes(q, 2), getXBoxes(q, 3)); }
+
+      void main() {
+        ivec2 ps = getOutputCoords();
+        int p = ps.x;
+        int end = int(getEnds(p));
+        if (ps.y >= bandWords) {
+          int needed = (end - p - 1 + ${BAND_WORD_BITS - 1}) / ${BAND_WORD_BITS};
+          setOutput(ps.y == bandWords ? float(needed) : ps.y == bandWords + 1 ? getOrder(p) : getXRank(p));
+          return;
+        }
+        int start = p + 1 + ${BAND_WORD_BITS} * ps.y;
+        int stop = min(start + ${BAND_WORD_BITS}, end);
+        NmsBox a = boxAt(p);
+        float aw = a.x2 - a.x1;
+        float ah = a.y2 - a.y1;
+        float category = getXBoxes(p, 4);
+        // SwiftShader runs every instruction of a loop body on every iteration (divergent branches are
+        // masked, not skipped): this loop only picks the pairs that may suppress, the exact test follows.
+        int maybe = 0;
+        for (int b = 0; b < ${BAND_WORD_BITS}; b++) {
+          int q = start + b;
+          if (q >= stop) break;
+          float bx1 = getXBoxes(q, 0);
+          float by1 = getXBoxes(q, 1);
+          float bx2 = getXBoxes(q, 2);
+          float by2 = getXBoxes(q, 3);
+          // IoU > t needs an overlap of t * width and t * height of both boxes (boxes that are not live
+          // may fail this freely: they suppress nothing).
+          float bw = bx2 - bx1;
+          float bh = by2 - by1;
+          float ow = min(a.x2, bx2) - max(a.x1, bx1);
+          float oh = min(a.y2, by2) - max(a.y1, by1);
+          bool proven = min(min(aw, bw), min(ah, bh)) >= 1e-30 && min(a.area, bw * bh) >= 1e-20;
+          float t = proven ? shrink : 0.0;
+          bool overlaps = negativeThreshold != 0 || (ow > t * max(aw, bw) && oh > t * max(ah, bh));
+          ${batched ? 'overlaps = overlaps && getXBoxes(q, 4) == category;' : ''}
+          maybe |= overlaps ? 1 << b : 0;
+        }
+        float rank = getXBoxes(p, 5);
+        int bits = 0;
+        while (maybe != 0) {
+          int low = maybe & -maybe;
+          maybe ^= low;
+          int q = start + (floatBitsToInt(float(low)) >> 23) - 127;
+          NmsBox c = boxAt(q);
+          // The box of higher score suppresses: torchvision evaluates IoU(kept, other).
+          if (rank < getXBoxes(q, 5) ? nmsSuppresses(a, c) : nmsSuppresses(c, a)) bits |= low;
+        }
+        setOutput(float(bits));
+      }
+    `;
   }
 }

@@ -1,14 +1,17 @@
 /**
- * NMS on the webgpu backend, all of it on the GPU (nms_webgpu.ts): order,
- * suppression bitmask [N, N/32] u32 and the greedy scan. NmsSortedKeep
- * returns the int32 [N] result of the scan (box index per sorted position or
- * -1), which nmsAsync reads back (N int32) to keep the entries >= 0.
+ * NMS on the webgpu backend, all of it on the GPU (nms_webgpu.ts): score
+ * order, suppression bitmask [N, N/32] u32 from the pairs that overlap along
+ * x, and the greedy scan. NmsSortedKeep returns the int32 [N] result of the
+ * scan (box index per sorted position or -1), which nmsAsync reads back (N
+ * int32) to keep the entries >= 0.
  */
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {Nms, NmsAttrs, NmsInputs, NmsSortedKeep} from '../../src/kernel_names';
 import {gpuThreshold} from '../nms_gpu_threshold';
-import {NmsMaskProgram, NmsOrderProgram, NmsScanProgram, SCAN_WORDS, WORD_BITS} from './nms_webgpu';
+import {NmsScanProgram, SCAN_WORDS} from './nms_scan_webgpu';
+import {NmsByXProgram, NmsClearProgram, NmsDenseMaskProgram, NmsPairProgram, WORD_BITS} from './nms_webgpu';
+import {NmsSortChunkProgram, sortPairs} from './nms_sort_webgpu';
 
 function runSortedKeep(backend: WebGPUBackend, {boxes, scores, idxs}: NmsInputs, iouThreshold: number): TensorInfo {
   const n = scores.shape[0];
@@ -22,15 +25,25 @@ function runSortedKeep(backend: WebGPUBackend, {boxes, scores, idxs}: NmsInputs,
         `and the scan handles at most ${SCAN_WORDS * WORD_BITS} boxes): use fewer boxes or the wasm backend`);
   }
   const t = gpuThreshold(iouThreshold);
-  const order = backend.runWebGPUProgram(new NmsOrderProgram(n), [scores], 'int32', [{type: 'int32', data: [n]}]);
-  const mask = backend.runWebGPUProgram(
-      new NmsMaskProgram(n, words, idxs != null), idxs != null ? [boxes, order, idxs] : [boxes, order], 'int32', [
-        {type: 'int32', data: [n]}, {type: 'int32', data: [words]}, {type: 'float32', data: [t.t]},
-        {type: 'int32', data: [t.exact]}, {type: 'int32', data: [t.mMant]}, {type: 'int32', data: [t.mExp]},
-        {type: 'int32', data: [t.tOdd]}, {type: 'int32', data: [t.negative]}, {type: 'float32', data: [1]},
-      ]);
-  const keep = backend.runWebGPUProgram(new NmsScanProgram(n), [mask, order], 'int32',
-      [{type: 'int32', data: [n]}, {type: 'int32', data: [words]}]);
+  const batched = idxs != null;
+  const int = (v: number) => ({type: 'int32', data: [v]});
+  const uniforms = [int(n), int(words), {type: 'float32', data: [t.t]}, int(t.exact), int(t.mMant), int(t.mExp),
+    int(t.tOdd), int(t.negative), {type: 'float32', data: [1]}, {type: 'float32', data: [t.shrink]}];
+  const order = sortPairs(backend, new NmsSortChunkProgram(n, 'score'), [scores], n);
+  let mask: TensorInfo;
+  if (t.negative) {
+    mask = backend.runWebGPUProgram(new NmsDenseMaskProgram(n, words, batched),
+        batched ? [boxes, order, idxs] : [boxes, order], 'int32', uniforms);
+  } else {
+    const xPairs = sortPairs(backend, new NmsSortChunkProgram(n, 'x1'), [order, boxes], n);
+    const byX = backend.runWebGPUProgram(new NmsByXProgram(n, batched),
+        batched ? [xPairs, order, boxes, idxs] : [xPairs, order, boxes], 'int32', [int(n)]);
+    backend.disposeData(xPairs.dataId);
+    mask = backend.runWebGPUProgram(new NmsClearProgram(n, words), [], 'int32', [int(n), int(words)]);
+    backend.runWebGPUProgram(new NmsPairProgram(n, batched), [byX], 'int32', uniforms, mask);
+    backend.disposeData(byX.dataId);
+  }
+  const keep = backend.runWebGPUProgram(new NmsScanProgram(n), [mask, order], 'int32', [int(n), int(words)]);
   backend.disposeData(order.dataId);
   backend.disposeData(mask.dataId);
   return keep;

@@ -1,14 +1,17 @@
 /**
- * WGSL programs of NMS, torchvision's CUDA design in 32-bit words:
- *  1. NmsOrderProgram: the rank of each box in the stable descending score
- *     order (NaN first, ties by index), counted over all boxes, scattered into
- *     order[rank] = box;
- *  2. NmsMaskProgram: for sorted positions r < c, bit c % 32 of word
- *     mask[r][c / 32] is set when box order[c] would be suppressed by box
- *     order[r] (same category, IoU > threshold);
- *  3. NmsScanProgram: one workgroup walks the words in order, resolves each
- *     32-box block serially and ORs the kept rows into the later words, then
- *     writes per sorted position the box index, or -1 where suppressed.
+ * WGSL programs of NMS, torchvision's CUDA design in 32-bit words, with the
+ * suppression bitmask filled only from pairs of boxes close in x1 order:
+ *  1. order: (score key, box) pairs sorted by score, descending, stable, NaN
+ *     first (nms_sort_webgpu.ts); xPairs: the score ranks sorted by x1;
+ *  2. NmsByXProgram: box, rank and category per x1-sorted position;
+ *  3. NmsClearProgram zeroes the mask, then NmsPairProgram: each box tests
+ *     the boxes after it in x1 order while their x1 is below its x2 - t * its
+ *     width (IoU > t needs an overlap of t * width; no later box reaches it)
+ *     and sets, for ranks r < c, bit c % 32 of word mask[r][c / 32] when box c
+ *     would be suppressed by box r (same category, IoU > threshold).
+ *     Thresholds < 0 suppress without overlap: NmsDenseMaskProgram tests every
+ *     pair instead;
+ *  4. NmsScanProgram (nms_scan_webgpu.ts) scans the mask.
  * IoU is float32 as torchvision (areas and intersection multiplied by a
  * uniform 1.0 so that no compiler fuses them into an FMA); the threshold test
  * is exact (kernels/nms_gpu_threshold.ts).
@@ -16,24 +19,17 @@
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 
-/** Words of `removed` kept in workgroup memory by the scan: at most 32 * SCAN_WORDS boxes. */
-export const SCAN_WORDS = 4000;
 export const WORD_BITS = 32;
+/** int32 per x1-sorted box: x1, y1, x2, y2 (float bits), score rank, category. */
+const BY_X = 6;
+/** Pairs that pass the cheap overlap test, tested exactly after each scan of up to this many. */
+const PAIR_BATCH = 8;
+/** Mask words zeroed per invocation. */
+const CLEAR_RUN = 16;
 
-/** Uniforms of the mask program, in the order Nms.ts passes their values. */
-export const MASK_UNIFORMS =
-    'n : i32, words : i32, threshold : f32, exact : i32, mMant : i32, mExp : i32, tOdd : i32, negative : i32, one : f32,';
-
-const SCORE_KEY = `
-  // Ascending key = descending score; every NaN is 0 (first), -0 ties with +0.
-  fn nmsScoreKey(v : f32) -> u32 {
-    var bits = bitcast<u32>(v);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) { return 0u; }
-    if ((bits & 0x7fffffffu) == 0u) { bits = 0u; }
-    if ((bits & 0x80000000u) != 0u) { return bits; }
-    return ~bits & 0x7fffffffu;
-  }
-`;
+/** Uniforms of the mask programs, in the order Nms.ts passes their values. */
+export const MASK_UNIFORMS = 'n : i32, words : i32, threshold : f32, exact : i32, mMant : i32, mExp : i32, ' +
+    'tOdd : i32, negative : i32, one : f32, shrink : f32,';
 
 const PAIR_MATH = `
   fn nmsNan(v : f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
@@ -74,11 +70,7 @@ const PAIR_MATH = `
 
   struct NmsBox { x1 : f32, y1 : f32, x2 : f32, y2 : f32, area : f32, live : bool };
 
-  fn nmsBox(i : i32) -> NmsBox {
-    let x1 = Boxes[4 * i];
-    let y1 = Boxes[4 * i + 1];
-    let x2 = Boxes[4 * i + 2];
-    let y2 = Boxes[4 * i + 3];
+  fn nmsMakeBox(x1 : f32, y1 : f32, x2 : f32, y2 : f32) -> NmsBox {
     let area = ((x2 - x1) * (y2 - y1)) * uniforms.one;
     // Only finite boxes with positive sides and a finite area can reach IoU > 0.
     let live = x2 > x1 && y2 > y1 && nmsFinite(x1) && nmsFinite(y1) && nmsFinite(x2) && nmsFinite(y2) &&
@@ -126,35 +118,151 @@ abstract class NmsProgram implements WebGPUProgram {
   abstract getUserCode(): string;
 }
 
-/** order [N] (int32): order[rank(i)] = i. */
-export class NmsOrderProgram extends NmsProgram {
-  variableNames = ['Scores'];
-  shaderKey = 'tfjsVisionOps_nmsOrder';
+/**
+ * byX [N * BY_X] (int32): per x1-sorted position, its box (x1 = +inf for
+ * boxes that overlap nothing), score rank and category.
+ */
+export class NmsByXProgram extends NmsProgram {
+  variableNames: string[];
+  shaderKey: string;
   uniforms = 'n : i32,';
 
-  constructor(n: number) {
-    super([n], n);
+  constructor(n: number, batched: boolean) {
+    super([n * BY_X], n);
+    this.variableNames = batched ? ['XPairs', 'Order', 'Boxes', 'Idxs'] : ['XPairs', 'Order', 'Boxes'];
+    this.shaderKey = `tfjsVisionOps_nmsByX_${batched}`;
   }
 
   getUserCode() {
     return `
-      ${SCORE_KEY}
       fn main(index : i32) {
         if (index >= uniforms.n) { return; }
-        let key = nmsScoreKey(Scores[index]);
-        var rank = 0;
-        for (var k = 0; k < uniforms.n; k++) {
-          let other = nmsScoreKey(Scores[k]);
-          if (other < key || (other == key && k < index)) { rank++; }
-        }
-        result[rank] = index;
+        let r = XPairs[2 * index + 1];
+        let box = Order[2 * r + 1];
+        let out = ${BY_X} * index;
+        let overlapsNothing = bitcast<u32>(XPairs[2 * index]) == 0xffffffffu;
+        result[out] = select(bitcast<i32>(Boxes[4 * box]), 0x7f800000, overlapsNothing);
+        result[out + 1] = bitcast<i32>(Boxes[4 * box + 1]);
+        result[out + 2] = bitcast<i32>(Boxes[4 * box + 2]);
+        result[out + 3] = bitcast<i32>(Boxes[4 * box + 3]);
+        result[out + 4] = r;
+        result[out + 5] = ${this.variableNames.length === 4 ? 'Idxs[box]' : '0'};
       }
     `;
   }
 }
 
-/** mask [N * words] (int32 bit patterns), row = sorted position, 32 sorted columns per word. */
-export class NmsMaskProgram extends NmsProgram {
+/** The zero mask [N * words]; only the words the scan reads (column word >= row word) are written. */
+export class NmsClearProgram extends NmsProgram {
+  variableNames: string[] = [];
+  shaderKey = 'tfjsVisionOps_nmsClear';
+  uniforms = 'n : i32, words : i32,';
+
+  constructor(n: number, words: number) {
+    super([n * words], n * Math.ceil(words / CLEAR_RUN));
+  }
+
+  getUserCode() {
+    return `
+      fn main(index : i32) {
+        let runs = (uniforms.words + ${CLEAR_RUN - 1}) / ${CLEAR_RUN};
+        if (index >= uniforms.n * runs) { return; }
+        let r = index / runs;
+        let first = max((index - r * runs) * ${CLEAR_RUN}, r / ${WORD_BITS});
+        let last = min((index - r * runs + 1) * ${CLEAR_RUN}, uniforms.words);
+        for (var w = first; w < last; w++) { result[r * uniforms.words + w] = 0; }
+      }
+    `;
+  }
+}
+
+/** Sets the mask bits (atomic OR into the cleared mask) of the pairs that overlap along x. */
+export class NmsPairProgram extends NmsProgram {
+  variableNames = ['ByX'];
+  shaderKey: string;
+  uniforms = MASK_UNIFORMS;
+  atomic = true;
+
+  constructor(n: number, private batched: boolean) {
+    super([n], n);
+    this.shaderKey = `tfjsVisionOps_nmsPair_${batched}`;
+  }
+
+  getUserCode() {
+    return `
+      ${PAIR_MATH}
+      fn xBox(p : i32) -> NmsBox {
+        let at = ${BY_X} * p;
+        return nmsMakeBox(bitcast<f32>(ByX[at]), bitcast<f32>(ByX[at + 1]), bitcast<f32>(ByX[at + 2]),
+            bitcast<f32>(ByX[at + 3]));
+      }
+
+      fn main(index : i32) {
+        if (index >= uniforms.n) { return; }
+        let a = xBox(index);
+        if (!a.live) { return; }
+        let ra = ByX[${BY_X} * index + 4];
+        let category = ByX[${BY_X} * index + 5];
+        let aw = a.x2 - a.x1;
+        let ah = a.y2 - a.y1;
+        // A box after this one in x1 order has IoU > t only if its x1 < x2 - t w (t: shrink, valid where
+        // sides and area do not underflow); the reach is cut by 1e-3 and a few ulps of x for rounding.
+        let t = select(0.0, uniforms.shrink, min(aw, ah) >= 1e-30 && a.area >= 1e-20);
+        let end = a.x2 - max(0.0, t * aw * (1.0 - 1e-3) - (abs(a.x1) + abs(a.x2)) * 4.8e-7);
+        var candidates : array<i32, ${PAIR_BATCH}>;
+        var q = index + 1;
+        loop {
+          // SwiftShader runs every instruction of a loop body on every iteration (divergent branches
+          // are masked, not skipped): this loop only picks the pairs that may suppress, the exact
+          // test runs after it.
+          var count = 0;
+          for (; q < uniforms.n; q++) {
+            let at = ${BY_X} * q;
+            let bx1 = bitcast<f32>(ByX[at]);
+            if (!(bx1 < end)) {
+              q = uniforms.n;
+              break;
+            }
+            let bx2 = bitcast<f32>(ByX[at + 2]);
+            let by1 = bitcast<f32>(ByX[at + 1]);
+            let by2 = bitcast<f32>(ByX[at + 3]);
+            // IoU > t needs an overlap of t * width and t * height of both boxes (shrink: see
+            // nms_gpu_threshold.ts); boxes that are not live may fail this freely: they suppress nothing.
+            let bw = bx2 - bx1;
+            let bh = by2 - by1;
+            let ow = min(a.x2, bx2) - max(a.x1, bx1);
+            let oh = min(a.y2, by2) - max(a.y1, by1);
+            let proven = min(min(aw, bw), min(ah, bh)) >= 1e-30 && min(a.area, bw * bh) >= 1e-20;
+            let s = select(0.0, uniforms.shrink, proven);
+            if (ow > s * max(aw, bw) && oh > s * max(ah, bh)${this.batched ? ' && ByX[at + 5] == category' : ''}) {
+              candidates[count] = q;
+              count++;
+              if (count == ${PAIR_BATCH}) {
+                q++;
+                break;
+              }
+            }
+          }
+          for (var k = 0; k < count; k++) {
+            let b = xBox(candidates[k]);
+            let rb = ByX[${BY_X} * candidates[k] + 4];
+            // The box of lower rank (higher score) suppresses: torchvision evaluates IoU(kept, other).
+            let row = min(ra, rb);
+            let col = max(ra, rb);
+            if (select(nmsSuppresses(b, a), nmsSuppresses(a, b), ra < rb)) {
+              let bit = bitcast<i32>(1u << u32(col % ${WORD_BITS}));
+              atomicOr(&result[row * uniforms.words + col / ${WORD_BITS}], bit);
+            }
+          }
+          if (q >= uniforms.n) { break; }
+        }
+      }
+    `;
+  }
+}
+
+/** mask [N * words] of every pair (thresholds < 0), row = sorted position, 32 sorted columns per word. */
+export class NmsDenseMaskProgram extends NmsProgram {
   variableNames: string[];
   shaderKey: string;
   uniforms = MASK_UNIFORMS;
@@ -162,13 +270,17 @@ export class NmsMaskProgram extends NmsProgram {
   constructor(n: number, words: number, batched: boolean) {
     super([n * words], n * words);
     this.variableNames = batched ? ['Boxes', 'Order', 'Idxs'] : ['Boxes', 'Order'];
-    this.shaderKey = `tfjsVisionOps_nmsMask_${batched}`;
+    this.shaderKey = `tfjsVisionOps_nmsDenseMask_${batched}`;
   }
 
   getUserCode() {
     const batched = this.variableNames.length === 3;
     return `
       ${PAIR_MATH}
+      fn nmsBox(i : i32) -> NmsBox {
+        return nmsMakeBox(Boxes[4 * i], Boxes[4 * i + 1], Boxes[4 * i + 2], Boxes[4 * i + 3]);
+      }
+
       fn main(index : i32) {
         if (index >= uniforms.n * uniforms.words) { return; }
         let r = index / uniforms.words;
@@ -178,81 +290,17 @@ export class NmsMaskProgram extends NmsProgram {
           result[index] = 0;
           return;
         }
-        let i = Order[r];
+        let i = Order[2 * r + 1];
         let a = nmsBox(i);
         for (var k = 0; k < ${WORD_BITS}; k++) {
           let c = w * ${WORD_BITS} + k;
           if (c >= uniforms.n) { break; }
           if (c <= r) { continue; }
-          let j = Order[c];
+          let j = Order[2 * c + 1];
           ${batched ? 'if (Idxs[i] != Idxs[j]) { continue; }' : ''}
-          // Most pairs do not overlap along x: skip reading the rest of box j.
-          if (uniforms.negative == 0 && !(a.x1 < Boxes[4 * j + 2] && Boxes[4 * j] < a.x2)) { continue; }
           if (nmsSuppresses(a, nmsBox(j))) { bits = bits | (1u << u32(k)); }
         }
         result[index] = bitcast<i32>(bits);
-      }
-    `;
-  }
-}
-
-/** sortedKeep [N] (int32): box index per sorted position, -1 where suppressed. One workgroup. */
-export class NmsScanProgram implements WebGPUProgram {
-  variableNames = ['Mask', 'Order'];
-  shaderKey = 'tfjsVisionOps_nmsScan';
-  outputShape: number[];
-  dispatchLayout = {x: [0]};
-  dispatch: [number, number, number] = [1, 1, 1];
-  workgroupSize: [number, number, number] = [256, 1, 1];
-  uniforms = 'n : i32, words : i32,';
-
-  constructor(n: number) {
-    this.outputShape = [n];
-  }
-
-  getUserCode() {
-    return `
-      var<workgroup> removed : array<u32, ${SCAN_WORDS}>;
-      var<workgroup> keptBits : u32;
-
-      fn main(index : i32) {
-        let lid = i32(localIndex);
-        let n = uniforms.n;
-        let words = uniforms.words;
-        for (var w = lid; w < words; w += 256) { removed[w] = 0u; }
-        workgroupBarrier();
-        for (var b = 0; b < words; b++) {
-          if (lid == 0) {
-            var rem = removed[b];
-            var resolved = 0u;
-            for (var k = 0; k < ${WORD_BITS}; k++) {
-              let r = b * ${WORD_BITS} + k;
-              if (r >= n) { break; }
-              if (((rem >> u32(k)) & 1u) == 0u) {
-                resolved = resolved | (1u << u32(k));
-                rem = rem | bitcast<u32>(Mask[r * words + b]);
-              }
-            }
-            removed[b] = rem;
-            keptBits = resolved;
-          }
-          workgroupBarrier();
-          let kept = keptBits;
-          for (var w = b + 1 + lid; w < words; w += 256) {
-            var acc = removed[w];
-            for (var k = 0; k < ${WORD_BITS}; k++) {
-              if (((kept >> u32(k)) & 1u) != 0u) {
-                acc = acc | bitcast<u32>(Mask[(b * ${WORD_BITS} + k) * words + w]);
-              }
-            }
-            removed[w] = acc;
-          }
-          workgroupBarrier();
-        }
-        for (var r = lid; r < n; r += 256) {
-          let suppressed = ((removed[r / ${WORD_BITS}] >> u32(r % ${WORD_BITS})) & 1u) != 0u;
-          result[r] = select(Order[r], -1, suppressed);
-        }
       }
     `;
   }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import {BAND_WORDS, keptFromBand} from '../../kernels/nms_band';
 import {keptFromSortedKeep} from '../../kernels/reference/nms';
-import {Nms, NmsAttrs, NmsSortedKeep} from '../kernel_names';
+import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsSortedKeep} from '../kernel_names';
 import {runVisionKernel} from './run_kernel';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail} from './validate';
 
@@ -39,13 +40,27 @@ function attrsOf(iouThreshold: number): NamedAttrMap {
 }
 
 /**
- * GPU backends run NMS on the GPU (NmsSortedKeep) and this awaits the read of
- * its int32 [N] result, so nothing blocks while the GPU works; the other
+ * webgpu runs NMS on the GPU (NmsSortedKeep) and this awaits the read of its
+ * int32 [N] result; webgl finds the suppression pairs on the GPU (NmsBand) and
+ * this awaits the read of that band and scans it (a second, wider band where
+ * a row needed more words); so nothing blocks while the GPU works. The other
  * backends compute on the host and return at once.
  */
 async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null, iouThreshold: number) {
   const inputs = inputsOf(boxes, scores, idxs);
-  if (tf.getKernel(NmsSortedKeep, tf.getBackend()) == null) {
+  const backend = tf.getBackend();
+  if (tf.getKernel(NmsBand, backend) != null && scores.shape[0] > 0) {
+    for (let bandWords = BAND_WORDS; ;) {
+      const attrs: NmsBandAttrs = {iouThreshold, bandWords};
+      const band = runVisionKernel<Tensor2D>(op, NmsBand, inputs, attrs as unknown as NamedAttrMap);
+      const values = await band.data();
+      band.dispose();
+      const {kept, words} = keptFromBand(values, scores.shape[0], bandWords);
+      if (kept != null) return tf.tensor1d(kept, 'int32');
+      bandWords = words!;
+    }
+  }
+  if (tf.getKernel(NmsSortedKeep, backend) == null) {
     return runVisionKernel<Tensor1D>(op, Nms, inputs, attrsOf(iouThreshold));
   }
   const sortedKeep = runVisionKernel<Tensor1D>(op, NmsSortedKeep, inputs, attrsOf(iouThreshold));
@@ -60,8 +75,9 @@ async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|
  * kept box of higher score (ties: lower index; NaN scores count highest) has
  * IoU > iouThreshold with it (strict; float32 IoU exactly as torchvision, so a
  * NaN IoU, e.g. of two zero-area boxes, never suppresses).
- * On webgl this reads back N int32 at the end (`nmsAsync` awaits them); on
- * webgpu only `nmsAsync` is supported.
+ * On webgl this reads back the suppression band and the score order
+ * (`nmsAsync` awaits them), on webgpu N int32 at the end; webgpu supports
+ * only `nmsAsync`.
  * torchvision: `nms(boxes, scores, iou_threshold)`.
  *
  * ```js
