@@ -94,9 +94,9 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 export const deformConv2dCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
-  backends: ['cpu', 'wasm', 'webgl', 'webgpu'],
+  backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
   async run(backend, torchvision) {
-    const slow = ['cpu', 'webgl', 'webgpu'].includes(backend);  // seconds per run (webgl, webgpu: SwiftShader)
+    const slow = ['cpu', 'webgl', 'webgpu'].includes(backend);  // ~1 s or more per run (webgl, webgpu: SwiftShader)
     const timing = slow ? {warmup: 1, runs: 3} : {warmup: 2, runs: 7};
     const p = problem(2);
     const hwio = tf.transpose(p.weight, [2, 3, 1, 0]) as tf.Tensor4D;

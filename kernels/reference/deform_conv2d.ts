@@ -175,23 +175,50 @@ export function deformColumns(
   });
 }
 
-/** out[p0 .. p1) = col . W per weight group (out rows of Cout). */
-function columnsTimesWeight(col: Floats, weight: ArrayLike<number>, g: DeformGeometry, p0: number, p1: number,
-    out: Floats, acc: Float64Array) {
-  const {channels, groups, outChannels} = g;
-  const kg = channels / groups * g.kernelHeight * g.kernelWidth, rowLength = kg * groups;
-  const cog = outChannels / groups;
+/** W^T per weight group: wt[(grp Cog + co) Kg + k] = W[k Cout + grp Cog + co] (rows for dot products). */
+function transposedWeight(weight: ArrayLike<number>, g: DeformGeometry): Float32Array {
+  const {groups, outChannels} = g;
+  const kg = columnLength(g) / groups, cog = outChannels / groups;
+  const wt = new Float32Array(kg * outChannels);
+  for (let grp = 0; grp < groups; grp++) {
+    for (let co = 0; co < cog; co++) {
+      const row = (grp * cog + co) * kg;
+      for (let k = 0; k < kg; k++) wt[row + k] = weight[k * outChannels + grp * cog + co];
+    }
+  }
+  return wt;
+}
+
+/** out[p0 .. p1) = col . W per weight group: dot products of column rows and W^T rows, four at a time. */
+function columnsTimesWeight(col: Floats, wt: Float32Array, g: DeformGeometry, p0: number, p1: number, out: Floats) {
+  const {groups, outChannels} = g;
+  const kg = columnLength(g) / groups, rowLength = kg * groups, cog = outChannels / groups;
   for (let p = p0; p < p1; p++) {
     const row = (p - p0) * rowLength;
     for (let grp = 0; grp < groups; grp++) {
-      acc.fill(0, 0, cog);
-      const a0 = row + grp * kg, w0 = grp * cog;
-      for (let k = 0; k < kg; k++) {
-        const a = col[a0 + k], w = k * outChannels + w0;
-        for (let co = 0; co < cog; co++) acc[co] += a * weight[w + co];
+      const a0 = row + grp * kg, o = p * outChannels + grp * cog;
+      let co = 0;
+      for (; co + 4 <= cog; co += 4) {
+        const w0 = (grp * cog + co) * kg, w1 = w0 + kg, w2 = w1 + kg, w3 = w2 + kg;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let k = 0; k < kg; k++) {
+          const a = col[a0 + k];
+          s0 += a * wt[w0 + k];
+          s1 += a * wt[w1 + k];
+          s2 += a * wt[w2 + k];
+          s3 += a * wt[w3 + k];
+        }
+        out[o + co] = s0;
+        out[o + co + 1] = s1;
+        out[o + co + 2] = s2;
+        out[o + co + 3] = s3;
       }
-      const o = p * outChannels + w0;
-      for (let co = 0; co < cog; co++) out[o + co] = acc[co];
+      for (; co < cog; co++) {
+        const w = (grp * cog + co) * kg;
+        let sum = 0;
+        for (let k = 0; k < kg; k++) sum += col[a0 + k] * wt[w + k];
+        out[o + co] = sum;
+      }
     }
   }
 }
@@ -204,49 +231,81 @@ export function deformConv2dValues(
   if (positions === 0 || g.outChannels === 0) return;
   const chunk = chunkPositions(positions, rowLength);
   const col = new Float32Array(chunk * rowLength);
-  const acc = new Float64Array(g.outChannels);
+  const wt = transposedWeight(weight, g);
   for (let p0 = 0; p0 < positions; p0 += chunk) {
     const p1 = Math.min(positions, p0 + chunk);
     deformColumns(x, offset, mask, g, p0, p1, col);
-    columnsTimesWeight(col, weight, g, p0, p1, out, acc);
+    columnsTimesWeight(col, wt, g, p0, p1, out);
   }
 }
 
 /** dcol[p - p0] = dy[p] . W^T per weight group. */
 function outputGradToColumns(dy: ArrayLike<number>, weight: ArrayLike<number>, g: DeformGeometry, p0: number,
     p1: number, dcol: Floats) {
-  const {channels, groups, outChannels} = g;
-  const kg = channels / groups * g.kernelHeight * g.kernelWidth, rowLength = kg * groups;
-  const cog = outChannels / groups;
+  const {groups, outChannels} = g;
+  const kg = columnLength(g) / groups, rowLength = kg * groups, cog = outChannels / groups;
   for (let p = p0; p < p1; p++) {
     const row = (p - p0) * rowLength;
     for (let grp = 0; grp < groups; grp++) {
-      const d = p * outChannels + grp * cog;
-      for (let k = 0; k < kg; k++) {
+      const d = p * outChannels + grp * cog, c = row + grp * kg;
+      let k = 0;
+      for (; k + 4 <= kg; k += 4) {  // four kernel rows share each dy load
+        const w0 = k * outChannels + grp * cog, w1 = w0 + outChannels, w2 = w1 + outChannels, w3 = w2 + outChannels;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let co = 0; co < cog; co++) {
+          const v = dy[d + co];
+          s0 += v * weight[w0 + co];
+          s1 += v * weight[w1 + co];
+          s2 += v * weight[w2 + co];
+          s3 += v * weight[w3 + co];
+        }
+        dcol[c + k] = s0;
+        dcol[c + k + 1] = s1;
+        dcol[c + k + 2] = s2;
+        dcol[c + k + 3] = s3;
+      }
+      for (; k < kg; k++) {
         const w = k * outChannels + grp * cog;
         let sum = 0;
         for (let co = 0; co < cog; co++) sum += dy[d + co] * weight[w + co];
-        dcol[row + grp * kg + k] = sum;
+        dcol[c + k] = sum;
       }
     }
   }
 }
 
-/** dW[g] += col[., g]^T . dy[., g] over positions [p0, p1). */
+/**
+ * dW[g] += col[., g]^T . dy[., g] over positions [p0, p1): blocks of 2 kernel
+ * rows x 4 output channels summed over the positions in registers.
+ */
 function accumulateWeightGrad(col: Floats, dy: ArrayLike<number>, g: DeformGeometry, p0: number, p1: number,
     dWeight: Float64Array) {
-  const {channels, groups, outChannels} = g;
-  const kg = channels / groups * g.kernelHeight * g.kernelWidth, rowLength = kg * groups;
-  const cog = outChannels / groups;
-  for (let p = p0; p < p1; p++) {
-    const row = (p - p0) * rowLength;
-    for (let grp = 0; grp < groups; grp++) {
-      const d = p * outChannels + grp * cog;
-      for (let k = 0; k < kg; k++) {
-        const a = col[row + grp * kg + k];
-        if (a === 0) continue;
-        const w = k * outChannels + grp * cog;
-        for (let co = 0; co < cog; co++) dWeight[w + co] += a * dy[d + co];
+  const {groups, outChannels} = g;
+  const kg = columnLength(g) / groups, rowLength = kg * groups, cog = outChannels / groups;
+  for (let grp = 0; grp < groups; grp++) {
+    for (let k = 0; k < kg; k += 2) {
+      const two = k + 1 < kg;
+      for (let co = 0; co < cog; co += 4) {
+        const n = Math.min(4, cog - co);
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        for (let p = p0; p < p1; p++) {
+          const a = (p - p0) * rowLength + grp * kg + k, d = p * outChannels + grp * cog + co;
+          const c0 = col[a], c1 = two ? col[a + 1] : 0;
+          const d0 = dy[d], d1 = n > 1 ? dy[d + 1] : 0, d2 = n > 2 ? dy[d + 2] : 0, d3 = n > 3 ? dy[d + 3] : 0;
+          s0 += c0 * d0;
+          s1 += c0 * d1;
+          s2 += c0 * d2;
+          s3 += c0 * d3;
+          t0 += c1 * d0;
+          t1 += c1 * d1;
+          t2 += c1 * d2;
+          t3 += c1 * d3;
+        }
+        const w = k * outChannels + grp * cog + co, sums = [s0, s1, s2, s3], next = [t0, t1, t2, t3];
+        for (let i = 0; i < n; i++) {
+          dWeight[w + i] += sums[i];
+          if (two) dWeight[w + outChannels + i] += next[i];
+        }
       }
     }
   }

@@ -181,9 +181,8 @@ function gemm(
 // --- sampling ---------------------------------------------------------------------------------
 
 /**
- * Visits every sample of positions [p0, p1): for each (p, offset group og,
- * kernel point ij) computes the position and calls the per-sample body
- * (inlined). Shared geometry decoding for the forward and backward passes.
+ * (y, x) of kernel point (i, j) of offset group og at output position p, in
+ * lanes 0 and 1 (float32 as torchvision: integer base + offset).
  */
 // @ts-ignore: decorator
 @inline function samplePosition(
