@@ -180,9 +180,20 @@ async function instantiateAsync(
 }
 
 /**
- * Compiles and instantiates the module asynchronously for the initialised
- * 'wasm' backend (or the one given). Await it once after
- * `await tf.setBackend('wasm')`; required in browsers, optional in Node.
+ * Compiles and instantiates this package's WebAssembly module asynchronously
+ * for the initialised 'wasm' backend (or the `backend` object given, default:
+ * the registered 'wasm' backend). Await it once after
+ * `await tf.setBackend('wasm')`: required in browsers (which refuse to compile
+ * modules over 4 KB synchronously on the main thread), optional in Node (the
+ * module is instantiated on first use). Rejects when the 'wasm' backend is not
+ * initialised. Not a torchvision function.
+ *
+ * ```js
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import {wasmReady} from 'tfjs-vision-ops/wasm';
+ * await tf.setBackend('wasm');
+ * await wasmReady();
+ * ```
  */
 export async function wasmReady(backend?: object): Promise<void> {
   let b = backend as WasmBackendLike|undefined;

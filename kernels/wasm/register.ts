@@ -28,6 +28,7 @@ import {unsortedSegmentSumConfig} from './UnsortedSegmentSum';
 
 export {wasmReady} from './module';
 
+/** Configs of this package's wasm kernels, registered on import. */
 export const wasmKernels = [
   sigmoidFocalLossConfig, sigmoidFocalLossGradConfig,
   roiAlignConfig, roiAlignGradConfig, roiPoolConfig, roiPoolGradConfig,

@@ -10,15 +10,21 @@ const FORMAT = 'parseSafetensors';
 
 /** A tensor of a state_dict in host memory, in torch's layout. */
 export interface HostTensor {
+  /** torch's shape. */
   shape: number[];
+  /** Floats are float32, integers int32, BOOL bool. */
   dtype: 'float32'|'int32'|'bool';
+  /** The values in row-major order (Uint8Array 0/1 for bool). */
   values: Float32Array|Int32Array|Uint8Array;
   /** The safetensors dtype it was stored as ('F32', 'I64', ...). */
   sourceDtype: string;
 }
 
+/** The contents of a .safetensors file. */
 export interface Safetensors {
+  /** The tensors by name (state_dict keys). */
   tensors: Record<string, HostTensor>;
+  /** The header's "__metadata__" ({} when absent). */
   metadata: Record<string, string>;
 }
 
@@ -73,7 +79,18 @@ function decode(name: string, dtype: string, view: DataView, count: number): Hos
   return dtype.startsWith('F') || dtype === 'BF16' ? floats : ints;
 }
 
-/** Parses the bytes of a .safetensors file (e.g. a PyTorch state_dict saved with safetensors). */
+/**
+ * Parses the bytes of a .safetensors file (e.g. a PyTorch state_dict saved with
+ * `safetensors.torch.save_file(model.state_dict(), path)`) into host tensors:
+ * F32/F16/BF16/F64 become float32, integers int32 (I64/U64/U32 values must
+ * fit), BOOL bool. A malformed file is an Error. Not a torchvision function
+ * (torchvision: `model.state_dict()`, saved with safetensors).
+ *
+ * ```js
+ * const {tensors} = parseSafetensors(await (await fetch('model.safetensors')).arrayBuffer());
+ * tensors['fpn.inner_blocks.0.0.weight'].shape  // e.g. [256, 64, 1, 1]
+ * ```
+ */
 export function parseSafetensors(source: ArrayBuffer|Uint8Array): Safetensors {
   const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
   if (bytes.length < 8) fail(`needs at least 8 bytes, got ${bytes.length}`);

@@ -16,8 +16,10 @@ import {TorchLayer, TorchLayout} from '../layers/torch_layer';
 import {HostTensor} from './safetensors';
 
 type Layer = layers.Layer;
+/** A PyTorch state_dict: tensors by key, from {@link parseSafetensors} or as tf.Tensors. */
 export type StateDict = Record<string, HostTensor|Tensor>;
 
+/** Options of {@link loadTorchvisionWeights}. */
 export interface LoadTorchvisionWeightsArgs {
   /**
    * state_dict prefix per layer name (a trailing '.' is added when missing).
@@ -25,10 +27,14 @@ export interface LoadTorchvisionWeightsArgs {
    * of a model that has weights, with no prefix.
    */
   prefixes?: Record<string, string>;
-  /** Linear layers fed by a channelsLast flatten: layer name -> torch's [C, H, W] of the flattened map. */
+  /**
+   * Linear layers fed by a channelsLast flatten: layer name -> torch's
+   * [C, H, W] of the flattened map. Default none.
+   */
   linearFromNchw?: Record<string, [number, number, number]>;
 }
 
+/** What {@link loadTorchvisionWeights} used of the state_dict. */
 export interface LoadReport {
   /** state_dict keys copied into weights. */
   loaded: string[];
@@ -82,7 +88,13 @@ function convert(t: Tensor, layout: TorchLayout, nchw?: [number, number, number]
 
 /**
  * Copies state_dict tensors into the weights of a layer or of a model's
- * layers; every weight of a loaded layer must be found, with a matching shape.
+ * layers (built), converting torch layouts (conv OIHW / OIDHW -> HWIO / DHWIO,
+ * Linear [out, in] -> [in, out]); every weight of a loaded layer must be found,
+ * with a matching shape, else an Error naming both. Handles this package's
+ * layers and tfjs's Dense, Conv2D, Conv3D and BatchNormalization. Defaults:
+ * prefixes: every layer with weights, no prefix; linearFromNchw: none.
+ * Returns the keys loaded and unused. torchvision counterpart:
+ * `module.load_state_dict(state_dict)`.
  *
  * ```js
  * const {tensors} = parseSafetensors(await (await fetch('faster_rcnn.safetensors')).arrayBuffer());

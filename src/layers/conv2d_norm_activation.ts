@@ -2,10 +2,22 @@ import {serialization} from '@tensorflow/tfjs-core';
 import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation';
 
 /**
- * torchvision.ops.Conv2dNormActivation(in_channels, out_channels, kernel_size=3,
- * stride=1, padding=None, groups=1, norm_layer=BatchNorm2d, activation_layer=ReLU,
- * dilation=1, bias=None): Conv2d, then norm (batch statistics when
- * kwargs.training), then activation. Input [N, H, W, C] (channelsFirst: [N, C, H, W]).
+ * Conv2d, then an optional norm (batch statistics when kwargs.training, as fit
+ * passes it), then an optional activation: [N, H, W, inChannels]
+ * (channelsFirst: [N, inChannels, H, W]) -> [N, OH, OW, outChannels]
+ * (channelsFirst: [N, outChannels, OH, OW]). Defaults: kernelSize 3, stride 1,
+ * padding (kernelSize - 1) / 2 * dilation, groups 1, normLayer 'batchNorm',
+ * activation 'relu', dilation 1, bias only without a norm, normEps 1e-5,
+ * normMomentum 0.1, dataFormat 'channelsLast'. Weights under torchvision's
+ * keys '0.weight', ['0.bias'], ['1.weight', '1.bias', '1.running_mean', '1.running_var'].
+ * torchvision: `torchvision.ops.Conv2dNormActivation(in_channels, out_channels,
+ * kernel_size=3, stride=1, padding=None, groups=1, norm_layer=BatchNorm2d,
+ * activation_layer=ReLU, dilation=1, bias=None)`.
+ *
+ * ```js
+ * new Conv2dNormActivation({inChannels: 3, outChannels: 16, stride: 2}).apply(x)
+ * // x [N, H, W, 3] -> [N, ceil(H / 2), ceil(W / 2), 16]
+ * ```
  */
 export class Conv2dNormActivation extends ConvNormActivation {
   static className = 'Conv2dNormActivation';

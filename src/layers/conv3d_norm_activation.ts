@@ -2,8 +2,17 @@ import {serialization} from '@tensorflow/tfjs-core';
 import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation';
 
 /**
- * torchvision.ops.Conv3dNormActivation: as Conv2dNormActivation with Conv3d
- * and BatchNorm3d. Input [N, D, H, W, C] (channelsFirst: [N, C, D, H, W]).
+ * As {@link Conv2dNormActivation} with Conv3d and BatchNorm3d (same arguments
+ * and defaults): [N, D, H, W, inChannels] (channelsFirst: [N, inChannels, D,
+ * H, W]) -> [N, OD, OH, OW, outChannels] (channelsFirst: [N, outChannels, OD,
+ * OH, OW]).
+ * torchvision: `torchvision.ops.Conv3dNormActivation(in_channels, out_channels,
+ * kernel_size=3, stride=1, padding=None, groups=1, norm_layer=BatchNorm3d,
+ * activation_layer=ReLU, dilation=1, bias=None)`.
+ *
+ * ```js
+ * new Conv3dNormActivation({inChannels: 8, outChannels: 16}).apply(x)  // [N, D, H, W, 8] -> [N, D, H, W, 16]
+ * ```
  */
 export class Conv3dNormActivation extends ConvNormActivation {
   static className = 'Conv3dNormActivation';

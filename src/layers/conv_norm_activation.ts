@@ -15,10 +15,17 @@ import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm';
 import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
   TorchLayer} from './torch_layer';
 
+/**
+ * One integer for every spatial dimension, or one per dimension.
+ * @inline
+ */
 type Size = number|number[];
 
+/** Arguments of {@link Conv2dNormActivation} and {@link Conv3dNormActivation}. */
 export interface ConvNormActivationArgs extends LayerArgs {
+  /** Channels of the input. */
   inChannels: number;
+  /** Channels of the output (conv filters). */
   outChannels: number;
   /** Default 3. */
   kernelSize?: Size;
@@ -40,6 +47,7 @@ export interface ConvNormActivationArgs extends LayerArgs {
   normEps?: number;
   /** momentum of a 'batchNorm' layer, torch's convention. Default 0.1. */
   normMomentum?: number;
+  /** Default 'channelsLast': [N, ...spatial, C]; 'channelsFirst': [N, C, ...spatial]. */
   dataFormat?: DataFormat;
 }
 
@@ -129,6 +137,7 @@ export abstract class ConvNormActivation extends TorchLayer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

@@ -7,8 +7,13 @@ import {checkIntPair, fail} from '../ops/validate';
 import {fanInBias, kaimingUniform} from './blocks/init';
 import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer';
 
+/**
+ * One integer for both spatial dimensions, or [height, width].
+ * @inline
+ */
 type Pair = number|[number, number];
 
+/** Options of the {@link DeformConv2d} layer (all but filters and kernelSize). */
 export interface DeformConv2dOptions extends LayerArgs {
   /** Default 1. */
   strides?: Pair;
@@ -20,25 +25,33 @@ export interface DeformConv2dOptions extends LayerArgs {
   groups?: number;
   /** Offset groups: the offset input has 2 offsetGroups KH KW channels. Default 1. */
   offsetGroups?: number;
-  /** Default true. */
+  /** Whether the layer has a bias [filters]. Default true. */
   useBias?: boolean;
+  /** Default 'channelsLast': x [N, H, W, Cin]; 'channelsFirst': [N, Cin, H, W]. */
   dataFormat?: DataFormat;
 }
 
+/** Arguments of the {@link DeformConv2d} layer as one object. */
 export interface DeformConv2dLayerArgs extends DeformConv2dOptions {
   /** Output channels. */
   filters: number;
+  /** KH and KW: one number or [height, width]. */
   kernelSize: Pair;
 }
 
 /**
- * torchvision.ops.DeformConv2d as a tf.layers layer: call([x, offset]) or
- * call([x, offset, mask]) runs deformConv2d with the layer's weights, kernel
- * HWIO [KH, KW, Cin / groups, filters] (tfjs's layout; torchvision's 'weight'
- * [filters, Cin / groups, KH, KW] imports under the same name) and bias
- * [filters]. Input channels come from x at build time. Initialisation as
- * torchvision: kaiming_uniform(a = sqrt 5) for the kernel, U(+-1 / sqrt(fan_in))
- * for the bias, fan_in = Cin / groups KH KW.
+ * Deformable convolution as a tf.layers layer: apply([x, offset]) or
+ * apply([x, offset, mask]) runs {@link deformConv2d} with the layer's weights,
+ * kernel HWIO [KH, KW, Cin / groups, filters] (tfjs's layout; torchvision's
+ * 'weight' [filters, Cin / groups, KH, KW] imports under the same name) and
+ * bias [filters]. x [N, H, W, Cin], offset [N, OH, OW, 2 offsetGroups KH KW],
+ * mask [N, OH, OW, offsetGroups KH KW] -> [N, OH, OW, filters] (channelsFirst:
+ * all NCHW). Input channels come from x at build time. Defaults: strides 1,
+ * padding 0, dilation 1, groups 1, offsetGroups 1, useBias true, dataFormat
+ * 'channelsLast'. Initialisation as torchvision: kaiming_uniform(a = sqrt 5)
+ * for the kernel, U(+-1 / sqrt(fan_in)) for the bias, fan_in = Cin / groups KH KW.
+ * torchvision: `torchvision.ops.DeformConv2d(in_channels, out_channels,
+ * kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True)`.
  *
  * ```js
  * const layer = new DeformConv2d(64, 3, {padding: 1});   // or new DeformConv2d({filters: 64, kernelSize: 3, padding: 1})
@@ -133,6 +146,7 @@ export class DeformConv2d extends TorchLayer {
     }));
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

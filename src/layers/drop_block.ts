@@ -7,12 +7,15 @@ import {DataFormat} from '../ops/roi_common';
 import {assertFiniteNumber, fail} from '../ops/validate';
 import {checkDataFormat, isTraining, Kwargs, LayerArgs} from './torch_layer';
 
+/** Arguments of the {@link DropBlock2d} and {@link DropBlock3d} layers. */
 export interface DropBlockLayerArgs extends LayerArgs {
+  /** Drop probability, in [0, 1]. */
   p: number;
   /** Odd (checked here; the op also clamps it to the input size). */
   blockSize: number;
   /** Default 1e-6. */
   eps?: number;
+  /** Default 'channelsLast': [N, ...spatial, C]; 'channelsFirst': [N, C, ...spatial]. */
   dataFormat?: DataFormat;
   /** Seed of the first training call's draw (each later call adds 1). Default null: unseeded. */
   seed?: number|null;
@@ -55,6 +58,7 @@ export abstract class DropBlockLayer extends layers.Layer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

@@ -2,8 +2,15 @@ import {serialization} from '@tensorflow/tfjs-core';
 import {DropBlockLayer, DropBlockLayerArgs} from './drop_block';
 
 /**
- * torchvision.ops.DropBlock3d(p, block_size, inplace=False, eps=1e-6):
- * dropBlock3d when kwargs.training (fit), identity otherwise.
+ * {@link dropBlock3d} when kwargs.training (fit), identity otherwise (predict,
+ * plain calls): [N, D, H, W, C] (channelsFirst: [N, C, D, H, W]) -> same
+ * shape. blockSize must be odd. Defaults: eps 1e-6, dataFormat
+ * 'channelsLast', seed null (unseeded).
+ * torchvision: `torchvision.ops.DropBlock3d(p, block_size, inplace=False, eps=1e-6)`.
+ *
+ * ```js
+ * new DropBlock3d({p: 0.1, blockSize: 3}).apply(x)  // [N, D, H, W, C] -> [N, D, H, W, C]
+ * ```
  */
 export class DropBlock3d extends DropBlockLayer {
   static className = 'DropBlock3d';

@@ -13,9 +13,11 @@ import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChan
 export type ExtraFPNBlock =
     {type: 'lastLevelMaxPool'}|{type: 'lastLevelP6P7', inChannels: number, outChannels: number};
 
+/** Arguments of the {@link FeaturePyramidNetwork} layer. */
 export interface FeaturePyramidNetworkArgs extends LayerArgs {
   /** Channels of each input feature map, highest resolution first. */
   inChannelsList: number[];
+  /** Channels of every output map (the extra blocks' own for 'p6', 'p7'). */
   outChannels: number;
   /** Default null. 'lastLevelMaxPool' is short for {type: 'lastLevelMaxPool'}. */
   extraBlocks?: ExtraFPNBlock|'lastLevelMaxPool'|null;
@@ -31,6 +33,7 @@ export interface FeaturePyramidNetworkArgs extends LayerArgs {
    * config serialisation (lowercase or camelCase, no '_').
    */
   featureNames?: string[];
+  /** Default 'channelsLast': maps [N, H, W, C]; 'channelsFirst': [N, C, H, W]. */
   dataFormat?: DataFormat;
 }
 
@@ -60,14 +63,28 @@ function everyOther(x: Tensor): Tensor {
 }
 
 /**
- * torchvision.ops.FeaturePyramidNetwork(in_channels_list, out_channels,
- * extra_blocks=None, norm_layer=None): per level a 1x1 inner conv and a 3x3
- * layer conv (kaiming_uniform(a=1), bias 0); top-down, each lateral adds the
+ * Feature Pyramid Network: per level a 1x1 inner conv and a 3x3 layer conv
+ * (kaiming_uniform(a=1), bias 0); top-down, each lateral adds the
  * nearest-upsampled coarser map (torch's nearest indices, exactly); then the
  * extra block ('pool': max_pool2d(k=1, s=2) of the last output; or 'p6', 'p7').
- * call(maps in order) returns the outputs in order: one per input, then the
- * extras (see outputNames). Weights keep torchvision's state_dict keys
- * (inner_blocks.i.0.weight, layer_blocks.i.0.bias, extra_blocks.p6.weight, ...).
+ * apply([...maps]) with map i [N, Hi, Wi, inChannelsList[i]] (channelsFirst:
+ * [N, inChannelsList[i], Hi, Wi]) returns the outputs in order: one [N, Hi, Wi,
+ * outChannels] per input, then the extras at half the size of the previous
+ * (see outputNames); `forward(features)` maps names to names as torchvision.
+ * Defaults: extraBlocks null, normLayer null, normEps 1e-5, normMomentum 0.1,
+ * featureNames '0', '1', ..., dataFormat 'channelsLast'. Weights keep
+ * torchvision's state_dict keys (inner_blocks.i.0.weight,
+ * layer_blocks.i.0.bias, extra_blocks.p6.weight, ...).
+ * torchvision: `torchvision.ops.FeaturePyramidNetwork(in_channels_list,
+ * out_channels, extra_blocks=None, norm_layer=None)`.
+ *
+ * ```js
+ * const fpn = new FeaturePyramidNetwork({inChannelsList: [64, 128, 256], outChannels: 256,
+ *   extraBlocks: 'lastLevelMaxPool'});
+ * const [p2, p3, p4, pool] = fpn.apply([c2, c3, c4]);  // each [N, Hi, Wi, 256]
+ * // pool: [N, ceil(H4 / 2), ceil(W4 / 2), 256]
+ * fpn.outputNames  // ['0', '1', '2', 'pool']
+ * ```
  */
 export class FeaturePyramidNetwork extends TorchLayer {
   static className = 'FeaturePyramidNetwork';
@@ -247,6 +264,7 @@ export class FeaturePyramidNetwork extends TorchLayer {
     return Object.fromEntries(this.outputNames.map((n, i) => [n, out[i]]));
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

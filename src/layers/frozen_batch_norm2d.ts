@@ -6,18 +6,27 @@ import {assertFiniteNumber, fail} from '../ops/validate';
 import {TorchBatchNorm} from './blocks/norm';
 import {checkDataFormat, checkPositiveInt, LayerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer';
 
+/** Arguments of the {@link FrozenBatchNorm2d} layer. */
 export interface FrozenBatchNorm2dArgs extends LayerArgs {
+  /** Channels C of the input. */
   numFeatures: number;
   /** Default 1e-5. */
   eps?: number;
+  /** Default 'channelsLast': [N, H, W, C]; 'channelsFirst': [N, C, H, W]. */
   dataFormat?: DataFormat;
 }
 
 /**
- * torchvision.ops.FrozenBatchNorm2d(num_features, eps=1e-5): batch norm with
- * fixed statistics and affine parameters, all four non-trainable:
- * y = x * s + (bias - running_mean * s), s = weight * rsqrt(running_var + eps).
- * Weights: weight, bias, running_mean, running_var.
+ * Batch norm with fixed statistics and affine parameters, all four
+ * non-trainable: y = x * s + (bias - running_mean * s), s = weight *
+ * rsqrt(running_var + eps). [N, H, W, C] (channelsFirst: [N, C, H, W]) -> same
+ * shape. Defaults: eps 1e-5, dataFormat 'channelsLast'. Weights: weight, bias,
+ * running_mean, running_var (initially 1, 0, 0, 1).
+ * torchvision: `torchvision.ops.FrozenBatchNorm2d(num_features, eps=1e-5)`.
+ *
+ * ```js
+ * new FrozenBatchNorm2d({numFeatures: 64}).apply(x)  // x [N, H, W, 64] -> [N, H, W, 64]
+ * ```
  */
 export class FrozenBatchNorm2d extends TorchLayer {
   static className = 'FrozenBatchNorm2d';
@@ -59,6 +68,7 @@ export class FrozenBatchNorm2d extends TorchLayer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {...super.getConfig(), numFeatures: this.numFeatures, eps: this.eps, dataFormat: this.dataFormat};
   }

@@ -7,11 +7,15 @@ import {TorchLinear} from './blocks/linear';
 import {checkNorm, TorchBatchNorm, TorchLayerNorm} from './blocks/norm';
 import {checkPositiveInt, checkProbability, isTraining, Kwargs, LayerArgs, TorchLayer} from './torch_layer';
 
+/** Norm layers of {@link MLP}: torch's BatchNorm1d or LayerNorm, over the last axis. */
 export type MlpNorm = 'batchNorm'|'layerNorm';
 const MLP_NORMS: readonly MlpNorm[] = ['batchNorm', 'layerNorm'];
 
+/** Arguments of the {@link MLP} layer. */
 export interface MLPArgs extends LayerArgs {
+  /** Size of the input's last axis. */
   inChannels: number;
+  /** Output size of each Linear; the last one is the output's last axis. */
   hiddenChannels: number[];
   /** Default null. 'batchNorm' is torch's BatchNorm1d (over every axis but the last). */
   normLayer?: MlpNorm|null;
@@ -25,15 +29,23 @@ export interface MLPArgs extends LayerArgs {
   normEps?: number;
   /** momentum of a 'batchNorm' layer, torch's convention. Default 0.1. */
   normMomentum?: number;
-  /** Seed of the dropout masks (advanced on every training call). */
+  /** Seed of the dropout masks (advanced on every training call). Default null: unseeded. */
   seed?: number|null;
 }
 
 /**
- * torchvision.ops.MLP(in_channels, hidden_channels, norm_layer=None,
- * activation_layer=ReLU, bias=True, dropout=0.0) on the last axis: for each
- * hidden size but the last, Linear, [norm], activation, Dropout; then Linear
- * and Dropout. Weights keep torchvision's Sequential indices ('0.weight', ...).
+ * Multi-layer perceptron on the last axis, [..., inChannels] -> [...,
+ * hiddenChannels[last]] (rank >= 2): for each hidden size but the last,
+ * Linear, [norm], activation, Dropout; then Linear and Dropout (dropout only
+ * when kwargs.training, as fit passes it). Defaults: normLayer null,
+ * activation 'relu', bias true, dropout 0, normEps 1e-5, normMomentum 0.1,
+ * seed null. Weights keep torchvision's Sequential indices ('0.weight', ...).
+ * torchvision: `torchvision.ops.MLP(in_channels, hidden_channels,
+ * norm_layer=None, activation_layer=ReLU, bias=True, dropout=0.0)`.
+ *
+ * ```js
+ * new MLP({inChannels: 256, hiddenChannels: [1024, 1024]}).apply(x)  // [N, 256] -> [N, 1024]
+ * ```
  */
 export class MLP extends TorchLayer {
   static className = 'MLP';
@@ -123,6 +135,7 @@ export class MLP extends TorchLayer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

@@ -21,10 +21,13 @@ import {checkOutputSize, checkSamplingRatio, DATA_FORMATS, DataFormat, toRois} f
 import {assertOneOf, assertTensor, fail} from '../ops/validate';
 import {LayerArgs, perImageRois} from './roi_layer';
 
+/** Arguments of the {@link MultiScaleRoIAlign} layer. */
 export interface MultiScaleRoIAlignArgs extends LayerArgs {
-  /** Names of the feature maps to use (others are ignored). */
+  /** Names of the feature maps to use (others are ignored); the maps come highest resolution first. */
   featmapNames: string[];
+  /** Output size (pooled height and width): one number or [height, width]. */
   outputSize: number|[number, number];
+  /** Samples per bin and axis of roi_align; <= 0: adaptive. Required, as in torchvision. */
   samplingRatio: number;
   /** Default 224. */
   canonicalScale?: number;
@@ -32,6 +35,7 @@ export interface MultiScaleRoIAlignArgs extends LayerArgs {
   canonicalLevel?: number;
   /** (H, W) of the input images, for call() inside a model; forward() takes them per call. */
   imageShape?: [number, number];
+  /** Default 'channelsLast': maps [N, H, W, C]; 'channelsFirst': [N, C, H, W]. */
   dataFormat?: DataFormat;
 }
 
@@ -43,6 +47,25 @@ function roundHalfEven(v: number): number {
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/**
+ * RoI Align over a feature pyramid: each box is pooled from the level FPN's
+ * eqn. 1 assigns it to (canonicalScale 224 at canonicalLevel 4 by default),
+ * with the level scales inferred from the map and image sizes and aligned =
+ * false. `forward(features, boxes, imageShapes)` is torchvision's: maps by
+ * name, boxes [L, 4] per image -> [K, oh, ow, C] (channelsFirst: [K, C, oh,
+ * ow]). In a model, apply([...maps in featmapNames order, boxes [N, K, 4]])
+ * with `imageShape` (or call kwargs.imageShapes) -> [N, K, oh, ow, C] ([N, K,
+ * C, oh, ow]). Maps are
+ * [N, H, W, C] (channelsFirst: [N, C, H, W]); dataFormat defaults to
+ * 'channelsLast'.
+ * torchvision: `torchvision.ops.MultiScaleRoIAlign(featmap_names, output_size,
+ * sampling_ratio, *, canonical_scale=224, canonical_level=4)`.
+ *
+ * ```js
+ * const pooler = new MultiScaleRoIAlign({featmapNames: ['p2', 'p3'], outputSize: 7, samplingRatio: 2});
+ * pooler.forward({p2, p3}, [boxes0, boxes1], [[512, 512], [512, 512]])  // [L0 + L1, 7, 7, C]
+ * ```
+ */
 export class MultiScaleRoIAlign extends layers.Layer {
   static className = 'MultiScaleRoIAlign';
   readonly featmapNames: string[];
@@ -159,6 +182,7 @@ export class MultiScaleRoIAlign extends layers.Layer {
     return [boxes[0], boxes[1], ...(this.dataFormat === 'channelsFirst' ? [c, oh, ow] : [oh, ow, c])];
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

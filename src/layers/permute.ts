@@ -4,16 +4,22 @@ import {layers, Shape} from '@tensorflow/tfjs-layers';
 import {fail} from '../ops/validate';
 import {LayerArgs} from './torch_layer';
 
+/** Arguments of the {@link Permute} layer. */
 export interface PermuteArgs extends LayerArgs {
   /** The new order of ALL axes, batch included (torch.permute). */
   dims: number[];
 }
 
 /**
- * torchvision.ops.Permute(dims): torch.permute(x, dims) over every axis,
- * batch included (unlike tf.layers.permute, whose dims are 1-based and leave
- * the batch axis alone). Registered as 'TorchvisionPermute', since
- * tfjs-layers already registers 'Permute'.
+ * torch.permute(x, dims) over every axis, batch included (unlike
+ * tf.layers.permute, whose dims are 1-based and leave the batch axis alone):
+ * output axis i is input axis dims[i]; x must have rank dims.length.
+ * Registered as 'TorchvisionPermute', since tfjs-layers already registers
+ * 'Permute'. torchvision: `torchvision.ops.Permute(dims)`.
+ *
+ * ```js
+ * new Permute({dims: [0, 3, 1, 2]}).apply(x)  // [N, H, W, C] -> [N, C, H, W]
+ * ```
  */
 export class Permute extends layers.Layer {
   static className = 'TorchvisionPermute';
@@ -49,6 +55,7 @@ export class Permute extends layers.Layer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {...super.getConfig(), dims: this.dims};
   }

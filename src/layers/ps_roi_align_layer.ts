@@ -3,13 +3,24 @@ import {psRoiAlign} from '../ops/ps_roi';
 import {checkSamplingRatio} from '../ops/roi_common';
 import {RoiLayer, RoiLayerArgs} from './roi_layer';
 
+/** Arguments of the {@link PSRoIAlign} layer. */
 export interface PSRoIAlignArgs extends RoiLayerArgs {
+  /** Samples per bin and axis; <= 0 (default -1): adaptive, ceil(roi size / output size). */
   samplingRatio?: number;
 }
 
 /**
- * torchvision.ops.PSRoIAlign as a tf.layers layer: x has Cout * oh * ow
- * channels, the output Cout; boxes [N, K, 4] per image or [K, 5] (roi_layer.ts).
+ * Position-sensitive RoI Align ({@link psRoiAlign}) as a serializable tf.layers
+ * layer: apply([x, boxes]), x [N, H, W, Cout * oh * ow] (channelsFirst:
+ * [N, Cout * oh * ow, H, W]), boxes [N, K, 4] per image -> [N, K, oh, ow, Cout]
+ * (channelsFirst: [N, K, Cout, oh, ow]) or [K, 5] -> [K, oh, ow, Cout]
+ * ([K, Cout, oh, ow]). Defaults: spatialScale 1, samplingRatio -1 (adaptive),
+ * dataFormat 'channelsLast'.
+ * torchvision: `torchvision.ops.PSRoIAlign(output_size, spatial_scale, sampling_ratio)`.
+ *
+ * ```js
+ * new PSRoIAlign({outputSize: 3, samplingRatio: 2}).apply([x, boxes])  // x [N, H, W, 9 Cout] -> [N, K, 3, 3, Cout]
+ * ```
  */
 export class PSRoIAlign extends RoiLayer {
   static className = 'PSRoIAlign';
@@ -29,6 +40,7 @@ export class PSRoIAlign extends RoiLayer {
       samplingRatio: this.samplingRatio, dataFormat: this.dataFormat});
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {...super.getConfig(), samplingRatio: this.samplingRatio};
   }

@@ -3,8 +3,17 @@ import {psRoiPool} from '../ops/ps_roi';
 import {RoiLayer} from './roi_layer';
 
 /**
- * torchvision.ops.PSRoIPool as a tf.layers layer: x has Cout * oh * ow
- * channels, the output Cout; boxes [N, K, 4] per image or [K, 5] (roi_layer.ts).
+ * Position-sensitive RoI average pooling ({@link psRoiPool}) as a serializable
+ * tf.layers layer: apply([x, boxes]), x [N, H, W, Cout * oh * ow]
+ * (channelsFirst: [N, Cout * oh * ow, H, W]), boxes [N, K, 4] per image ->
+ * [N, K, oh, ow, Cout] (channelsFirst: [N, K, Cout, oh, ow]) or [K, 5] ->
+ * [K, oh, ow, Cout] ([K, Cout, oh, ow]). Arguments {@link RoiLayerArgs}:
+ * outputSize (required), spatialScale 1, dataFormat 'channelsLast'.
+ * torchvision: `torchvision.ops.PSRoIPool(output_size, spatial_scale)`.
+ *
+ * ```js
+ * new PSRoIPool({outputSize: 3}).apply([x, boxes])  // x [N, H, W, 9 Cout], boxes [K, 5] -> [K, 3, 3, Cout]
+ * ```
  */
 export class PSRoIPool extends RoiLayer {
   static className = 'PSRoIPool';

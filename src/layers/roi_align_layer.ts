@@ -4,14 +4,28 @@ import {checkSamplingRatio} from '../ops/roi_common';
 import {fail} from '../ops/validate';
 import {RoiLayer, RoiLayerArgs} from './roi_layer';
 
+/** Arguments of the {@link RoIAlign} layer. */
 export interface RoIAlignArgs extends RoiLayerArgs {
+  /** Samples per bin and axis; <= 0 (default -1): adaptive, ceil(roi size / output size). */
   samplingRatio?: number;
+  /** Shift box coordinates by -0.5 pixel (pixel-centre model, Detectron2). Default false. */
   aligned?: boolean;
 }
 
 /**
- * torchvision.ops.RoIAlign as a tf.layers layer: call([x, boxes]) with boxes
- * [N, K, 4] per image (functional models, fit) or [K, 5]; see roi_layer.ts.
+ * RoI Align ({@link roiAlign}) as a serializable tf.layers layer:
+ * apply([x, boxes]), x [N, H, W, C] (channelsFirst: [N, C, H, W]), boxes
+ * either [N, K, 4] (x1, y1, x2, y2; K per image, the form of functional models
+ * and fit) -> [N, K, oh, ow, C] (channelsFirst: [N, K, C, oh, ow]), or [K, 5]
+ * (batch index, x1, y1, x2, y2) -> [K, oh, ow, C] ([K, C, oh, ow]). Defaults:
+ * spatialScale 1, samplingRatio -1 (adaptive), aligned false, dataFormat
+ * 'channelsLast'.
+ * torchvision: `torchvision.ops.RoIAlign(output_size, spatial_scale, sampling_ratio, aligned=False)`.
+ *
+ * ```js
+ * const pool = new RoIAlign({outputSize: 7, spatialScale: 1 / 16, samplingRatio: 2});
+ * pool.apply([features, boxes])  // [N, H, W, C], [N, K, 4] -> [N, K, 7, 7, C]
+ * ```
  */
 export class RoIAlign extends RoiLayer {
   static className = 'RoIAlign';
@@ -30,6 +44,7 @@ export class RoIAlign extends RoiLayer {
       samplingRatio: this.samplingRatio, aligned: this.aligned, dataFormat: this.dataFormat});
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {...super.getConfig(), samplingRatio: this.samplingRatio, aligned: this.aligned};
   }

@@ -15,9 +15,13 @@ import {assertOneOf, fail} from '../ops/validate';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 
+/** Arguments shared by the RoI layers (RoIAlign, RoIPool, PSRoIAlign, PSRoIPool). */
 export interface RoiLayerArgs extends LayerArgs {
+  /** Output size (pooled height and width): one number or [height, width]. Required. */
   outputSize: number|[number, number];
+  /** Map coordinates = box coordinates * spatialScale (e.g. 1/16 at stride 16). Default 1. */
   spatialScale?: number;
+  /** Default 'channelsLast': x [N, H, W, C]; 'channelsFirst': x [N, C, H, W]. */
   dataFormat?: DataFormat;
 }
 
@@ -77,6 +81,7 @@ export abstract class RoiLayer extends layers.Layer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

@@ -7,20 +7,31 @@ import {activate, ActivationName, checkActivation} from './blocks/activation';
 import {TorchConv} from './blocks/conv';
 import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer';
 
+/** Arguments of the {@link SqueezeExcitation} layer. */
 export interface SqueezeExcitationArgs extends LayerArgs {
+  /** Channels C of the input (and output). */
   inputChannels: number;
+  /** Channels between the two 1x1 convolutions. */
   squeezeChannels: number;
   /** Default 'relu'. */
   activation?: ActivationName;
   /** Default 'sigmoid'. */
   scaleActivation?: ActivationName;
+  /** Default 'channelsLast': [N, H, W, C]; 'channelsFirst': [N, C, H, W]. */
   dataFormat?: DataFormat;
 }
 
 /**
- * torchvision.ops.SqueezeExcitation(input_channels, squeeze_channels,
- * activation=ReLU, scale_activation=Sigmoid): x * scale_act(fc2(act(fc1(avgpool(x))))),
- * fc1 and fc2 1x1 convolutions. Weights: fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+ * Squeeze-and-excitation: x * scale_act(fc2(act(fc1(avgpool(x))))), fc1 and
+ * fc2 1x1 convolutions. [N, H, W, C] (channelsFirst: [N, C, H, W]) -> same
+ * shape. Defaults: activation 'relu', scaleActivation 'sigmoid', dataFormat
+ * 'channelsLast'. Weights: fc1.weight, fc1.bias, fc2.weight, fc2.bias.
+ * torchvision: `torchvision.ops.SqueezeExcitation(input_channels,
+ * squeeze_channels, activation=ReLU, scale_activation=Sigmoid)`.
+ *
+ * ```js
+ * new SqueezeExcitation({inputChannels: 64, squeezeChannels: 16}).apply(x)  // [N, H, W, 64] -> [N, H, W, 64]
+ * ```
  */
 export class SqueezeExcitation extends TorchLayer {
   static className = 'SqueezeExcitation';
@@ -80,6 +91,7 @@ export class SqueezeExcitation extends TorchLayer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),

@@ -5,16 +5,25 @@ import {assertFiniteNumber} from '../ops/validate';
 import {checkStochasticDepthArgs, stochasticDepth, StochasticDepthMode} from '../ops/stochastic_depth';
 import {isTraining, Kwargs, LayerArgs} from './torch_layer';
 
+/** Arguments of the {@link StochasticDepth} layer. */
 export interface StochasticDepthLayerArgs extends LayerArgs {
+  /** Probability of zeroing, in [0, 1]. */
   p: number;
+  /** 'row': per batch row; 'batch': the whole input. */
   mode: StochasticDepthMode;
   /** Seed of the first training call's draw (each later call adds 1). Default null: unseeded. */
   seed?: number|null;
 }
 
 /**
- * torchvision.ops.StochasticDepth(p, mode): stochasticDepth when
- * kwargs.training (fit), identity otherwise.
+ * {@link stochasticDepth} when kwargs.training (fit), identity otherwise
+ * (predict, plain calls); any input shape [N, ...] -> same shape. Default seed
+ * null (unseeded). torchvision: `torchvision.ops.StochasticDepth(p, mode)`.
+ *
+ * ```js
+ * const drop = new StochasticDepth({p: 0.1, mode: 'row'});
+ * const y = tf.layers.add().apply([shortcut, drop.apply(residual)]);
+ * ```
  */
 export class StochasticDepth extends layers.Layer {
   static className = 'StochasticDepth';
@@ -45,6 +54,7 @@ export class StochasticDepth extends layers.Layer {
     });
   }
 
+  /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
     return {...super.getConfig(), p: this.p, mode: this.mode, seed: this.seed};
   }

@@ -16,6 +16,11 @@ import {assertOneOf, fail} from '../ops/validate';
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 export type Initializer = ReturnType<typeof initializers.zeros>;
 // tfjs-layers' Kwargs
+/**
+ * Keyword arguments of a layer's call, as tfjs-layers passes them (e.g.
+ * `{training: true}` from fit).
+ * @inline
+ */
 export type Kwargs = {[key: string]: any};  // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
@@ -24,13 +29,29 @@ export type Kwargs = {[key: string]: any};  // eslint-disable-line @typescript-e
  */
 export type TorchLayout = 'conv'|'linear'|'same';
 
+/** A weight of a {@link TorchLayer} and the torchvision state_dict entry it stands for. */
 export interface TorchWeight {
   /** The torchvision state_dict key relative to the module this layer stands for. */
   key: string;
+  /** How the torch tensor's layout maps onto the variable's. */
   layout: TorchLayout;
+  /** The tfjs-layers weight. */
   variable: LayerVariable;
 }
 
+/**
+ * Base class of this package's layers that own weights (FeaturePyramidNetwork,
+ * Conv2d/3dNormActivation, FrozenBatchNorm2d, MLP, SqueezeExcitation,
+ * DeformConv2d): each weight is created under its torchvision state_dict key
+ * and listed in `torchWeights`, whose variables {@link loadTorchvisionWeights} fills.
+ * No torchvision counterpart: it mirrors the naming of `torch.nn.Module.state_dict()`.
+ *
+ * ```js
+ * const fpn = new FeaturePyramidNetwork({inChannelsList: [64, 128], outChannels: 64});
+ * fpn.apply([c3, c4]);                     // builds the weights
+ * fpn.torchWeights.map(w => w.key)         // ['inner_blocks.0.0.weight', 'inner_blocks.0.0.bias', ...]
+ * ```
+ */
 export abstract class TorchLayer extends layers.Layer {
   /** Every weight of this layer under its torchvision name (filled by build()). */
   readonly torchWeights: TorchWeight[] = [];

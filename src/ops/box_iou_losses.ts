@@ -8,13 +8,25 @@ import {aspectPenalty} from './box_ops';
 import {maximum, minimum, stopGradient} from './grad_utils';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor} from './validate';
 
+/**
+ * How a loss is reduced: 'none' keeps the elementwise loss, 'mean' and 'sum'
+ * give a scalar ('mean' of an empty loss is 0).
+ */
 export type Reduction = 'none' | 'mean' | 'sum';
+/** Every {@link Reduction}, for validation. */
 export const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
-export interface IouLossArgs { reduction?: Reduction; eps?: number; }
+/** Options of the IoU losses. */
+export interface IouLossArgs {
+  /** Default 'none': one loss per box pair, shape [...]. */
+  reduction?: Reduction;
+  /** Added to denominators against division by zero. Default 1e-7. */
+  eps?: number;
+}
 
 /**
- * 'mean' of an empty loss is 0 (torchvision 0.29), not NaN. Empty reductions
- * give a constant 0 (tfjs-webgl cannot reduce a size-0 tensor).
+ * Applies `reduction` to an elementwise loss ('none' returns it as is). 'mean'
+ * of an empty loss is 0 (torchvision 0.29), not NaN. Empty reductions give a
+ * constant 0 (tfjs-webgl cannot reduce a size-0 tensor).
  */
 export function reduce(loss: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'none') return loss;
@@ -67,11 +79,12 @@ function diouLoss(p: Paired, eps: number): Tensor {
 }
 
 /**
- * 1 - GIoU of paired boxes [..., 4] -> [...] or a scalar when reduced.
+ * 1 - GIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape) ->
+ * [...], or a scalar when reduced. Defaults: reduction 'none', eps 1e-7.
  * torchvision: `generalized_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
  *
  * ```js
- * generalizedBoxIouLoss(pred, target, {reduction: 'mean'})
+ * generalizedBoxIouLoss(pred, target, {reduction: 'mean'}) // pred, target [N, 4] -> scalar
  * ```
  */
 export function generalizedBoxIouLoss(
@@ -86,8 +99,14 @@ export function generalizedBoxIouLoss(
 }
 
 /**
- * 1 - DIoU of paired boxes: 1 - iou + rho^2 / (c^2 + eps).
+ * 1 - DIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape) ->
+ * [...], or a scalar when reduced: 1 - iou + rho^2 / (c^2 + eps). Defaults:
+ * reduction 'none', eps 1e-7.
  * torchvision: `distance_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
+ *
+ * ```js
+ * distanceBoxIouLoss(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [1 - 1/3 + 1/13] = [0.7436]
+ * ```
  */
 export function distanceBoxIouLoss(
     boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
@@ -96,8 +115,14 @@ export function distanceBoxIouLoss(
 }
 
 /**
- * 1 - CIoU of paired boxes: DIoU loss + alpha * v, alpha held constant (no
- * gradient). torchvision: `complete_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
+ * 1 - CIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape) ->
+ * [...], or a scalar when reduced: DIoU loss + alpha * v, alpha held constant
+ * (no gradient). Defaults: reduction 'none', eps 1e-7.
+ * torchvision: `complete_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
+ *
+ * ```js
+ * completeBoxIouLoss(pred, target, {reduction: 'sum'}) // pred, target [N, 4] -> scalar
+ * ```
  */
 export function completeBoxIouLoss(
     boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {

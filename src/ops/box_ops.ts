@@ -8,7 +8,15 @@ import {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
 import {clampMin0, maximum, minimum, stopGradient} from './grad_utils';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, fail} from './validate';
 
+/**
+ * Axis-aligned box formats, last axis of size 4: 'xyxy' (x1, y1, x2, y2),
+ * 'xywh' (x1, y1, width, height), 'cxcywh' (centre x, centre y, width, height).
+ */
 export type BoxFormat = 'xyxy' | 'xywh' | 'cxcywh';
+/**
+ * Rotated box formats, angle r in degrees counter-clockwise: 'xywhr' and
+ * 'cxcywhr' (last axis 5), 'xyxyxyxy' (the four corners, last axis 8).
+ */
 export type RotatedBoxFormat = 'xywhr' | 'cxcywhr' | 'xyxyxyxy';
 const AXIS_ALIGNED: readonly BoxFormat[] = ['xyxy', 'xywh', 'cxcywh'];
 const ROTATED: readonly RotatedBoxFormat[] = ['xywhr', 'cxcywhr', 'xyxyxyxy'];
@@ -35,7 +43,7 @@ function stackCoords(parts: Tensor[]): Tensor {
 
 /**
  * Area of boxes [..., 4] -> [...]: (x2-x1)*(y2-y1) for 'xyxy', w*h for the
- * others. No clamping. torchvision: `box_area(boxes, fmt)`.
+ * others; `fmt` defaults to 'xyxy'. No clamping. torchvision: `box_area(boxes, fmt)`.
  *
  * ```js
  * boxArea(tf.tensor2d([[0, 0, 2, 3]])) // [6]
@@ -214,8 +222,13 @@ function divKeepingNaN(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * Pairwise generalized IoU -> [..., N, M]: iou - (C - union) / C, C the
- * enclosing box area. torchvision: `generalized_box_iou`.
+ * Pairwise generalized IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy,
+ * equal leading dims) -> [..., N, M]: iou - (C - union) / C, C the enclosing
+ * box area. torchvision: `generalized_box_iou(boxes1, boxes2)`.
+ *
+ * ```js
+ * generalizedBoxIou(tf.tensor2d([[0, 0, 1, 1]]), tf.tensor2d([[2, 0, 3, 1]])) // [[-1/3]]
+ * ```
  */
 export function generalizedBoxIou(boxes1: Tensor, boxes2: Tensor): Tensor {
   checkPair('generalizedBoxIou', boxes1, boxes2);
@@ -237,8 +250,14 @@ function diouAndIou(p: Pairwise, eps: number): [Tensor, Tensor] {
 }
 
 /**
- * Pairwise distance IoU -> [..., N, M]: iou - rho^2 / (c^2 + eps).
+ * Pairwise distance IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy)
+ * -> [..., N, M]: iou - rho^2 / (c^2 + eps), rho the distance of the centres,
+ * c the diagonal of the enclosing box; `eps` defaults to 1e-7.
  * torchvision: `distance_box_iou(boxes1, boxes2, eps=1e-7)`.
+ *
+ * ```js
+ * distanceBoxIou(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [[1/3 - 1/13]] = [[0.2564]]
+ * ```
  */
 export function distanceBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} = {}): Tensor {
   checkPair('distanceBoxIou', boxes1, boxes2);
@@ -246,15 +265,25 @@ export function distanceBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} 
   return tf.tidy(() => diouAndIou(pairwise(boxes1, boxes2, true), eps)[0]);
 }
 
-/** 4/pi^2 (atan(wa/ha) - atan(wb/hb))^2, the aspect-ratio term of CIoU. */
+/**
+ * 4/pi^2 (atan(wa/ha) - atan(wb/hb))^2, the aspect-ratio term v of CIoU, from
+ * the unstacked xyxy coordinates of two broadcastable box sets (shared by
+ * `completeBoxIou` and `completeBoxIouLoss`).
+ */
 export function aspectPenalty(a: Tensor[], b: Tensor[]): Tensor {
   const ratio = (c: Tensor[]) => tf.atan(tf.div(tf.sub(c[2], c[0]), tf.sub(c[3], c[1])));
   return tf.mul(4 / (Math.PI * Math.PI), tf.square(tf.sub(ratio(a), ratio(b))));
 }
 
 /**
- * Pairwise complete IoU -> [..., N, M]: diou - alpha * v, with alpha treated as
- * a constant (no gradient) as in torchvision. torchvision: `complete_box_iou`.
+ * Pairwise complete IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy)
+ * -> [..., N, M]: diou - alpha * v, v the aspect-ratio term, alpha = v / (1 -
+ * iou + v + eps) treated as a constant (no gradient) as in torchvision; `eps`
+ * defaults to 1e-7. torchvision: `complete_box_iou(boxes1, boxes2, eps=1e-7)`.
+ *
+ * ```js
+ * completeBoxIou(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [[0.2564]] (same aspect: v = 0)
+ * ```
  */
 export function completeBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} = {}): Tensor {
   checkPair('completeBoxIou', boxes1, boxes2);
@@ -270,7 +299,12 @@ export function completeBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} 
 
 /**
  * Clips boxes [..., 4] (xyxy) to an image of size [height, width]: x into
- * [0, width], y into [0, height]. torchvision: `clip_boxes_to_image`.
+ * [0, width], y into [0, height]; same shape out.
+ * torchvision: `clip_boxes_to_image(boxes, size)`.
+ *
+ * ```js
+ * clipBoxesToImage(tf.tensor2d([[-5, 10, 50, 120]]), [100, 40]) // [[0, 10, 40, 100]]
+ * ```
  */
 export function clipBoxesToImage(boxes: Tensor, size: [number, number]): Tensor {
   const op = 'clipBoxesToImage';
@@ -300,9 +334,14 @@ function checkSmallBoxes(op: string, boxes: Tensor, minSize: number) {
 }
 
 /**
- * Indices (int32) of boxes [N, 4] whose width and height are both >= minSize.
- * Reads back the N-element keep mask (use `removeSmallBoxesAsync` on GPU
- * backends to avoid blocking). torchvision: `remove_small_boxes`.
+ * Indices (int32 [K]) of boxes [N, 4] (xyxy) whose width and height are both
+ * >= minSize. Reads back the N-element keep mask (use `removeSmallBoxesAsync`
+ * on GPU backends to avoid blocking; webgpu supports only that).
+ * torchvision: `remove_small_boxes(boxes, min_size)`.
+ *
+ * ```js
+ * removeSmallBoxes(tf.tensor2d([[0, 0, 10, 10], [0, 0, 2, 10], [5, 5, 9, 8]]), 3) // [0, 2]
+ * ```
  */
 export function removeSmallBoxes(boxes: Tensor2D, minSize: number): Tensor1D {
   checkSmallBoxes('removeSmallBoxes', boxes, minSize);
@@ -316,7 +355,14 @@ export function removeSmallBoxes(boxes: Tensor2D, minSize: number): Tensor1D {
   return keepIndices(keep);
 }
 
-/** `removeSmallBoxes` without a blocking read of the keep mask. */
+/**
+ * `removeSmallBoxes` without a blocking read of the keep mask: resolves to the
+ * int32 [K] indices. torchvision: `remove_small_boxes(boxes, min_size)`.
+ *
+ * ```js
+ * const keep = await removeSmallBoxesAsync(boxes, 1e-2);
+ * ```
+ */
 export async function removeSmallBoxesAsync(boxes: Tensor2D, minSize: number): Promise<Tensor1D> {
   checkSmallBoxes('removeSmallBoxesAsync', boxes, minSize);
   const mask = tf.tidy(() => smallBoxMask(boxes, minSize));
@@ -334,9 +380,14 @@ function keepIndices(keep: ArrayLike<number>): Tensor1D {
 }
 
 /**
- * Bounding boxes [N, 4] (xyxy, float32) of masks [N, H, W]: x1 = first
- * non-zero column, y1 = first non-zero row, x2/y2 = last ones. An all-zero
- * mask gives [0, 0, 0, 0] (torchvision 0.29). torchvision: `masks_to_boxes`.
+ * Bounding boxes [N, 4] (xyxy, float32) of masks [N, H, W] (bool, int32 or
+ * float32): x1 = first non-zero column, y1 = first non-zero row, x2/y2 = last
+ * ones. An all-zero mask gives [0, 0, 0, 0] (torchvision 0.29).
+ * torchvision: `masks_to_boxes(masks)`.
+ *
+ * ```js
+ * masksToBoxes(tf.tensor3d([[[0, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]]])) // [[1, 1, 3, 2]]
+ * ```
  */
 export function masksToBoxes(masks: Tensor): Tensor2D {
   const op = 'masksToBoxes';

@@ -7,10 +7,12 @@ import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, fail} 
 
 /** 'OIHW': torchvision's [Cout, Cin / groups, KH, KW]; 'HWIO': tfjs's [KH, KW, Cin / groups, Cout]. */
 export type WeightFormat = 'OIHW'|'HWIO';
+/** Every {@link WeightFormat}, for validation. */
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['OIHW', 'HWIO'];
 
+/** Options of {@link deformConv2d}. */
 export interface DeformConv2dArgs {
-  /** [Cout], added to every output position. */
+  /** [Cout], added to every output position. Default null (no bias). */
   bias?: Tensor1D|null;
   /** One number or [height, width]; integers >= 1. Default 1. */
   stride?: number|[number, number];
@@ -20,7 +22,8 @@ export interface DeformConv2dArgs {
   dilation?: number|[number, number];
   /**
    * Modulation (DCNv2), [B, OH, OW, offsetGroups KH KW] (channelsFirst:
-   * [B, offsetGroups KH KW, OH, OW]); channel g KH KW + i KW + j.
+   * [B, offsetGroups KH KW, OH, OW]); channel g KH KW + i KW + j. Default null
+   * (DCNv1, no modulation).
    */
   mask?: Tensor4D|null;
   /** Layout of x, offset, mask and the output. Default 'channelsLast'. */
@@ -42,19 +45,25 @@ function checkMap(op: string, arg: string, t: unknown): asserts t is Tensor4D {
 }
 
 /**
- * Deformable convolution v1/v2 (torchvision `deform_conv2d(input, offset,
- * weight, bias=None, stride=1, padding=0, dilation=1, mask=None)`). Kernel
- * point (i, j) of output position (oy, ox) samples x bilinearly (zero outside
- * the map) at (oy s - p + i d + dy, ox s - p + j d + dx), the (dy, dx) of
- * offset channels g 2 KH KW + 2 (i KW + j) + (0, 1) for the channels of offset
- * group g; each sample is multiplied by the mask (when given) and the weight.
- * Weight groups = Cin / weight's Cin / groups dimension; offset groups =
- * offset channels / (2 KH KW). Differentiable for x, offset, mask, weight and
- * bias.
+ * Deformable convolution v1/v2 (DCNv2 with `mask`). Kernel point (i, j) of
+ * output position (oy, ox) samples x bilinearly (zero outside the map) at
+ * (oy s - p + i d + dy, ox s - p + j d + dx), the (dy, dx) of offset channels
+ * g 2 KH KW + 2 (i KW + j) + (0, 1) for the channels of offset group g; each
+ * sample is multiplied by the mask (when given) and the weight. Weight groups
+ * = Cin / weight's Cin / groups dimension; offset groups G = offset channels /
+ * (2 KH KW). Differentiable for x, offset, mask, weight and bias.
+ *
+ * Shapes (channelsLast): x [B, H, W, Cin], offset [B, OH, OW, 2 G KH KW],
+ * mask [B, OH, OW, G KH KW] -> [B, OH, OW, Cout]; channelsFirst: all four
+ * NCHW. weight [Cout, Cin / groups, KH, KW] ('OIHW') or [KH, KW, Cin / groups,
+ * Cout] ('HWIO'), bias [Cout]. Defaults: bias null, stride 1, padding 0,
+ * dilation 1, mask null, dataFormat 'channelsLast', weightFormat 'OIHW'.
+ * torchvision: `deform_conv2d(input, offset, weight, bias=None, stride=(1, 1),
+ * padding=(0, 0), dilation=(1, 1), mask=None)`.
  *
  * ```js
  * // x [1, 5, 5, 3] NHWC, 3x3 kernel, one offset group: offset [1, 5, 5, 18]
- * deformConv2d(x, offset, weight, {padding: 1})  // weight [Cout, 3, 3, 3] OIHW
+ * deformConv2d(x, offset, weight, {padding: 1})  // weight [Cout, 3, 3, 3] OIHW -> [1, 5, 5, Cout]
  * ```
  */
 export function deformConv2d(

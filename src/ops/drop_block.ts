@@ -3,6 +3,7 @@ import {Tensor} from '@tensorflow/tfjs-core';
 import {DATA_FORMATS, DataFormat} from './roi_common';
 import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, fail} from './validate';
 
+/** Options of {@link dropBlock2d} and {@link dropBlock3d}. */
 export interface DropBlockArgs {
   /** Identity when false. Default true (torchvision's functional default). */
   training?: boolean;
@@ -10,11 +11,14 @@ export interface DropBlockArgs {
   eps?: number;
   /** Default 'channelsLast' ([N, H, W, C] / [N, D, H, W, C]); 'channelsFirst' is torchvision's layout. */
   dataFormat?: DataFormat;
-  /** Seed of the Bernoulli draw; the same seed gives the same blocks in either data format. */
+  /** Seed of the Bernoulli draw; the same seed gives the same blocks in either data format. Default: unseeded. */
   seed?: number;
 }
 
-/** Checks p and blockSize (the part that does not depend on the input). */
+/**
+ * Checks p (in [0, 1]) and blockSize (a positive integer), the part that does
+ * not depend on the input; throws an Error naming `op` and the argument.
+ */
 export function checkDropBlockArgs(op: string, p: unknown, blockSize: unknown) {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail(op, 'p', `must be a number in [0, 1], got ${p}`);
   if (typeof blockSize !== 'number' || !Number.isInteger(blockSize) || blockSize < 1) {
@@ -29,7 +33,8 @@ function spatialShape(x: Tensor, dataFormat: DataFormat): number[] {
 
 /**
  * The effective block size min(blockSize, ...spatial) (odd, as torchvision
- * 0.29 requires) and the Bernoulli rate gamma of the block centres.
+ * 0.29 requires; an even one is an Error) and the Bernoulli rate gamma of the
+ * block centres, for spatial sizes `spatial` (D, H, W or H, W).
  */
 export function dropBlockGamma(op: string, p: number, blockSize: number, spatial: number[]) {
   const bs = Math.min(blockSize, ...spatial);
@@ -44,8 +49,8 @@ export function dropBlockGamma(op: string, p: number, blockSize: number, spatial
 
 /**
  * DropBlock with the block centres given: `noise` is 0/1, [N, C, ...(S - bs + 1)]
- * in torchvision's layout whatever dataFormat is. Exposed so that tests can
- * replay torchvision's Bernoulli draw.
+ * in torchvision's layout whatever dataFormat is; x and the result are in
+ * `dataFormat`. Exposed so that tests can replay torchvision's Bernoulli draw.
  */
 export function dropBlockWithNoise(
     x: Tensor, noise: Tensor, blockSize: number, eps: number, dataFormat: DataFormat): Tensor {
@@ -91,20 +96,32 @@ function dropBlock(
 }
 
 /**
- * DropBlock (Ghiasi et al. 2018) on [N, H, W, C] maps (channelsFirst: [N, C, H, W]):
- * block centres drawn with rate gamma = p H W / (bs^2 (H - bs + 1)(W - bs + 1)),
- * each zeroes a bs x bs block, and the output is rescaled by
- * mask.size / (eps + mask.sum()). Identity when not training or p == 0.
+ * DropBlock (Ghiasi et al. 2018) on float32 [N, H, W, C] maps (channelsFirst:
+ * [N, C, H, W]) -> same shape: block centres drawn with rate gamma =
+ * p H W / (bs^2 (H - bs + 1)(W - bs + 1)), each zeroes a bs x bs block, and the
+ * output is rescaled by mask.size / (eps + mask.sum()). bs = min(blockSize, H,
+ * W) must be odd. Identity (a copy) when not training or p == 0. Defaults:
+ * training true, eps 1e-6, dataFormat 'channelsLast', seed unseeded.
  * torchvision: `drop_block2d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
+ *
+ * ```js
+ * dropBlock2d(x, 0.1, 3, {seed: 1})  // x [N, H, W, C] -> [N, H, W, C]
+ * ```
  */
 export function dropBlock2d(x: Tensor, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
   return dropBlock('dropBlock2d', 4, x, p, blockSize, args);
 }
 
 /**
- * DropBlock on [N, D, H, W, C] volumes (channelsFirst: [N, C, D, H, W]), with
- * gamma = p D H W / (bs^3 (D - bs + 1)(H - bs + 1)(W - bs + 1)).
+ * DropBlock on float32 [N, D, H, W, C] volumes (channelsFirst: [N, C, D, H, W])
+ * -> same shape, as {@link dropBlock2d} with bs x bs x bs blocks and gamma =
+ * p D H W / (bs^3 (D - bs + 1)(H - bs + 1)(W - bs + 1)). Defaults: training
+ * true, eps 1e-6, dataFormat 'channelsLast', seed unseeded.
  * torchvision: `drop_block3d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
+ *
+ * ```js
+ * dropBlock3d(x, 0.1, 3, {training: false})  // a copy of x [N, D, H, W, C]
+ * ```
  */
 export function dropBlock3d(x: Tensor, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
   return dropBlock('dropBlock3d', 5, x, p, blockSize, args);

@@ -70,8 +70,9 @@ async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|
 }
 
 /**
- * Non-maximum suppression: indices (int32) of the boxes [N, 4] (xyxy, float32)
- * that are kept, in decreasing order of scores [N]. A box is dropped when a
+ * Non-maximum suppression: indices (int32 [K]) of the boxes [N, 4] (xyxy,
+ * float32) that are kept, in decreasing order of scores [N] (float32).
+ * iouThreshold is required (no default). A box is dropped when a
  * kept box of higher score (ties: lower index; NaN scores count highest) has
  * IoU > iouThreshold with it (strict; float32 IoU exactly as torchvision, so a
  * NaN IoU, e.g. of two zero-area boxes, never suppresses).
@@ -91,18 +92,33 @@ export function nms(boxes: Tensor2D, scores: Tensor1D, iouThreshold: number): Te
   return runVisionKernel<Tensor1D>('nms', Nms, inputsOf(boxes, scores, null), attrsOf(iouThreshold));
 }
 
-/** `nms` that never blocks on a GPU readback. */
+/**
+ * `nms` that never blocks on a GPU readback (the only form on webgpu):
+ * resolves to the same int32 [K] indices.
+ * torchvision: `nms(boxes, scores, iou_threshold)`.
+ *
+ * ```js
+ * const keep = await nmsAsync(boxes, scores, 0.5);  // boxes [N, 4], scores [N]
+ * ```
+ */
 export async function nmsAsync(boxes: Tensor2D, scores: Tensor1D, iouThreshold: number): Promise<Tensor1D> {
   checkArgs('nmsAsync', boxes, scores, null, iouThreshold);
   return runAsync('nmsAsync', boxes, scores, null, iouThreshold);
 }
 
 /**
- * NMS per category: boxes only suppress boxes with the same idxs [N] (int32)
- * value. Indices (int32) in decreasing order of scores, over all categories.
- * Equal to both of torchvision's strategies (per-class loop and coordinate
- * offsets), computed on the original coordinates.
+ * NMS per category: boxes [N, 4] (xyxy, float32) only suppress boxes with the
+ * same idxs [N] (int32) value. Indices (int32 [K]) in decreasing order of
+ * scores [N] (float32), over all categories. Equal to both of torchvision's
+ * strategies (per-class loop and coordinate offsets), computed on the
+ * original coordinates. Synchronous: not on webgpu (use `batchedNmsAsync`).
  * torchvision: `batched_nms(boxes, scores, idxs, iou_threshold)`.
+ *
+ * ```js
+ * const boxes = tf.tensor2d([[0, 0, 2, 2], [0, 0, 2, 1], [5, 5, 6, 6]]);
+ * batchedNms(boxes, tf.tensor1d([0.9, 0.8, 0.7]), tf.tensor1d([0, 1, 0], 'int32'), 0.4)
+ * // [0, 1, 2]: box 1 is of another category than box 0
+ * ```
  */
 export function batchedNms(boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, iouThreshold: number): Tensor1D {
   checkArgs('batchedNms', boxes, scores, idxs, iouThreshold);
@@ -110,7 +126,15 @@ export function batchedNms(boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, io
   return runVisionKernel<Tensor1D>('batchedNms', Nms, inputsOf(boxes, scores, idxs), attrsOf(iouThreshold));
 }
 
-/** `batchedNms` that never blocks on a GPU readback. */
+/**
+ * `batchedNms` that never blocks on a GPU readback (the only form on webgpu):
+ * resolves to the same int32 [K] indices.
+ * torchvision: `batched_nms(boxes, scores, idxs, iou_threshold)`.
+ *
+ * ```js
+ * const keep = await batchedNmsAsync(boxes, scores, classIds, 0.5);  // classIds int32 [N]
+ * ```
+ */
 export async function batchedNmsAsync(
     boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, iouThreshold: number): Promise<Tensor1D> {
   checkArgs('batchedNmsAsync', boxes, scores, idxs, iouThreshold);

@@ -3,6 +3,7 @@ import {RoiAlign, RoiAlignAttrs} from '../kernel_names';
 import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common';
 import {fail} from './validate';
 
+/** Options of {@link roiAlign}. */
 export interface RoiAlignArgs extends RoiOpArgs {
   /** Samples per bin and axis; <= 0 (default -1): adaptive, ceil(roi size / output size). */
   samplingRatio?: number;
@@ -12,9 +13,13 @@ export interface RoiAlignArgs extends RoiOpArgs {
 
 /**
  * RoI Align (Mask R-CNN): average of bilinear samples over each output bin of
- * every box. torchvision: `roi_align(input, boxes, output_size,
- * spatial_scale=1.0, sampling_ratio=-1, aligned=False)`. Differentiable for x
- * (boxes get a zero gradient).
+ * every box. x [N, H, W, C] (channelsFirst: [N, C, H, W]), float32; boxes
+ * [K, 5] (batch index, x1, y1, x2, y2) or one [L, 4] per image -> [K, oh, ow, C]
+ * (channelsFirst: [K, C, oh, ow]). Defaults: spatialScale 1, samplingRatio -1
+ * (adaptive), aligned false, dataFormat 'channelsLast'; outputSize is required.
+ * torchvision: `roi_align(input, boxes, output_size, spatial_scale=1.0,
+ * sampling_ratio=-1, aligned=False)`. Differentiable for x (boxes get a zero
+ * gradient).
  *
  * ```js
  * const x = tf.range(0, 16).reshape([1, 4, 4, 1]);

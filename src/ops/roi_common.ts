@@ -4,6 +4,10 @@ import {NamedAttrMap, Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
 import {runVisionKernel} from './run_kernel';
 import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, fail} from './validate';
 
+/**
+ * Layout of feature maps: 'channelsLast' (the default everywhere, tfjs's
+ * NHWC / NDHWC) or 'channelsFirst' (torchvision's NCHW / NCDHW).
+ */
 export type DataFormat = 'channelsLast'|'channelsFirst';
 export const DATA_FORMATS: readonly DataFormat[] = ['channelsLast', 'channelsFirst'];
 
@@ -13,8 +17,9 @@ export const DATA_FORMATS: readonly DataFormat[] = ['channelsLast', 'channelsFir
  */
 export type RoiBoxes = Tensor2D|Tensor2D[];
 
+/** Options of roiPool and psRoiPool, and the base of the roiAlign and psRoiAlign options. */
 export interface RoiOpArgs {
-  /** Output size (pooled height and width): one number or [height, width]. */
+  /** Output size (pooled height and width): one number or [height, width]. Required. */
   outputSize: number|[number, number];
   /** Map coordinates = box coordinates * spatialScale (e.g. 1/8 at stride 8). Default 1. */
   spatialScale?: number;

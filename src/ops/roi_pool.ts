@@ -5,6 +5,9 @@ import {checkBoxes, checkFeatureMap, checkOutputSize, checkSpatialScale, RoiBoxe
 /**
  * RoI max pooling (Fast R-CNN): box corners rounded to pixels, the maximum of
  * each bin (the first one in row-major order on ties; empty bins give 0).
+ * x [N, H, W, C] (channelsFirst: [N, C, H, W]), float32; boxes [K, 5] or one
+ * [L, 4] per image -> [K, oh, ow, C] (channelsFirst: [K, C, oh, ow]).
+ * Defaults: spatialScale 1, dataFormat 'channelsLast'; outputSize is required.
  * torchvision: `roi_pool(input, boxes, output_size, spatial_scale=1.0)`.
  * Differentiable for x (the bin's gradient goes to its maximum); boxes get a
  * zero gradient.

@@ -5,11 +5,13 @@ import {reduce, Reduction, REDUCTIONS} from './box_iou_losses';
 import {runVisionKernel} from './run_kernel';
 import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, assertTensor, fail} from './validate';
 
+/** Options of {@link sigmoidFocalLoss}. */
 export interface SigmoidFocalLossArgs {
   /** Weight of positive examples in [0, 1], or -1 for no weighting. Default 0.25. */
   alpha?: number;
   /** Focusing exponent, >= 0. Default 2. */
   gamma?: number;
+  /** Default 'none': the elementwise loss, shaped as inputs; 'mean' / 'sum' give a scalar. */
   reduction?: Reduction;
 }
 

@@ -2,16 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {assertDtype, assertFiniteNumber, assertMinRank, assertOneOf, assertTensor, fail} from './validate';
 
+/** 'row': one draw per batch row; 'batch': one draw for the whole input. */
 export type StochasticDepthMode = 'row'|'batch';
+/** Every {@link StochasticDepthMode}, for validation. */
 export const STOCHASTIC_DEPTH_MODES: readonly StochasticDepthMode[] = ['row', 'batch'];
 
+/** Options of {@link stochasticDepth}. */
 export interface StochasticDepthArgs {
   /** Identity when false. Default true (torchvision's functional default). */
   training?: boolean;
-  /** Seed of the Bernoulli draw. */
+  /** Seed of the Bernoulli draw. Default: unseeded. */
   seed?: number;
 }
 
+/** Checks p (in [0, 1]) and mode ('row' or 'batch'); throws an Error naming `op` and the argument. */
 export function checkStochasticDepthArgs(op: string, p: unknown, mode: unknown) {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail(op, 'p', `must be a number in [0, 1], got ${p}`);
   assertOneOf(op, 'mode', mode, STOCHASTIC_DEPTH_MODES);
@@ -23,11 +27,16 @@ export function stochasticDepthWithNoise(x: Tensor, noise: Tensor, p: number): T
 }
 
 /**
- * Stochastic depth (Huang et al. 2016): zeroes whole rows of the batch
- * ('row': noise [N, 1, ...]) or the whole input ('batch': noise [1, ...]) with
- * probability p and scales the survivors by 1 / (1 - p). Identity (a copy)
- * when not training or p == 0.
+ * Stochastic depth (Huang et al. 2016) on a float32 x [N, ...] -> same shape:
+ * zeroes whole rows of the batch ('row': noise [N, 1, ...]) or the whole input
+ * ('batch': noise [1, ...]) with probability p and scales the survivors by
+ * 1 / (1 - p). Identity (a copy) when not training or p == 0. Defaults:
+ * training true, seed unseeded.
  * torchvision: `stochastic_depth(input, p, mode, training=True)`.
+ *
+ * ```js
+ * stochasticDepth(x, 0.2, 'row', {seed: 0})  // each row of x zeroed with probability 0.2, the rest * 1.25
+ * ```
  */
 export function stochasticDepth(
     x: Tensor, p: number, mode: StochasticDepthMode,

@@ -3,6 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {fail} from '../../ops/validate';
 
+/**
+ * Activations by name, torch's definitions: ReLU, ReLU6, Sigmoid, Tanh, SiLU,
+ * Hardswish, Hardsigmoid, GELU (exact, erf).
+ */
 export type ActivationName = 'relu'|'relu6'|'sigmoid'|'tanh'|'silu'|'hardswish'|'hardsigmoid'|'gelu';
 export const ACTIVATIONS: readonly ActivationName[] =
     ['relu', 'relu6', 'sigmoid', 'tanh', 'silu', 'hardswish', 'hardsigmoid', 'gelu'];

@@ -9,6 +9,10 @@ import {fail} from '../../ops/validate';
 import {channelVector, TorchLayer} from '../torch_layer';
 import {ones, zeros} from './init';
 
+/**
+ * Norm layers of the conv blocks: 'batchNorm' (torch's BatchNorm2d / 3d: batch
+ * statistics when training) or 'frozenBatchNorm' (torchvision's FrozenBatchNorm2d).
+ */
 export type NormName = 'batchNorm'|'frozenBatchNorm';
 export const NORMS: readonly NormName[] = ['batchNorm', 'frozenBatchNorm'];
 
