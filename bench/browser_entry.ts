@@ -12,7 +12,7 @@ import {wasmReady} from '../kernels/wasm/register';
 import '../kernels/webgl/register';
 import '../kernels/webgpu/register';
 import {CASES} from './cases/index';
-import {BenchRow} from './harness';
+import {BenchRow, capRepetitions} from './harness';
 
 async function main() {
   const params = new URLSearchParams(location.search);
@@ -20,6 +20,8 @@ async function main() {
   const only = params.getAll('case');
   const torchvision = JSON.parse(params.get('torchvision') ?? '{}');
   setWasmPaths('./');
+  // Software GPUs (SwiftShader) are slow: medians of 3 keep the bench within 15 minutes.
+  capRepetitions(1, 3);
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
   if (backend === 'wasm') await wasmReady();
   const rows: BenchRow[] = [];

@@ -16,8 +16,16 @@ function tensorsIn(container: tf.TensorContainer): tf.Tensor[] {
  * first run is the warm-up and 3 runs follow; past 5 s, the first run is the
  * only measurement (warm-up is negligible there).
  */
+let cap = {warmup: Infinity, runs: Infinity};
+
+/** Caps every case's repetitions (the browser runs use 1 warm-up and 3 runs). */
+export function capRepetitions(warmup: number, runs: number) {
+  cap = {warmup, runs};
+}
+
 export async function timeMedian(
     fn: () => tf.TensorContainer | Promise<tf.TensorContainer>, {warmup = 2, runs = 7} = {}): Promise<Timing> {
+  [warmup, runs] = [Math.min(warmup, cap.warmup), Math.min(runs, cap.runs)];
   const once = async () => {
     const start = performance.now();
     const out = await fn();
