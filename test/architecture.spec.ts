@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
 import {ALL_KERNELS, SigmoidFocalLoss} from '../src/kernel_names';
-import {expectThrows} from './support/helpers';
+import {expectOptimizerLowersLoss, expectThrows} from './support/helpers';
 
 describe('architecture', () => {
   it('every kernel and its gradient is registered on the active backend', () => {
@@ -28,20 +28,8 @@ describe('architecture', () => {
   it('the kernel runs under tf.grad, tf.variableGrads and an optimizer', async () => {
     const logits = tf.variable(tf.tensor2d([[-2, 0.5], [1, 3]]));
     const targets = tf.tensor2d([[0, 1], [1, 0]]);
-    const before = tf.memory().numTensors;
-    const loss = () => vision.sigmoidFocalLoss(logits, targets, {reduction: 'sum'}) as tf.Scalar;
-    const {value, grads} = tf.variableGrads(loss);
-    expect(Object.keys(grads)).toEqual([logits.name]);
-    const optimizer = tf.train.sgd(1);
-    const first = (await value.data())[0];
-    for (let i = 0; i < 5; i++) optimizer.minimize(loss);
-    const lastLoss = loss();
-    const last = (await lastLoss.data())[0];
-    lastLoss.dispose();
-    expect(last).toBeLessThan(first);
-    tf.dispose([value, grads[logits.name]]);
-    optimizer.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectOptimizerLowersLoss(
+        logits, () => vision.sigmoidFocalLoss(logits, targets, {reduction: 'sum'}) as tf.Scalar, 1);
     tf.dispose([logits, targets]);
   });
 });

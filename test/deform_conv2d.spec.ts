@@ -6,7 +6,7 @@ import {chunkPositions, COLUMN_BUDGET, deformChunking, deformConv2dGradValues, d
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dGrad} from '../src/kernel_names';
 import {permute} from '../src/ops/roi_common';
 import fixture from './fixtures/deform_conv2d.json';
-import {casesOf, expectClose, expectGradMatchesFiniteDifferences, expectNoLeak, expectTensorClose, expectThrows, Fixture, FixtureCase, fixtureTensor, gradsOf, seededUniform} from './support/helpers';
+import {casesOf, expectClose, expectGradMatchesFiniteDifferences, expectNoLeak, expectOptimizerLowersLoss, expectTensorClose, expectThrows, Fixture, FixtureCase, fixtureTensor, gradsOf, seededUniform} from './support/helpers';
 import {OPS} from './support/op_table';
 import {expectAllFinite, expectNoLeakOver, expectNoStrayWrites} from './support/roi';
 import {FINITE_DIFFERENCE_TOLERANCE} from './support/tolerances';
@@ -210,21 +210,8 @@ describe('deformConv2d: gradients', () => {
     const [xt, o, m] = [x(), offset(), mask()];
     const w = tf.variable(weight());
     const target = tf.ones([1, 5, 2, 6]);
-    const before = tf.memory().numTensors;
-    const loss = () => tf.mean(tf.square(tf.sub(vision.deformConv2d(xt as Tensor4D, o as Tensor4D,
-        w as unknown as Tensor4D, {...args, mask: m as Tensor4D}), target))) as tf.Scalar;
-    const {value, grads} = tf.variableGrads(loss);
-    expect(Object.keys(grads)).toEqual([w.name]);
-    const optimizer = tf.train.sgd(0.1);
-    const first = (await value.data())[0];
-    for (let i = 0; i < 5; i++) optimizer.minimize(loss);
-    const lastLoss = tf.tidy(loss);
-    const last = (await lastLoss.data())[0];
-    lastLoss.dispose();
-    expect(last).toBeLessThan(first);
-    tf.dispose([value, grads[w.name]]);
-    optimizer.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectOptimizerLowersLoss(w, () => tf.mean(tf.square(tf.sub(vision.deformConv2d(xt as Tensor4D,
+        o as Tensor4D, w as unknown as Tensor4D, {...args, mask: m as Tensor4D}), target))) as tf.Scalar, 0.1);
     tf.dispose([xt, o, m, w, target]);
   });
 

@@ -5,7 +5,7 @@ import * as vision from '../src/index';
 import {roiAlignGradValues, roiAlignValues} from '../kernels/reference/roi_align';
 import {RoiAlign, RoiAlignGrad} from '../src/kernel_names';
 import roi from './fixtures/roi.json';
-import {casesOf, expectClose, expectNoLeak, expectTensorClose, expectThrows, Fixture, seededUniform} from './support/helpers';
+import {casesOf, expectClose, expectNoLeak, expectOptimizerLowersLoss, expectTensorClose, expectThrows, Fixture, seededUniform} from './support/helpers';
 import {checkRoiFixture, DATA_FORMATS, expectAllFinite, expectGradOfXMatchesFiniteDifferences, expectNoLeakOver, expectNoStrayWrites, hostileBoxes} from './support/roi';
 import {FINITE_DIFFERENCE_TOLERANCE, KNOWN_VALUE_TOLERANCE} from './support/tolerances';
 
@@ -98,20 +98,8 @@ describe('roiAlign: gradients', () => {
     const v = tf.variable(x());
     const b = tf.tensor2d(boxes);
     const target = tf.ones([3, 2, 2, 3]);
-    const before = tf.memory().numTensors;
-    const loss = () => tf.mean(tf.square(tf.sub(vision.roiAlign(v as tf.Variable<tf.Rank.R4>, b, {outputSize: 2}), target))) as tf.Scalar;
-    const {value, grads} = tf.variableGrads(loss);
-    expect(Object.keys(grads)).toEqual([v.name]);
-    const optimizer = tf.train.sgd(2);
-    const first = (await value.data())[0];
-    for (let i = 0; i < 5; i++) optimizer.minimize(loss);
-    const lastLoss = tf.tidy(loss);
-    const last = (await lastLoss.data())[0];
-    lastLoss.dispose();
-    expect(last).toBeLessThan(first);
-    tf.dispose([value, grads[v.name]]);
-    optimizer.dispose();
-    expect(tf.memory().numTensors).toBe(before);
+    await expectOptimizerLowersLoss(v, () => tf.mean(tf.square(tf.sub(
+        vision.roiAlign(v as tf.Variable<tf.Rank.R4>, b, {outputSize: 2}), target))) as tf.Scalar, 2);
     tf.dispose([v, b, target]);
   });
 });

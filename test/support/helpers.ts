@@ -168,3 +168,24 @@ export function seededUniform(n: number, lo: number, hi: number, seed: number): 
   }
   return out;
 }
+
+/**
+ * Trains `variable` with 5 SGD steps on `loss`: tf.variableGrads must give a
+ * gradient for it alone, the loss must fall, and nothing may leak.
+ */
+export async function expectOptimizerLowersLoss(
+    variable: tf.Variable, loss: () => tf.Scalar, learningRate: number) {
+  const before = tf.memory().numTensors;
+  const {value, grads} = tf.variableGrads(loss);
+  expect(Object.keys(grads)).toEqual([variable.name]);
+  const optimizer = tf.train.sgd(learningRate);
+  const first = (await value.data())[0];
+  for (let i = 0; i < 5; i++) optimizer.minimize(loss);
+  const lastLoss = tf.tidy(loss);
+  const last = (await lastLoss.data())[0];
+  lastLoss.dispose();
+  expect(last).toBeLessThan(first);
+  tf.dispose([value, grads[variable.name]]);
+  optimizer.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+}
