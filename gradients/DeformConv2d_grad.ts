@@ -1,5 +1,5 @@
 import {engine, GradConfig, NamedAttrMap, Tensor} from '@tensorflow/tfjs-core';
-import {DeformConv2d, DeformConv2dGrad} from '../src/kernel_names';
+import {DeformConv2d, DeformConv2dGrad} from '../src/kernel_names.ts';
 
 /**
  * One DeformConv2dGrad kernel gives all four gradients (they share the column

@@ -1,5 +1,5 @@
 import {engine, GradConfig, NamedAttrMap, Tensor, zerosLike} from '@tensorflow/tfjs-core';
-import {PsRoiAlign, PsRoiAlignGrad} from '../src/kernel_names';
+import {PsRoiAlign, PsRoiAlignGrad} from '../src/kernel_names.ts';
 
 /** x gets the PsRoiAlignGrad kernel's result; boxes get zeros, as in torchvision. */
 export const psRoiAlignGradConfig: GradConfig = {

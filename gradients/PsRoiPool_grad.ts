@@ -1,5 +1,5 @@
 import {engine, GradConfig, NamedAttrMap, Tensor, zerosLike} from '@tensorflow/tfjs-core';
-import {PsRoiPool, PsRoiPoolGrad} from '../src/kernel_names';
+import {PsRoiPool, PsRoiPoolGrad} from '../src/kernel_names.ts';
 
 /** x gets the PsRoiPoolGrad kernel's result; boxes get zeros, as in torchvision. */
 export const psRoiPoolGradConfig: GradConfig = {

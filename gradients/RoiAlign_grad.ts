@@ -1,5 +1,5 @@
 import {engine, GradConfig, NamedAttrMap, Tensor, zerosLike} from '@tensorflow/tfjs-core';
-import {RoiAlign, RoiAlignGrad} from '../src/kernel_names';
+import {RoiAlign, RoiAlignGrad} from '../src/kernel_names.ts';
 
 /** x gets the RoiAlignGrad kernel's result; boxes get zeros, as in torchvision. */
 export const roiAlignGradConfig: GradConfig = {

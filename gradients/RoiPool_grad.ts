@@ -1,5 +1,5 @@
 import {engine, GradConfig, NamedAttrMap, Tensor, zerosLike} from '@tensorflow/tfjs-core';
-import {RoiPool, RoiPoolGrad} from '../src/kernel_names';
+import {RoiPool, RoiPoolGrad} from '../src/kernel_names.ts';
 
 /** x gets the RoiPoolGrad kernel's result (argmax recomputed from x); boxes get zeros. */
 export const roiPoolGradConfig: GradConfig = {

@@ -1,5 +1,5 @@
 import {engine, GradConfig, NamedAttrMap, Tensor} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossGrad} from '../src/kernel_names';
+import {SigmoidFocalLoss, SigmoidFocalLossGrad} from '../src/kernel_names.ts';
 
 export const sigmoidFocalLossGradConfig: GradConfig = {
   kernelName: SigmoidFocalLoss,

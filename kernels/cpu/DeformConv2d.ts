@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {deformConv2dValues, deformGeometry} from '../reference/deform_conv2d';
+import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {deformConv2dValues, deformGeometry} from '../reference/deform_conv2d.ts';
 
 export const deformConv2dHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, offset, mask, weight} = inputs as DeformConv2dInputs;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {deformConv2dGradValues, deformGeometry} from '../reference/deform_conv2d';
+import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {deformConv2dGradValues, deformGeometry} from '../reference/deform_conv2d.ts';
 
 /** Outputs [dx, dOffset, dMask, dWeight] in the shapes of x, offset, mask and weight. */
 export const deformConv2dGradHost: KernelFunc = ({inputs, backend, attrs}) => {

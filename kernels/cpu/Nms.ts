@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names';
-import {output, readValues} from '../host_kernel';
-import {nmsKeep} from '../reference/nms';
+import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import {output, readValues} from '../host_kernel.ts';
+import {nmsKeep} from '../reference/nms.ts';
 
 export const nmsHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {boxes, scores, idxs} = inputs as NmsInputs;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names';
-import {psRoiAlignValues} from '../reference/ps_roi';
-import {runRoiHost} from './RoiAlign';
+import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {psRoiAlignValues} from '../reference/ps_roi.ts';
+import {runRoiHost} from './RoiAlign.ts';
 
 export const psRoiAlignHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiAlignInputs;

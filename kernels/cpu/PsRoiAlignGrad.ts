@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names';
-import {psRoiAlignGradValues} from '../reference/ps_roi';
-import {runRoiGradHost} from './RoiAlignGrad';
+import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {psRoiAlignGradValues} from '../reference/ps_roi.ts';
+import {runRoiGradHost} from './RoiAlignGrad.ts';
 
 export const psRoiAlignGradHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as PsRoiAlignGradInputs;

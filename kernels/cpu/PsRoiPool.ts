@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names';
-import {psRoiPoolValues} from '../reference/ps_roi';
-import {runRoiHost} from './RoiAlign';
+import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
+import {psRoiPoolValues} from '../reference/ps_roi.ts';
+import {runRoiHost} from './RoiAlign.ts';
 
 export const psRoiPoolHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiPoolInputs;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names';
-import {psRoiPoolGradValues} from '../reference/ps_roi';
-import {runRoiGradHost} from './RoiAlignGrad';
+import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {psRoiPoolGradValues} from '../reference/ps_roi.ts';
+import {runRoiGradHost} from './RoiAlignGrad.ts';
 
 export const psRoiPoolGradHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as PsRoiPoolGradInputs;

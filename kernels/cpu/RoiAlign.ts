@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
-import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {roiAlignValues} from '../reference/roi_align';
+import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {roiAlignValues} from '../reference/roi_align.ts';
 
 /**
  * A forward RoI op on host arrays: out [K, PH, PW, outChannels], zero-filled,

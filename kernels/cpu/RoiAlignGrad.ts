@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {roiAlignGradValues} from '../reference/roi_align';
+import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {roiAlignGradValues} from '../reference/roi_align.ts';
 
 /**
  * A backward RoI op on host arrays that reads dy and boxes: dx of params.xShape,

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names';
-import {roiPoolValues} from '../reference/roi_pool';
-import {runRoiHost} from './RoiAlign';
+import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
+import {roiPoolValues} from '../reference/roi_pool.ts';
+import {runRoiHost} from './RoiAlign.ts';
 
 export const roiPoolHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as RoiPoolInputs;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {roiPoolGradValues} from '../reference/roi_pool';
+import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {roiPoolGradValues} from '../reference/roi_pool.ts';
 
 export const roiPoolGradHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, x, boxes} = inputs as RoiPoolGradInputs;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {sigmoidFocalLossValues} from '../reference/sigmoid_focal_loss';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {sigmoidFocalLossValues} from '../reference/sigmoid_focal_loss.ts';
 
 export const sigmoidFocalLossHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names';
-import {newValues, output, readValues} from '../host_kernel';
-import {sigmoidFocalLossGradValues} from '../reference/sigmoid_focal_loss';
+import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
+import {newValues, output, readValues} from '../host_kernel.ts';
+import {sigmoidFocalLossGradValues} from '../reference/sigmoid_focal_loss.ts';
 
 export const sigmoidFocalLossGradHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, inputs: x, targets} = inputs as SigmoidFocalLossGradInputs;

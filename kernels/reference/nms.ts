@@ -27,7 +27,7 @@ function descendingKey(f32: Float32Array, u32: Uint32Array, i: number): number {
 /** Stable LSD radix sort of values by uint32 keys (8-bit digits; skips digits all keys share). */
 function radixSort(keys: Uint32Array, values: Int32Array): Int32Array {
   const n = keys.length;
-  let tmpKeys = new Uint32Array(n), tmpValues = new Int32Array(n);
+  let tmpKeys: Uint32Array = new Uint32Array(n), tmpValues: Int32Array = new Int32Array(n);
   const counts = new Int32Array(256);
   for (let shift = 0; shift < 32; shift += 8) {
     counts.fill(0);

@@ -15,8 +15,8 @@
  * last row and column never reach the output yet get gradient, divided by the
  * larger backward area); we reproduce both, for gradient parity.
  */
-import {forEachAlignBin} from './roi_align';
-import {poolBins} from './roi_pool';
+import {forEachAlignBin} from './roi_align.ts';
+import {poolBins} from './roi_pool.ts';
 
 type Floats = ArrayLike<number> & {[i: number]: number};
 

@@ -4,8 +4,8 @@
  * tensors in host memory, so this is one copy in and one out).
  */
 import {KernelConfig} from '@tensorflow/tfjs-core';
-import {cpuKernels} from '../cpu/register';
-import {registerKernels} from '../register_all';
+import {cpuKernels} from '../cpu/register.ts';
+import {registerKernels} from '../register_all.ts';
 
 export const tensorflowKernels: KernelConfig[] =
     cpuKernels.map(config => ({...config, backendName: 'tensorflow'}));

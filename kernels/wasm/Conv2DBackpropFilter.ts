@@ -1,6 +1,6 @@
 import {backend_util, Conv2DBackpropFilter, Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo, util}
   from '@tensorflow/tfjs-core';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
  * tfjs's Conv2DBackpropFilter (the filter gradient of conv2d), which

@@ -1,6 +1,6 @@
 import {backend_util, Conv3DBackpropFilterV2, Conv3DBackpropFilterV2Attrs, KernelConfig, KernelFunc, TensorInfo,
   util} from '@tensorflow/tfjs-core';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
  * The filter gradient of conv3d. Replaces tfjs-backend-wasm 4.22's own

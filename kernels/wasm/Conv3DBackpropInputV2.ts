@@ -1,6 +1,6 @@
 import {backend_util, Conv3DBackpropInputV2, Conv3DBackpropInputV2Attrs, KernelConfig, KernelFunc, TensorInfo,
   util} from '@tensorflow/tfjs-core';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
  * The input gradient of conv3d. Replaces tfjs-backend-wasm 4.22's own

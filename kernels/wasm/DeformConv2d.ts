@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names';
-import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d';
-import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
+import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** i32 words of geometry at the start of the scratch buffer (assembly/deform_conv2d.ts). */
 const HEADER_WORDS = 32;

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names';
-import {deformGeometry} from '../reference/deform_conv2d';
-import {assertDeformInputs, dataOffset, deformScratch} from './DeformConv2d';
-import {allocOutput, visionOpsWasm, WasmBackendLike} from './module';
+import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
+import {deformGeometry} from '../reference/deform_conv2d.ts';
+import {assertDeformInputs, dataOffset, deformScratch} from './DeformConv2d.ts';
+import {allocOutput, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** Zero copy: per chunk, dcol = dy W^T, one sampling pass (dx, dOffset, dMask, columns), dW += col^T dy. */
 export const deformConv2dGradWasm: KernelFunc = ({inputs, backend, attrs}) => {

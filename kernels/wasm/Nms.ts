@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names';
-import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
  * Runs nms of our module on the heap: boxes, scores and idxs are read in

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names';
-import {WasmBackendLike} from './module';
-import {runRoiAlignWasm} from './RoiAlign';
+import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {WasmBackendLike} from './module.ts';
+import {runRoiAlignWasm} from './RoiAlign.ts';
 
 /** Zero copy, roi_align's taps; the strided channel reads are scalar. */
 export const psRoiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {

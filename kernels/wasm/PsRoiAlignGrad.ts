@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names';
-import {WasmBackendLike} from './module';
-import {runRoiAlignWasm} from './RoiAlign';
+import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {WasmBackendLike} from './module.ts';
+import {runRoiAlignWasm} from './RoiAlign.ts';
 
 export const psRoiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as PsRoiAlignGradInputs;

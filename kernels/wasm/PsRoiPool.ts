@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names';
-import {WasmBackendLike} from './module';
-import {runRoiPoolWasm} from './RoiPool';
+import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
+import {WasmBackendLike} from './module.ts';
+import {runRoiPoolWasm} from './RoiPool.ts';
 
 export const psRoiPoolWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiPoolInputs;

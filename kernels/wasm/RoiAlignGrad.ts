@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names';
-import {WasmBackendLike} from './module';
-import {runRoiAlignWasm} from './RoiAlign';
+import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {WasmBackendLike} from './module.ts';
+import {runRoiAlignWasm} from './RoiAlign.ts';
 
 /** Zero copy: zeroes dx on the heap, then scatters every bin's dy with its bilinear weights. */
 export const roiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {PsRoiPool, RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {PsRoiPool, RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** Runs roi_pool or ps_roi_pool of our module on the heap, zero copy, into a new output of outShape. */
 export function runRoiPoolWasm(

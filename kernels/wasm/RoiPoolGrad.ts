@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** Zero copy: zeroes dx, recomputes each bin's argmax per lane and adds dy there. */
 export const roiPoolGradWasm: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
+import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** Zero copy: reads the inputs and writes the loss in place on the wasm heap. */
 export const sigmoidFocalLossWasm: KernelFunc = ({inputs, backend, attrs}) => {

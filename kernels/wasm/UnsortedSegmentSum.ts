@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, TensorInfo, UnsortedSegmentSum, UnsortedSegmentSumAttrs, util}
   from '@tensorflow/tfjs-core';
-import {allocOutput, heapOffset, visionOpsWasm, WasmBackendLike} from './module';
+import {allocOutput, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
  * tfjs's UnsortedSegmentSum (the gradient of gather), which

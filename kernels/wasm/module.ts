@@ -29,7 +29,7 @@
  * `await tf.setBackend('wasm')`.
  */
 import {DataType, findBackend, ready, TensorInfo} from '@tensorflow/tfjs-core';
-import {WASM_SIMD, WASM_SIMD_SHARED} from './generated/module_bytes';
+import {WASM_SIMD, WASM_SIMD_SHARED} from './generated/module_bytes.ts';
 
 /** Exports of our module. Pointers are byte offsets into the backend heap, n element counts. */
 export interface VisionOpsWasm {
@@ -151,7 +151,7 @@ function instantiateSync(backend: WasmBackendLike, memory: WebAssembly.Memory): 
   const shared = isShared(memory);
   let module = compiled.get(shared);
   if (module == null) {
-    module = new WebAssembly.Module(variantBytes(shared));
+    module = new WebAssembly.Module(variantBytes(shared) as BufferSource);
     compiled.set(shared, module);
   }
   return remember(backend, memory, new WebAssembly.Instance(module, {env: {memory}}));
@@ -167,7 +167,7 @@ async function instantiateAsync(
       const shared = isShared(memory);
       let module = compiled.get(shared);
       if (module == null) {
-        module = await WebAssembly.compile(variantBytes(shared));
+        module = await WebAssembly.compile(variantBytes(shared) as BufferSource);
         compiled.set(shared, module);
       }
       const instance = await WebAssembly.instantiate(module, {env: {memory}});

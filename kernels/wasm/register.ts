@@ -7,26 +7,26 @@
 // First, so that the replacement below comes after tfjs's own registrations.
 import '@tensorflow/tfjs-backend-wasm';
 import {getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
-import {registerKernels} from '../register_all';
-import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter';
-import {conv3DBackpropFilterV2Config} from './Conv3DBackpropFilterV2';
-import {conv3DBackpropInputV2Config} from './Conv3DBackpropInputV2';
-import {deformConv2dConfig} from './DeformConv2d';
-import {deformConv2dGradConfig} from './DeformConv2dGrad';
-import {nmsConfig} from './Nms';
-import {psRoiAlignConfig} from './PsRoiAlign';
-import {psRoiAlignGradConfig} from './PsRoiAlignGrad';
-import {psRoiPoolConfig} from './PsRoiPool';
-import {psRoiPoolGradConfig} from './PsRoiPoolGrad';
-import {roiAlignConfig} from './RoiAlign';
-import {roiAlignGradConfig} from './RoiAlignGrad';
-import {roiPoolConfig} from './RoiPool';
-import {roiPoolGradConfig} from './RoiPoolGrad';
-import {sigmoidFocalLossConfig} from './SigmoidFocalLoss';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad';
-import {unsortedSegmentSumConfig} from './UnsortedSegmentSum';
+import {registerKernels} from '../register_all.ts';
+import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.ts';
+import {conv3DBackpropFilterV2Config} from './Conv3DBackpropFilterV2.ts';
+import {conv3DBackpropInputV2Config} from './Conv3DBackpropInputV2.ts';
+import {deformConv2dConfig} from './DeformConv2d.ts';
+import {deformConv2dGradConfig} from './DeformConv2dGrad.ts';
+import {nmsConfig} from './Nms.ts';
+import {psRoiAlignConfig} from './PsRoiAlign.ts';
+import {psRoiAlignGradConfig} from './PsRoiAlignGrad.ts';
+import {psRoiPoolConfig} from './PsRoiPool.ts';
+import {psRoiPoolGradConfig} from './PsRoiPoolGrad.ts';
+import {roiAlignConfig} from './RoiAlign.ts';
+import {roiAlignGradConfig} from './RoiAlignGrad.ts';
+import {roiPoolConfig} from './RoiPool.ts';
+import {roiPoolGradConfig} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossConfig} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad.ts';
+import {unsortedSegmentSumConfig} from './UnsortedSegmentSum.ts';
 
-export {wasmReady} from './module';
+export {wasmReady} from './module.ts';
 
 /** Configs of this package's wasm kernels, registered on import. */
 export const wasmKernels = [

@@ -1,9 +1,9 @@
 import {BatchMatMul, getKernel, KernelConfig, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names';
-import {columnLength, deformChunking, deformGeometry, DeformGeometry} from '../reference/deform_conv2d';
-import {DeformColumnsProgram, DeformForwardProgram, deformUniforms} from './deform_conv2d_gpu';
-import {assertWebGL2, zerosWebGL} from './RoiAlign';
+import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {columnLength, deformChunking, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
+import {DeformColumnsProgram, DeformForwardProgram, deformUniforms} from './deform_conv2d_gpu.ts';
+import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
 
 /** Runs one of the webgl backend's own kernels on TensorInfos (the caller disposes the result). */
 export function runBackendKernel(

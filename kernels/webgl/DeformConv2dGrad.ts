@@ -1,10 +1,10 @@
 import {Add, BatchMatMul, KernelConfig, KernelFunc, Max, Reshape, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names';
-import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d';
-import {allColumns, disposeAll, groupedWeight, oneShot, runBackendKernel, ungroup} from './DeformConv2d';
-import {DeformColumnsProgram, DeformInputGradProgram, DeformReachProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_gpu';
-import {assertWebGL2, zerosWebGL} from './RoiAlign';
+import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
+import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
+import {allColumns, disposeAll, groupedWeight, oneShot, runBackendKernel, ungroup} from './DeformConv2d.ts';
+import {DeformColumnsProgram, DeformInputGradProgram, DeformReachProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_gpu.ts';
+import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
 
 /** dy rows [p0, p0 + rows) as [groups, rows, Cout / groups] (a view of dy when groups is 1 and all rows). */
 function dyRows(webgl: MathBackendWebGL, dy2d: TensorInfo, g: DeformGeometry, p0: number, rows: number) {

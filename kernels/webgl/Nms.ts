@@ -7,11 +7,11 @@
  */
 import {env, KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsInputs} from '../../src/kernel_names';
-import {BAND_WORDS, keptFromBand} from '../nms_band';
-import {gpuThreshold} from '../nms_gpu_threshold';
-import {NmsBandProgram, NmsWindowProgram, NmsXBoxesProgram, NmsXKeyProgram} from './nms_gpu';
-import {sortElements} from './nms_sort_gpu';
+import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import {BAND_WORDS, keptFromBand} from '../nms_band.ts';
+import {gpuThreshold} from '../nms_gpu_threshold.ts';
+import {NmsBandProgram, NmsWindowProgram, NmsXBoxesProgram, NmsXKeyProgram} from './nms_gpu.ts';
+import {sortElements} from './nms_sort_gpu.ts';
 
 function checkSupport(n: number, bandWords: number) {
   if (env().getNumber('WEBGL_VERSION') !== 2) throw new Error('nms (webgl): needs WebGL2 (integer bit operations)');
@@ -52,7 +52,7 @@ export const nmsBandWebGL: KernelFunc = ({inputs, backend, attrs}) => {
 export const nmsWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const webgl = backend as MathBackendWebGL;
   const n = (inputs as NmsInputs).scores.shape[0];
-  let kept = n === 0 ? new Int32Array(0) : undefined;
+  let kept: Int32Array | undefined = n === 0 ? new Int32Array(0) : undefined;
   for (let words = BAND_WORDS; kept == null;) {
     const band: TensorInfo = runBand(webgl, inputs as NmsInputs, (attrs as unknown as NmsAttrs).iouThreshold, words);
     const scan = keptFromBand(webgl.readSync(band.dataId) as Float32Array, n, words);

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names';
-import {PsRoiAlignProgram} from './ps_roi_gpu';
-import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign';
+import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignProgram} from './ps_roi_gpu.ts';
+import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign.ts';
 
 export const psRoiAlignWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiAlignInputs;

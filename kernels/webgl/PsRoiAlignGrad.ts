@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names';
-import {PsRoiAlignGradProgram} from './ps_roi_gpu';
-import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign';
+import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignGradProgram} from './ps_roi_gpu.ts';
+import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign.ts';
 
 /** A gather: each dx value reads the one bin per RoI its channel maps to. */
 export const psRoiAlignGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {

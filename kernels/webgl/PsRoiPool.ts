@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names';
-import {PsRoiPoolProgram} from './ps_roi_gpu';
-import {assertWebGL2, zerosWebGL} from './RoiAlign';
-import {roiPoolUniforms} from './RoiPool';
+import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
+import {PsRoiPoolProgram} from './ps_roi_gpu.ts';
+import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
+import {roiPoolUniforms} from './RoiPool.ts';
 
 export const psRoiPoolWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiPoolInputs;

@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names';
-import {PsRoiPoolGradProgram} from './ps_roi_gpu';
-import {assertWebGL2, zerosWebGL} from './RoiAlign';
-import {roiPoolUniforms} from './RoiPool';
+import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {PsRoiPoolGradProgram} from './ps_roi_gpu.ts';
+import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
+import {roiPoolUniforms} from './RoiPool.ts';
 
 /** A gather: each dx value reads the one bin per RoI its channel maps to. */
 export const psRoiPoolGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,7 +1,7 @@
 import {env, Fill, getKernel, KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names';
-import {RoiAlignProgram} from './roi_align_gpu';
+import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {RoiAlignProgram} from './roi_align_gpu.ts';
 
 /** Zeros of `shape` by the backend's own Fill program (nothing crosses to the CPU). */
 export function zerosWebGL(backend: MathBackendWebGL, shape: number[]): TensorInfo {

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names';
-import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign';
-import {RoiAlignGradProgram} from './roi_align_gpu';
+import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign.ts';
+import {RoiAlignGradProgram} from './roi_align_gpu.ts';
 
 /** A gather over RoIs per dx value (see roi_align_gpu.ts): no scatter, no read-back. */
 export const roiAlignGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names';
-import {assertWebGL2, zerosWebGL} from './RoiAlign';
-import {RoiPoolProgram} from './roi_pool_gpu';
+import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
+import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
+import {RoiPoolProgram} from './roi_pool_gpu.ts';
 
 /** Uniform values in the order of ROI_POOL_UNIFORMS. */
 export function roiPoolUniforms(xShape: number[], numBoxes: number, p: RoiPoolAttrs, argmaxOut: boolean) {

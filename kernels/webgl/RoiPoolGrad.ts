@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names';
-import {assertWebGL2, zerosWebGL} from './RoiAlign';
-import {roiPoolUniforms, runRoiPoolWebGL} from './RoiPool';
-import {RoiPoolGradProgram} from './roi_pool_gpu';
+import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
+import {roiPoolUniforms, runRoiPoolWebGL} from './RoiPool.ts';
+import {RoiPoolGradProgram} from './roi_pool_gpu.ts';
 
 /** Two programs on the GPU: each bin's argmax, then a gather of dy per dx value. */
 export const roiPoolGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
-import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise';
-import {SigmoidFocalLossProgram} from './sigmoid_focal_loss_gpu';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
+import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise.ts';
+import {SigmoidFocalLossProgram} from './sigmoid_focal_loss_gpu.ts';
 
 export const sigmoidFocalLossWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;

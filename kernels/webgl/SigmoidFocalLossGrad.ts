@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names';
-import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise';
-import {SigmoidFocalLossGradProgram} from './sigmoid_focal_loss_gpu';
+import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
+import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise.ts';
+import {SigmoidFocalLossGradProgram} from './sigmoid_focal_loss_gpu.ts';
 
 /** Outputs [dInputs, dTargets]: one shader, run twice (uniform gradOfTargets = 0, 1). */
 export const sigmoidFocalLossGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {

@@ -23,7 +23,7 @@
  * 1).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import {DeformGeometry} from '../reference/deform_conv2d';
+import {DeformGeometry} from '../reference/deform_conv2d.ts';
 
 type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
 

@@ -6,7 +6,7 @@
  */
 import {getKernel, KernelFunc, Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {MAX_SHAPE_UNIFORM_RANK} from './sigmoid_focal_loss_gpu';
+import {MAX_SHAPE_UNIFORM_RANK} from './sigmoid_focal_loss_gpu.ts';
 
 /** A float32 tensor of `shape` with no elements (no program runs). */
 export function emptyOutput(backend: MathBackendWebGL, shape: number[]): TensorInfo {

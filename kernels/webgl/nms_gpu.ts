@@ -19,7 +19,7 @@
  * (kernels/nms_gpu_threshold.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import {BAND_WORD_BITS} from '../nms_band';
+import {BAND_WORD_BITS} from '../nms_band.ts';
 
 type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
 

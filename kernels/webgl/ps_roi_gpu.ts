@@ -11,7 +11,7 @@ import {
   forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN,
   ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH, ROI_ALIGN_UNIFORMS, ROI_POOL_GEOMETRY,
   ROI_POOL_UNIFORMS, RoiProgram,
-} from './roi_common_glsl';
+} from './roi_common_glsl.ts';
 
 /** out[K, PH, PW, Cout] from X [N, H, W, Cout * PH * PW] and Boxes [K, 5]. */
 export class PsRoiAlignProgram extends RoiProgram {

@@ -4,20 +4,20 @@
  * the backend's textures: no data is read back to the CPU (except by Nms, which
  * reads back its suppression band and the score order and scans them).
  */
-import {registerKernels} from '../register_all';
-import {deformConv2dConfig} from './DeformConv2d';
-import {deformConv2dGradConfig} from './DeformConv2dGrad';
-import {nmsBandConfig, nmsConfig} from './Nms';
-import {psRoiAlignConfig} from './PsRoiAlign';
-import {psRoiAlignGradConfig} from './PsRoiAlignGrad';
-import {psRoiPoolConfig} from './PsRoiPool';
-import {psRoiPoolGradConfig} from './PsRoiPoolGrad';
-import {roiAlignConfig} from './RoiAlign';
-import {roiAlignGradConfig} from './RoiAlignGrad';
-import {roiPoolConfig} from './RoiPool';
-import {roiPoolGradConfig} from './RoiPoolGrad';
-import {sigmoidFocalLossConfig} from './SigmoidFocalLoss';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad';
+import {registerKernels} from '../register_all.ts';
+import {deformConv2dConfig} from './DeformConv2d.ts';
+import {deformConv2dGradConfig} from './DeformConv2dGrad.ts';
+import {nmsBandConfig, nmsConfig} from './Nms.ts';
+import {psRoiAlignConfig} from './PsRoiAlign.ts';
+import {psRoiAlignGradConfig} from './PsRoiAlignGrad.ts';
+import {psRoiPoolConfig} from './PsRoiPool.ts';
+import {psRoiPoolGradConfig} from './PsRoiPoolGrad.ts';
+import {roiAlignConfig} from './RoiAlign.ts';
+import {roiAlignGradConfig} from './RoiAlignGrad.ts';
+import {roiPoolConfig} from './RoiPool.ts';
+import {roiPoolGradConfig} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossConfig} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad.ts';
 
 export const webglKernels = [
   sigmoidFocalLossConfig, sigmoidFocalLossGradConfig,

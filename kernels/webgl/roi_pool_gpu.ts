@@ -8,7 +8,7 @@
  *    RoIs of its image) whose argmax is its pixel.
  * Geometry and shared pieces of main() in roi_common_glsl.ts.
  */
-import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, ROI_POOL_UNIFORMS, RoiProgram} from './roi_common_glsl';
+import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, ROI_POOL_UNIFORMS, RoiProgram} from './roi_common_glsl.ts';
 
 /** out[K, PH, PW, C] (or its argmax) from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiPoolProgram extends RoiProgram {

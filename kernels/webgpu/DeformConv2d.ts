@@ -1,9 +1,9 @@
 import {BatchMatMul, getKernel, KernelConfig, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names';
-import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d';
-import {DeformColumnsProgram, deformUniforms, DeformRowsOutProgram} from './deform_conv2d_webgpu';
-import {zerosWebGPU} from './RoiAlign';
+import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
+import {DeformColumnsProgram, deformUniforms, DeformRowsOutProgram} from './deform_conv2d_webgpu.ts';
+import {zerosWebGPU} from './RoiAlign.ts';
 
 /** Runs one of the webgpu backend's own kernels on TensorInfos (the caller disposes the result). */
 export function runBackendKernel(

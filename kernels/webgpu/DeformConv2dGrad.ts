@@ -1,10 +1,10 @@
 import {Add, BatchMatMul, KernelConfig, KernelFunc, Reshape, TensorInfo, Transpose} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names';
-import {deformGeometry} from '../reference/deform_conv2d';
-import {disposeAll, groupedWeight, positionChunks, runBackendKernel} from './DeformConv2d';
-import {DeformColumnsProgram, DeformInputGradProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_webgpu';
-import {zerosWebGPU} from './RoiAlign';
+import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
+import {deformGeometry} from '../reference/deform_conv2d.ts';
+import {disposeAll, groupedWeight, positionChunks, runBackendKernel} from './DeformConv2d.ts';
+import {DeformColumnsProgram, DeformInputGradProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_webgpu.ts';
+import {zerosWebGPU} from './RoiAlign.ts';
 
 /**
  * Per chunk: dcol = dy W^T and dW += col^T dy by the backend's BatchMatMul;

@@ -7,11 +7,11 @@
  */
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {Nms, NmsAttrs, NmsInputs, NmsSortedKeep} from '../../src/kernel_names';
-import {gpuThreshold} from '../nms_gpu_threshold';
-import {NmsScanProgram, SCAN_WORDS} from './nms_scan_webgpu';
-import {NmsByXProgram, NmsClearProgram, NmsDenseMaskProgram, NmsPairProgram, WORD_BITS} from './nms_webgpu';
-import {NmsSortChunkProgram, sortPairs} from './nms_sort_webgpu';
+import {Nms, NmsAttrs, NmsInputs, NmsSortedKeep} from '../../src/kernel_names.ts';
+import {gpuThreshold} from '../nms_gpu_threshold.ts';
+import {NmsScanProgram, SCAN_WORDS} from './nms_scan_webgpu.ts';
+import {NmsByXProgram, NmsClearProgram, NmsDenseMaskProgram, NmsPairProgram, WORD_BITS} from './nms_webgpu.ts';
+import {NmsSortChunkProgram, sortPairs} from './nms_sort_webgpu.ts';
 
 function runSortedKeep(backend: WebGPUBackend, {boxes, scores, idxs}: NmsInputs, iouThreshold: number): TensorInfo {
   const n = scores.shape[0];

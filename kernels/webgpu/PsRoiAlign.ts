@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names';
-import {PsRoiAlignProgram} from './ps_roi_webgpu';
-import {roiAlignUniforms, zerosWebGPU} from './RoiAlign';
+import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignProgram} from './ps_roi_webgpu.ts';
+import {roiAlignUniforms, zerosWebGPU} from './RoiAlign.ts';
 
 export const psRoiAlignWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiAlignInputs;

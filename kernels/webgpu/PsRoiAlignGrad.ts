@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names';
-import {PsRoiAlignGradProgram} from './ps_roi_webgpu';
-import {roiAlignUniforms, zerosWebGPU} from './RoiAlign';
+import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignGradProgram} from './ps_roi_webgpu.ts';
+import {roiAlignUniforms, zerosWebGPU} from './RoiAlign.ts';
 
 /** A gather: each dx value reads the one bin per RoI its channel maps to. */
 export const psRoiAlignGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names';
-import {PsRoiPoolProgram} from './ps_roi_webgpu';
-import {zerosWebGPU} from './RoiAlign';
-import {roiPoolUniforms} from './RoiPool';
+import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
+import {PsRoiPoolProgram} from './ps_roi_webgpu.ts';
+import {zerosWebGPU} from './RoiAlign.ts';
+import {roiPoolUniforms} from './RoiPool.ts';
 
 export const psRoiPoolWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiPoolInputs;

@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names';
-import {PsRoiPoolGradProgram} from './ps_roi_webgpu';
-import {zerosWebGPU} from './RoiAlign';
-import {roiPoolUniforms} from './RoiPool';
+import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {PsRoiPoolGradProgram} from './ps_roi_webgpu.ts';
+import {zerosWebGPU} from './RoiAlign.ts';
+import {roiPoolUniforms} from './RoiPool.ts';
 
 /** A gather: each dx value reads the one bin per RoI its channel maps to. */
 export const psRoiPoolGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {

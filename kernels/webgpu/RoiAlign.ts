@@ -1,8 +1,8 @@
 import {Fill, getKernel, KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names';
-import {ProgramUniforms} from './flat';
-import {RoiAlignProgram} from './roi_align_webgpu';
+import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {ProgramUniforms} from './flat.ts';
+import {RoiAlignProgram} from './roi_align_webgpu.ts';
 
 /** Zeros of `shape` by the backend's own Fill program (nothing crosses to the CPU). */
 export function zerosWebGPU(backend: WebGPUBackend, shape: number[]): TensorInfo {

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names';
-import {roiAlignUniforms, zerosWebGPU} from './RoiAlign';
-import {RoiAlignGradProgram} from './roi_align_webgpu';
+import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {roiAlignUniforms, zerosWebGPU} from './RoiAlign.ts';
+import {RoiAlignGradProgram} from './roi_align_webgpu.ts';
 
 /** A gather over RoIs per dx value (see roi_align_webgpu.ts): no atomics, no read-back. */
 export const roiAlignGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {

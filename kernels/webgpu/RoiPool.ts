@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names';
-import {ProgramUniforms} from './flat';
-import {zerosWebGPU} from './RoiAlign';
-import {RoiPoolProgram} from './roi_pool_webgpu';
+import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
+import {ProgramUniforms} from './flat.ts';
+import {zerosWebGPU} from './RoiAlign.ts';
+import {RoiPoolProgram} from './roi_pool_webgpu.ts';
 
 /** Uniform values in the order of ROI_POOL_UNIFORMS. */
 export function roiPoolUniforms(

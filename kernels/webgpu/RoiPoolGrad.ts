@@ -1,9 +1,9 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names';
-import {zerosWebGPU} from './RoiAlign';
-import {roiPoolUniforms, runRoiPoolWebGPU} from './RoiPool';
-import {RoiPoolGradProgram} from './roi_pool_webgpu';
+import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {zerosWebGPU} from './RoiAlign.ts';
+import {roiPoolUniforms, runRoiPoolWebGPU} from './RoiPool.ts';
+import {RoiPoolGradProgram} from './roi_pool_webgpu.ts';
 
 /** Two programs on the GPU: each bin's argmax, then a gather of dy per dx value. */
 export const roiPoolGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {

@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names';
-import {assertSameSize, runFlat} from './flat';
-import {SigmoidFocalLossProgram} from './sigmoid_focal_loss_webgpu';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
+import {assertSameSize, runFlat} from './flat.ts';
+import {SigmoidFocalLossProgram} from './sigmoid_focal_loss_webgpu.ts';
 
 export const sigmoidFocalLossWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;

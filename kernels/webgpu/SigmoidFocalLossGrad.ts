@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names';
-import {assertSameSize, runFlat} from './flat';
-import {SigmoidFocalLossGradProgram} from './sigmoid_focal_loss_webgpu';
+import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
+import {assertSameSize, runFlat} from './flat.ts';
+import {SigmoidFocalLossGradProgram} from './sigmoid_focal_loss_webgpu.ts';
 
 /** Outputs [dInputs, dTargets]: one pipeline, dispatched twice (uniform gradOfTargets = 0, 1). */
 export const sigmoidFocalLossGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {

@@ -5,7 +5,7 @@
  * sorted position the box index, or -1 where suppressed.
  */
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-import {WORD_BITS} from './nms_webgpu';
+import {WORD_BITS} from './nms_webgpu.ts';
 
 /** Words of `removed` kept in workgroup memory by the scan: at most 32 * SCAN_WORDS boxes. */
 export const SCAN_WORDS = 4000;

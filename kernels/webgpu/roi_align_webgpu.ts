@@ -8,7 +8,7 @@
 import {
   forwardMain, gatherMain, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH,
   ROI_ALIGN_UNIFORMS, RoiProgram,
-} from './roi_common_wgsl';
+} from './roi_common_wgsl.ts';
 
 /** out[K, PH, PW, C] from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiAlignProgram extends RoiProgram {

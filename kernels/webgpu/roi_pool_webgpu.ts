@@ -5,7 +5,7 @@
  * gather of dy over the bins whose argmax is each dx value's pixel). Geometry
  * and shared pieces of main() in roi_common_wgsl.ts.
  */
-import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, ROI_POOL_UNIFORMS, RoiProgram} from './roi_common_wgsl';
+import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, ROI_POOL_UNIFORMS, RoiProgram} from './roi_common_wgsl.ts';
 
 /** out[K, PH, PW, C] (or its argmax) from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiPoolProgram extends RoiProgram {

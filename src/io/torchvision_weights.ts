@@ -12,8 +12,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {layers, LayersModel, LayerVariable} from '@tensorflow/tfjs-layers';
-import {TorchLayer, TorchLayout} from '../layers/torch_layer';
-import {HostTensor} from './safetensors';
+import {TorchLayer, TorchLayout} from '../layers/torch_layer.ts';
+import {HostTensor} from './safetensors.ts';
 
 type Layer = layers.Layer;
 /** A PyTorch state_dict: tensors by key, from {@link parseSafetensors} or as tf.Tensors. */

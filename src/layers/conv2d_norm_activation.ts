@@ -1,5 +1,5 @@
 import {serialization} from '@tensorflow/tfjs-core';
-import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation';
+import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation.ts';
 
 /**
  * Conv2d, then an optional norm (batch statistics when kwargs.training, as fit

@@ -1,5 +1,5 @@
 import {serialization} from '@tensorflow/tfjs-core';
-import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation';
+import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation.ts';
 
 /**
  * As {@link Conv2dNormActivation} with Conv3d and BatchNorm3d (same arguments

@@ -7,13 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
-import {DataFormat} from '../ops/roi_common';
-import {assertFiniteNumber, fail} from '../ops/validate';
-import {activate, ActivationName, checkActivation} from './blocks/activation';
-import {checkGroups, checkTuple, resolvePadding, TorchConv} from './blocks/conv';
-import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm';
+import {DataFormat} from '../ops/roi_common.ts';
+import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
+import {checkGroups, checkTuple, resolvePadding, TorchConv} from './blocks/conv.ts';
+import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm.ts';
 import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
-  TorchLayer} from './torch_layer';
+  TorchLayer} from './torch_layer.ts';
 
 /**
  * One integer for every spatial dimension, or one per dimension.

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor, Tensor1D, Tensor4D} from '@tensorflow/tfjs-core';
 import {LayerVariable, Shape} from '@tensorflow/tfjs-layers';
-import {deformConv2d} from '../ops/deform_conv2d';
-import {DataFormat} from '../ops/roi_common';
-import {checkIntPair, fail} from '../ops/validate';
-import {fanInBias, kaimingUniform} from './blocks/init';
-import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer';
+import {deformConv2d} from '../ops/deform_conv2d.ts';
+import {DataFormat} from '../ops/roi_common.ts';
+import {checkIntPair, fail} from '../ops/validate.ts';
+import {fanInBias, kaimingUniform} from './blocks/init.ts';
+import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer.ts';
 
 /**
  * One integer for both spatial dimensions, or [height, width].

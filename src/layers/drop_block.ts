@@ -2,10 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
-import {checkDropBlockArgs, dropBlock2d, dropBlock3d} from '../ops/drop_block';
-import {DataFormat} from '../ops/roi_common';
-import {assertFiniteNumber, fail} from '../ops/validate';
-import {checkDataFormat, isTraining, Kwargs, LayerArgs} from './torch_layer';
+import {checkDropBlockArgs, dropBlock2d, dropBlock3d} from '../ops/drop_block.ts';
+import {DataFormat} from '../ops/roi_common.ts';
+import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {checkDataFormat, isTraining, Kwargs, LayerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link DropBlock2d} and {@link DropBlock3d} layers. */
 export interface DropBlockLayerArgs extends LayerArgs {

@@ -1,5 +1,5 @@
 import {serialization} from '@tensorflow/tfjs-core';
-import {DropBlockLayer, DropBlockLayerArgs} from './drop_block';
+import {DropBlockLayer, DropBlockLayerArgs} from './drop_block.ts';
 
 /**
  * {@link dropBlock2d} when kwargs.training (fit), identity otherwise (predict,

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
-import {DataFormat} from '../ops/roi_common';
-import {assertFiniteNumber, fail} from '../ops/validate';
-import {convOutputSize, TorchConv} from './blocks/conv';
-import {upsampleNearest} from './blocks/nearest';
-import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm';
+import {DataFormat} from '../ops/roi_common.ts';
+import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {convOutputSize, TorchConv} from './blocks/conv.ts';
+import {upsampleNearest} from './blocks/nearest.ts';
+import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm.ts';
 import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
-  TorchLayer} from './torch_layer';
+  TorchLayer} from './torch_layer.ts';
 
 /** torchvision's ExtraFPNBlocks: LastLevelMaxPool() and LastLevelP6P7(in_channels, out_channels). */
 export type ExtraFPNBlock =

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
-import {DataFormat} from '../ops/roi_common';
-import {assertFiniteNumber, fail} from '../ops/validate';
-import {TorchBatchNorm} from './blocks/norm';
-import {checkDataFormat, checkPositiveInt, LayerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer';
+import {DataFormat} from '../ops/roi_common.ts';
+import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {TorchBatchNorm} from './blocks/norm.ts';
+import {checkDataFormat, checkPositiveInt, LayerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer.ts';
 
 /** Arguments of the {@link FrozenBatchNorm2d} layer. */
 export interface FrozenBatchNorm2dArgs extends LayerArgs {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
-import {assertFiniteNumber, fail} from '../ops/validate';
-import {activate, ActivationName, checkActivation} from './blocks/activation';
-import {TorchLinear} from './blocks/linear';
-import {checkNorm, TorchBatchNorm, TorchLayerNorm} from './blocks/norm';
-import {checkPositiveInt, checkProbability, isTraining, Kwargs, LayerArgs, TorchLayer} from './torch_layer';
+import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
+import {TorchLinear} from './blocks/linear.ts';
+import {checkNorm, TorchBatchNorm, TorchLayerNorm} from './blocks/norm.ts';
+import {checkPositiveInt, checkProbability, isTraining, Kwargs, LayerArgs, TorchLayer} from './torch_layer.ts';
 
 /** Norm layers of {@link MLP}: torch's BatchNorm1d or LayerNorm, over the last axis. */
 export type MlpNorm = 'batchNorm'|'layerNorm';

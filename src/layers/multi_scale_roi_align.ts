@@ -16,10 +16,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor, Tensor1D, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
-import {roiAlign} from '../ops/roi_align';
-import {checkOutputSize, checkSamplingRatio, DATA_FORMATS, DataFormat, toRois} from '../ops/roi_common';
-import {assertOneOf, assertTensor, fail} from '../ops/validate';
-import {LayerArgs, perImageRois} from './roi_layer';
+import {roiAlign} from '../ops/roi_align.ts';
+import {checkOutputSize, checkSamplingRatio, DATA_FORMATS, DataFormat, toRois} from '../ops/roi_common.ts';
+import {assertOneOf, assertTensor, fail} from '../ops/validate.ts';
+import {LayerArgs, perImageRois} from './roi_layer.ts';
 
 /** Arguments of the {@link MultiScaleRoIAlign} layer. */
 export interface MultiScaleRoIAlignArgs extends LayerArgs {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
-import {fail} from '../ops/validate';
-import {LayerArgs} from './torch_layer';
+import {fail} from '../ops/validate.ts';
+import {LayerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link Permute} layer. */
 export interface PermuteArgs extends LayerArgs {

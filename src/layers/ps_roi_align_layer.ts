@@ -1,7 +1,7 @@
 import {serialization, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import {psRoiAlign} from '../ops/ps_roi';
-import {checkSamplingRatio} from '../ops/roi_common';
-import {RoiLayer, RoiLayerArgs} from './roi_layer';
+import {psRoiAlign} from '../ops/ps_roi.ts';
+import {checkSamplingRatio} from '../ops/roi_common.ts';
+import {RoiLayer, RoiLayerArgs} from './roi_layer.ts';
 
 /** Arguments of the {@link PSRoIAlign} layer. */
 export interface PSRoIAlignArgs extends RoiLayerArgs {

@@ -1,6 +1,6 @@
 import {serialization, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import {psRoiPool} from '../ops/ps_roi';
-import {RoiLayer} from './roi_layer';
+import {psRoiPool} from '../ops/ps_roi.ts';
+import {RoiLayer} from './roi_layer.ts';
 
 /**
  * Position-sensitive RoI average pooling ({@link psRoiPool}) as a serializable

@@ -1,8 +1,8 @@
 import {serialization, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import {roiAlign} from '../ops/roi_align';
-import {checkSamplingRatio} from '../ops/roi_common';
-import {fail} from '../ops/validate';
-import {RoiLayer, RoiLayerArgs} from './roi_layer';
+import {roiAlign} from '../ops/roi_align.ts';
+import {checkSamplingRatio} from '../ops/roi_common.ts';
+import {fail} from '../ops/validate.ts';
+import {RoiLayer, RoiLayerArgs} from './roi_layer.ts';
 
 /** Arguments of the {@link RoIAlign} layer. */
 export interface RoIAlignArgs extends RoiLayerArgs {

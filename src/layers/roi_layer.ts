@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
-import {checkOutputSize, checkSpatialScale, DATA_FORMATS, DataFormat} from '../ops/roi_common';
-import {assertOneOf, fail} from '../ops/validate';
+import {checkOutputSize, checkSpatialScale, DATA_FORMATS, DataFormat} from '../ops/roi_common.ts';
+import {assertOneOf, fail} from '../ops/validate.ts';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 

@@ -1,6 +1,6 @@
 import {serialization, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import {roiPool} from '../ops/roi_pool';
-import {RoiLayer} from './roi_layer';
+import {roiPool} from '../ops/roi_pool.ts';
+import {RoiLayer} from './roi_layer.ts';
 
 /**
  * RoI max pooling ({@link roiPool}) as a serializable tf.layers layer:

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
-import {DataFormat} from '../ops/roi_common';
-import {fail} from '../ops/validate';
-import {activate, ActivationName, checkActivation} from './blocks/activation';
-import {TorchConv} from './blocks/conv';
-import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer';
+import {DataFormat} from '../ops/roi_common.ts';
+import {fail} from '../ops/validate.ts';
+import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
+import {TorchConv} from './blocks/conv.ts';
+import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer.ts';
 
 /** Arguments of the {@link SqueezeExcitation} layer. */
 export interface SqueezeExcitationArgs extends LayerArgs {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
-import {assertFiniteNumber} from '../ops/validate';
-import {checkStochasticDepthArgs, stochasticDepth, StochasticDepthMode} from '../ops/stochastic_depth';
-import {isTraining, Kwargs, LayerArgs} from './torch_layer';
+import {assertFiniteNumber} from '../ops/validate.ts';
+import {checkStochasticDepthArgs, stochasticDepth, StochasticDepthMode} from '../ops/stochastic_depth.ts';
+import {isTraining, Kwargs, LayerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link StochasticDepth} layer. */
 export interface StochasticDepthLayerArgs extends LayerArgs {

@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {initializers, layers, LayerVariable} from '@tensorflow/tfjs-layers';
-import {DATA_FORMATS, DataFormat} from '../ops/roi_common';
-import {assertOneOf, fail} from '../ops/validate';
+import {DATA_FORMATS, DataFormat} from '../ops/roi_common.ts';
+import {assertOneOf, fail} from '../ops/validate.ts';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 export type Initializer = ReturnType<typeof initializers.zeros>;

@@ -4,9 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {aspectPenalty} from './box_ops';
-import {maximum, minimum, stopGradient} from './grad_utils';
-import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor} from './validate';
+import {aspectPenalty} from './box_ops.ts';
+import {maximum, minimum, stopGradient} from './grad_utils.ts';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor} from './validate.ts';
 
 /**
  * How a loss is reduced: 'none' keeps the elementwise loss, 'mean' and 'sum'

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
-import {clampMin0, maximum, minimum, stopGradient} from './grad_utils';
-import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, fail} from './validate';
+import {clampMin0, maximum, minimum, stopGradient} from './grad_utils.ts';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, fail} from './validate.ts';
 
 /**
  * Axis-aligned box formats, last axis of size 4: 'xyxy' (x1, y1, x2, y2),

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, Tensor, Tensor1D, Tensor4D} from '@tensorflow/tfjs-core';
-import {DeformConv2d, DeformConv2dAttrs} from '../kernel_names';
-import {DATA_FORMATS, DataFormat, permute} from './roi_common';
-import {runVisionKernel} from './run_kernel';
-import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, fail} from './validate';
+import {DeformConv2d, DeformConv2dAttrs} from '../kernel_names.ts';
+import {DATA_FORMATS, DataFormat, permute} from './roi_common.ts';
+import {runVisionKernel} from './run_kernel.ts';
+import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, fail} from './validate.ts';
 
 /** 'OIHW': torchvision's [Cout, Cin / groups, KH, KW]; 'HWIO': tfjs's [KH, KW, Cin / groups, Cout]. */
 export type WeightFormat = 'OIHW'|'HWIO';

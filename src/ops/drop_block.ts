@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {DATA_FORMATS, DataFormat} from './roi_common';
-import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, fail} from './validate';
+import {DATA_FORMATS, DataFormat} from './roi_common.ts';
+import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, fail} from './validate.ts';
 
 /** Options of {@link dropBlock2d} and {@link dropBlock3d}. */
 export interface DropBlockArgs {

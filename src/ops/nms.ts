@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
-import {BAND_WORDS, keptFromBand} from '../../kernels/nms_band';
-import {keptFromSortedKeep} from '../../kernels/reference/nms';
-import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsSortedKeep} from '../kernel_names';
-import {runVisionKernel} from './run_kernel';
-import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail} from './validate';
+import {BAND_WORDS, keptFromBand} from '../../kernels/nms_band.ts';
+import {keptFromSortedKeep} from '../../kernels/reference/nms.ts';
+import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsSortedKeep} from '../kernel_names.ts';
+import {runVisionKernel} from './run_kernel.ts';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail} from './validate.ts';
 
 function checkArgs(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null, iouThreshold: number) {
   assertTensor(op, 'boxes', boxes);

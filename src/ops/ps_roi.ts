@@ -1,8 +1,8 @@
 /** Position-sensitive RoI ops of R-FCN: psRoiAlign and psRoiPool. */
 import {Tensor4D} from '@tensorflow/tfjs-core';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiPool, PsRoiPoolAttrs} from '../kernel_names';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, DataFormat, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common';
-import {fail} from './validate';
+import {PsRoiAlign, PsRoiAlignAttrs, PsRoiPool, PsRoiPoolAttrs} from '../kernel_names.ts';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, DataFormat, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common.ts';
+import {fail} from './validate.ts';
 
 /** Options of {@link psRoiAlign}. */
 export interface PsRoiAlignArgs extends RoiOpArgs {

@@ -1,7 +1,7 @@
 import {Tensor4D} from '@tensorflow/tfjs-core';
-import {RoiAlign, RoiAlignAttrs} from '../kernel_names';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common';
-import {fail} from './validate';
+import {RoiAlign, RoiAlignAttrs} from '../kernel_names.ts';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common.ts';
+import {fail} from './validate.ts';
 
 /** Options of {@link roiAlign}. */
 export interface RoiAlignArgs extends RoiOpArgs {

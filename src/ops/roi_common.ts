@@ -1,8 +1,8 @@
 /** Arguments shared by the RoI ops (roiAlign, roiPool, psRoiAlign, psRoiPool). */
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import {runVisionKernel} from './run_kernel';
-import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, fail} from './validate';
+import {runVisionKernel} from './run_kernel.ts';
+import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, fail} from './validate.ts';
 
 /**
  * Layout of feature maps: 'channelsLast' (the default everywhere, tfjs's

@@ -1,6 +1,6 @@
 import {Tensor4D} from '@tensorflow/tfjs-core';
-import {RoiPool, RoiPoolAttrs} from '../kernel_names';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkSpatialScale, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common';
+import {RoiPool, RoiPoolAttrs} from '../kernel_names.ts';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkSpatialScale, RoiBoxes, RoiOpArgs, runRoiKernel} from './roi_common.ts';
 
 /**
  * RoI max pooling (Fast R-CNN): box corners rounded to pixels, the maximum of

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from '../kernel_names';
-import {reduce, Reduction, REDUCTIONS} from './box_iou_losses';
-import {runVisionKernel} from './run_kernel';
-import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, assertTensor, fail} from './validate';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from '../kernel_names.ts';
+import {reduce, Reduction, REDUCTIONS} from './box_iou_losses.ts';
+import {runVisionKernel} from './run_kernel.ts';
+import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, assertTensor, fail} from './validate.ts';
 
 /** Options of {@link sigmoidFocalLoss}. */
 export interface SigmoidFocalLossArgs {

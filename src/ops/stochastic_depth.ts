@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {assertDtype, assertFiniteNumber, assertMinRank, assertOneOf, assertTensor, fail} from './validate';
+import {assertDtype, assertFiniteNumber, assertMinRank, assertOneOf, assertTensor, fail} from './validate.ts';
 
 /** 'row': one draw per batch row; 'batch': one draw for the whole input. */
 export type StochasticDepthMode = 'row'|'batch';

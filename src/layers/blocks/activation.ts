@@ -1,7 +1,7 @@
 /** torch.nn activation modules by name (the config form of torchvision's activation_layer). */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {fail} from '../../ops/validate';
+import {fail} from '../../ops/validate.ts';
 
 /**
  * Activations by name, torch's definitions: ReLU, ReLU6, Sigmoid, Tanh, SiLU,

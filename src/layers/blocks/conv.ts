@@ -2,9 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
-import {fail} from '../../ops/validate';
-import {channelVector, TorchLayer} from '../torch_layer';
-import {fanInBias, kaimingUniform, zeros} from './init';
+import {fail} from '../../ops/validate.ts';
+import {channelVector, TorchLayer} from '../torch_layer.ts';
+import {fanInBias, kaimingUniform, zeros} from './init.ts';
 
 export interface ConvSpec {
   inChannels: number;

@@ -1,6 +1,6 @@
 /** torch.nn's default initialisations, on tfjs-layers initializers. */
 import {initializers} from '@tensorflow/tfjs-layers';
-import {Initializer} from '../torch_layer';
+import {Initializer} from '../torch_layer.ts';
 
 /** kaiming_uniform_(a) of torch: U(+-sqrt(6 / ((1 + a^2) fan_in))); fan_in from the tfjs kernel shape. */
 export function kaimingUniform(a: number): Initializer {

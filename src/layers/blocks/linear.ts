@@ -2,8 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
-import {channelVector, TorchLayer} from '../torch_layer';
-import {fanInBias, kaimingUniform} from './init';
+import {channelVector, TorchLayer} from '../torch_layer.ts';
+import {fanInBias, kaimingUniform} from './init.ts';
 
 export class TorchLinear {
   weight!: LayerVariable;

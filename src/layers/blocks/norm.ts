@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
-import {fail} from '../../ops/validate';
-import {channelVector, TorchLayer} from '../torch_layer';
-import {ones, zeros} from './init';
+import {fail} from '../../ops/validate.ts';
+import {channelVector, TorchLayer} from '../torch_layer.ts';
+import {ones, zeros} from './init.ts';
 
 /**
  * Norm layers of the conv blocks: 'batchNorm' (torch's BatchNorm2d / 3d: batch

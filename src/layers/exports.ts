@@ -1,0 +1,24 @@
+/** The layers, re-exported by the main entry and by 'tfjs-vision-ops/layers' (side-effect free: bundles keep only the layers used). */
+export * from './roi_align_layer.ts';
+export * from './roi_pool_layer.ts';
+export * from './ps_roi_align_layer.ts';
+export * from './ps_roi_pool_layer.ts';
+export * from './multi_scale_roi_align.ts';
+export * from './frozen_batch_norm2d.ts';
+export * from './conv2d_norm_activation.ts';
+export * from './conv3d_norm_activation.ts';
+export type {ConvNormActivationArgs} from './conv_norm_activation.ts';
+export * from './mlp.ts';
+export * from './permute.ts';
+export * from './squeeze_excitation.ts';
+export * from './stochastic_depth.ts';
+export * from './drop_block2d.ts';
+export * from './drop_block3d.ts';
+export type {DropBlockLayerArgs} from './drop_block.ts';
+export * from './feature_pyramid_network.ts';
+export * from './deform_conv2d.ts';
+export {TorchLayer} from './torch_layer.ts';
+export type {TorchLayout, TorchWeight} from './torch_layer.ts';
+export type {ActivationName} from './blocks/activation.ts';
+export type {NormName} from './blocks/norm.ts';
+export type {RoiLayerArgs} from './roi_layer.ts';
