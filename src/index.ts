@@ -5,8 +5,10 @@
  */
 // tfjs-core's own gradients, which the composite ops need for autodiff:
 // package.json "imports" maps this to tfjs-core's ESM gradient registry in
-// bundlers and to tfjs-layers (which registers them) in Node.
-import '#register-tfjs-gradients';
+// bundlers and to tfjs-layers (which registers them) in Node. A namespace
+// binding instead of a bare import keeps it out of the .d.ts files.
+import * as tfjsGradients from '#register-tfjs-gradients';
+void tfjsGradients;
 import '../kernels/cpu/register.ts';
 import '../gradients/register.ts';
 
