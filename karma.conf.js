@@ -2,7 +2,7 @@
  * Chromium test environments: KARMA_BACKEND=webgl|webgpu|wasm runs the one
  * spec set (bundled by tools/test-all.mjs into .build/browser-tests.js) in
  * headless Debian Chromium on SwiftShader, and writes its counts to
- * .build/karma-<backend>.json.
+ * .build/karma-<backend>.json (or KARMA_OUT).
  */
 const fs = require('fs');
 const path = require('path');
@@ -12,6 +12,10 @@ if (!['webgl', 'webgpu', 'wasm'].includes(backend)) {
   throw new Error(`set KARMA_BACKEND to webgl, webgpu or wasm (got ${backend})`);
 }
 process.env.CHROME_BIN = process.env.CHROME_BIN || '/usr/bin/chromium';
+// KARMA_BUNDLE / KARMA_TFJS_MODULES: the spec set bundled against another tfjs version (tools/test-all.mjs).
+const bundle = process.env.KARMA_BUNDLE || '.build/browser-tests.js';
+const tfjsModules = process.env.KARMA_TFJS_MODULES || 'node_modules';
+const wasmDir = `${tfjsModules}/@tensorflow/tfjs-backend-wasm/dist`;
 
 function CountsReporter(baseReporterDecorator) {
   baseReporterDecorator(this);
@@ -25,7 +29,7 @@ function CountsReporter(baseReporterDecorator) {
   };
   this.onRunComplete = () => {
     fs.mkdirSync('.build', {recursive: true});
-    fs.writeFileSync(path.join('.build', `karma-${backend}.json`), JSON.stringify(counts));
+    fs.writeFileSync(process.env.KARMA_OUT || path.join('.build', `karma-${backend}.json`), JSON.stringify(counts));
   };
 }
 CountsReporter.$inject = ['baseReporterDecorator'];
@@ -33,8 +37,8 @@ CountsReporter.$inject = ['baseReporterDecorator'];
 module.exports = config => config.set({
   frameworks: ['jasmine'],
   files: [
-    '.build/browser-tests.js',
-    {pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', included: false, served: true},
+    bundle,
+    {pattern: `${wasmDir}/*.wasm`, included: false, served: true},
     {pattern: 'test/fixtures/*.safetensors', included: false, served: true},
   ],
   mime: {'application/wasm': ['wasm']},
@@ -51,7 +55,7 @@ module.exports = config => config.set({
       ],
     },
   },
-  client: {args: [backend], jasmine: {random: false, timeoutInterval: 120000}},
+  client: {args: [backend, `/base/${wasmDir}/`, process.env.TFJS_VERSION || ''], jasmine: {random: false, timeoutInterval: 120000}},
   singleRun: true,
   browserNoActivityTimeout: 600000,
   browserDisconnectTimeout: 60000,

@@ -1,20 +1,36 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the one spec set on every backend. cpu, wasm and tensorflow
- * (tfjs-node) run under jest in Node; webgl, webgpu and wasm again run under
- * karma in headless Chromium. Each environment prints its own counts; a
- * missing environment (no tfjs-node build, no Chromium) is a failure, never a
- * skip. 'demo' drives the browser demo on every backend (playwright-core).
- * Ends with the line `N passed, N failed`.
- * Usage: node tools/test-all.mjs [cpu wasm tensorflow webgl webgpu wasm-browser demo]
+ * `npm test`: sets up what a fresh Debian machine lacks, then runs every
+ * environment and ends with the line `N passed, N failed`.
+ *
+ * - cpu, wasm, tensorflow: the one spec set under jest in Node (tensorflow =
+ *   tfjs-node, built offline by tools/build-tfjs-node.sh when it is missing);
+ * - webgl, webgpu, wasm-browser: the same spec set under karma in headless
+ *   Debian Chromium (installed with apt-get when missing and we are root);
+ * - cpu@lowest, wasm@lowest, webgl@lowest, webgpu@lowest: the spec set against
+ *   the lowest tfjs version package.json's peer ranges claim;
+ * - demo: the browser demo driven on every backend (playwright-core);
+ * - consumers: the packed tarball in fresh projects (tools/consumers/run.mjs);
+ * - scripts: a smoke run of every package.json script (tools/smoke-scripts.mjs).
+ * A missing environment is a failure, never a skip.
+ * Usage: node tools/test-all.mjs [environment ...]
  */
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import {build} from 'esbuild';
 
-const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser', 'demo'];
+const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser', 'cpu@lowest', 'wasm@lowest',
+  'webgl@lowest', 'webgpu@lowest', 'demo', 'consumers', 'scripts'];
+const BROWSER = ['webgl', 'webgpu', 'wasm-browser', 'webgl@lowest', 'webgpu@lowest', 'demo', 'consumers', 'scripts'];
 const envs = process.argv.length > 2 ? process.argv.slice(2) : ALL;
-for (const e of envs) if (!ALL.includes(e)) throw new Error(`unknown environment ${e}`);
+for (const e of envs) if (!ALL.includes(e)) throw new Error(`unknown environment ${e}; one of ${ALL.join(' ')}`);
 fs.mkdirSync('.build', {recursive: true});
+
+/** The lowest tfjs version the peer ranges claim (`^4.N.0` -> 4.N.0). */
+const peerRange = JSON.parse(fs.readFileSync('package.json', 'utf8')).peerDependencies['@tensorflow/tfjs-core'];
+const LOWEST = /^\^?(\d+\.\d+\.\d+)$/.exec(peerRange)?.[1];
+if (LOWEST == null) throw new Error(`cannot read the lowest version from the tfjs-core peer range ${peerRange}`);
 
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, {stdio: 'inherit', env: {...process.env, ...env}});
@@ -29,44 +45,119 @@ function readJson(file) {
   }
 }
 
-if (run('node', ['tools/build-wasm.mjs']) !== 0) throw new Error('wasm build failed');
+function onPath(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], {encoding: 'utf8'}).stdout.trim() || null;
+}
 
-const browserEnvs = envs.filter(e => ['webgl', 'webgpu', 'wasm-browser'].includes(e));
-if (browserEnvs.length > 0) {
+function setUpChromium() {
+  if (process.env.CHROME_BIN && fs.existsSync(process.env.CHROME_BIN)) return;
+  let chromium = onPath('chromium');
+  if (chromium == null) {
+    if (process.getuid?.() !== 0) {
+      throw new Error('Chromium is missing for the browser environments: run `sudo apt-get install -y chromium`');
+    }
+    console.log('[test] installing Debian chromium (apt-get)');
+    const env = {DEBIAN_FRONTEND: 'noninteractive'};
+    if (run('apt-get', ['update', '-q'], env) !== 0 || run('apt-get', ['install', '-y', '-q', 'chromium'], env) !== 0) {
+      throw new Error('apt-get install chromium failed');
+    }
+    chromium = onPath('chromium');
+    if (chromium == null) throw new Error('chromium is still not on PATH after apt-get install');
+  }
+  process.env.CHROME_BIN = chromium;
+}
+
+/** tfjs-node ('tensorflow' backend) built offline; a quick no-op when it already works. */
+function setUpTfjsNode() {
+  if (run('bash', ['tools/build-tfjs-node.sh']) !== 0) throw new Error('the offline tfjs-node build failed');
+}
+
+/** Resolves every @tensorflow/* import from another node_modules (the spec set at another tfjs version). */
+function tfjsFrom(modules) {
+  return {
+    name: 'tfjs-from',
+    setup(b) {
+      b.onResolve({filter: /^@tensorflow\//}, async args => {
+        if (args.pluginData === 'tfjs-from') return undefined;
+        const r = await b.resolve(args.path, {kind: args.kind, resolveDir: modules, pluginData: 'tfjs-from'});
+        return r.errors.length > 0 ? {errors: r.errors} : {path: r.path, sideEffects: r.sideEffects};
+      });
+    },
+  };
+}
+
+async function bundleBrowserSpecs(outfile, modules) {
   const specs = fs.readdirSync('test').filter(f => f.endsWith('.spec.ts')).sort();
   fs.writeFileSync('.build/browser_entry.ts', ["import '../test/support/browser_setup';",
     ...specs.map(f => `import '../test/${f.replace(/\.ts$/, '')}';`)].join('\n') + '\n');
-  const status = run('npx', ['esbuild', '.build/browser_entry.ts', '--bundle', '--format=iife',
-    '--platform=browser', '--target=es2020', '--outfile=.build/browser-tests.js', '--log-level=warning',
-    '--external:fs', '--external:path', '--external:worker_threads', '--external:perf_hooks', '--external:os',
-    '--external:crypto', '--external:util']);
-  if (status !== 0) throw new Error('bundling the browser specs failed');
+  await build({entryPoints: ['.build/browser_entry.ts'], bundle: true, format: 'iife', platform: 'browser',
+    target: 'es2020', outfile, logLevel: 'warning', plugins: modules ? [tfjsFrom(modules)] : [],
+    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']});
 }
 
+function installLowest() {
+  const r = spawnSync('node', ['tools/install-tfjs.mjs', LOWEST], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
+  if (r.status !== 0) throw new Error(`installing tfjs ${LOWEST} failed`);
+  return path.relative('.', r.stdout.trim().split('\n').pop());
+}
+
+// --- set-up -------------------------------------------------------------------------------------
+if (run('node', ['tools/build-wasm.mjs']) !== 0) throw new Error('wasm build failed');
+if (envs.some(e => BROWSER.includes(e))) setUpChromium();
+if (envs.some(e => ['tensorflow', 'consumers'].includes(e))) setUpTfjsNode();
+const lowestModules = envs.some(e => e.endsWith('@lowest')) ? installLowest() : null;
+if (envs.some(e => ['webgl', 'webgpu', 'wasm-browser'].includes(e))) await bundleBrowserSpecs('.build/browser-tests.js');
+if (envs.some(e => ['webgl@lowest', 'webgpu@lowest'].includes(e))) {
+  await bundleBrowserSpecs('.build/browser-tests-lowest.js', path.resolve(lowestModules));
+}
+
+// --- environments -------------------------------------------------------------------------------
+function jest(backend, out, env = {}) {
+  fs.rmSync(out, {force: true});
+  const status = run('npx', ['jest', '--json', `--outputFile=${out}`], {TFJS_BACKEND: backend, ...env});
+  const j = readJson(out);
+  return j == null ? null : {passed: j.numPassedTests, failed: j.numFailedTests,
+    skipped: j.numPendingTests + j.numTodoTests, error: status !== 0 && j.numFailedTests === 0};
+}
+
+function karma(backend, out, env = {}) {
+  fs.rmSync(out, {force: true});
+  const status = run('npx', ['karma', 'start', 'karma.conf.js'], {KARMA_BACKEND: backend, KARMA_OUT: out, ...env});
+  const counts = readJson(out);
+  if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
+  return counts;
+}
+
+/** A runner of our own that writes {passed, failed, skipped} to `out`. */
+function script(file, out) {
+  fs.rmSync(out, {force: true});
+  const status = run('node', [file]);
+  const counts = readJson(out);
+  if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
+  return counts;
+}
+
+const atLowest = {TFJS_MODULES: lowestModules, TFJS_VERSION: LOWEST};
+const karmaAtLowest = {KARMA_BUNDLE: '.build/browser-tests-lowest.js', KARMA_TFJS_MODULES: lowestModules,
+  TFJS_VERSION: LOWEST};
 const results = [];
 for (const e of envs) {
+  console.log(`\n[test] ${e}${e.endsWith('@lowest') ? ` (tfjs ${LOWEST})` : ''}`);
   let counts;
-  if (['cpu', 'wasm', 'tensorflow'].includes(e)) {
-    const out = `.build/jest-${e}.json`;
-    fs.rmSync(out, {force: true});
-    const status = run('npx', ['jest', '--json', `--outputFile=${out}`], {TFJS_BACKEND: e});
-    const j = readJson(out);
-    counts = j == null ? null :
-        {passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + j.numTodoTests,
-         error: status !== 0 && j.numFailedTests === 0};
+  if (['cpu', 'wasm', 'tensorflow'].includes(e)) counts = jest(e, `.build/jest-${e}.json`);
+  else if (e === 'cpu@lowest' || e === 'wasm@lowest') counts = jest(e.split('@')[0], `.build/jest-${e}.json`, atLowest);
+  else if (['webgl', 'webgpu', 'wasm-browser'].includes(e)) {
+    const backend = e === 'wasm-browser' ? 'wasm' : e;
+    counts = karma(backend, `.build/karma-${backend}.json`);
+  } else if (e === 'webgl@lowest' || e === 'webgpu@lowest') {
+    counts = karma(e.split('@')[0], `.build/karma-${e}.json`, karmaAtLowest);
   } else if (e === 'demo') {
     fs.rmSync('.build/demo.json', {force: true});
     const status = run('node', ['tools/demo.mjs', 'test']);
     counts = readJson('.build/demo.json');
     if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
-  } else {
-    const backend = e === 'wasm-browser' ? 'wasm' : e;
-    const out = `.build/karma-${backend}.json`;
-    fs.rmSync(out, {force: true});
-    const status = run('npx', ['karma', 'start', 'karma.conf.js'], {KARMA_BACKEND: backend});
-    counts = readJson(out);
-    if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
-  }
+  } else if (e === 'consumers') counts = script('tools/consumers/run.mjs', '.build/consumers.json');
+  else counts = script('tools/smoke-scripts.mjs', '.build/smoke.json');
   if (counts == null || counts.passed + counts.failed === 0) {
     counts = {passed: 0, failed: 1, skipped: 0, error: true, missing: true};
   }
@@ -76,7 +167,7 @@ for (const e of envs) {
 console.log('\nResults per environment:');
 for (const r of results) {
   const note = r.missing ? '  ENVIRONMENT MISSING OR CRASHED' : r.error ? '  (runner error)' : '';
-  console.log(`  ${r.env.padEnd(13)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${note}`);
+  console.log(`  ${r.env.padEnd(15)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${note}`);
 }
 const sum = k => results.reduce((s, r) => s + r[k], 0);
 const failed = sum('failed') + results.filter(r => r.error && !r.missing).length;

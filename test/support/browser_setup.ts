@@ -6,15 +6,20 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+import {setWasmPaths, version_wasm} from '@tensorflow/tfjs-backend-wasm';
+import {version_core} from '@tensorflow/tfjs-core';
 import '../../src/index';
 import '../../kernels/wasm/register';
 import '../../kernels/webgl/register';
 import '../../kernels/webgpu/register';
 import {useBackend} from './backend';
 
-const name = (window as any).__karma__.config.args[0] as string;
-setWasmPaths('/base/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+const [name, wasmPath, expectedVersion] = (window as any).__karma__.config.args as string[];
+setWasmPaths(wasmPath);
+// The spec set against another tfjs version (tools/test-all.mjs): prove it is that version.
+if (expectedVersion && (version_core !== expectedVersion || version_wasm !== expectedVersion)) {
+  throw new Error(`expected tfjs ${expectedVersion}, bundled tfjs-core ${version_core}, tfjs-backend-wasm ${version_wasm}`);
+}
 
 beforeAll(async () => {
   await useBackend(name);

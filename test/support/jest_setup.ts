@@ -14,3 +14,14 @@ if (name === 'wasm') {
 beforeAll(async () => {
   await useBackend(name);
 });
+
+// The spec set against another tfjs version (TFJS_MODULES): prove it is that version.
+const expected = process.env.TFJS_VERSION;
+if (expected != null) {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const {version_core} = require('@tensorflow/tfjs-core');
+  const {version_wasm} = require('@tensorflow/tfjs-backend-wasm');
+  if (version_core !== expected || version_wasm !== expected) {
+    throw new Error(`expected tfjs ${expected}, resolved tfjs-core ${version_core}, tfjs-backend-wasm ${version_wasm}`);
+  }
+}
