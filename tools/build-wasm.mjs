@@ -1,28 +1,36 @@
 #!/usr/bin/env node
 /**
  * Builds tfjs-vision-ops' own WebAssembly module (kernels/wasm/assembly/) with
- * AssemblyScript, in two variants that import the tfjs wasm backend's memory:
+ * AssemblyScript, ONE binary that imports the tfjs wasm backend's memory:
  *
- *   WASM_SIMD         env.memory plain    (tfjs-backend-wasm(-simd).wasm, Node)
- *   WASM_SIMD_SHARED  env.memory shared, maximum 65536 pages = 4 GiB
- *                     (tfjs-backend-wasm-threaded-simd.wasm declares exactly
- *                     {initial: INITIAL_MEMORY/65536, maximum: 4294967296/65536, shared: true})
+ *   WASM_SIMD   env.memory plain (tfjs-backend-wasm(-simd).wasm, Node)
  *
- * and writes kernels/wasm/generated/module_bytes.ts (base64 of both), plus the
- * .wasm/.wat files next to it for inspection.
+ * and writes kernels/wasm/generated/module_bytes.ts (its base64), plus the
+ * .wasm/.wat files next to it for inspection. The variant for
+ * tfjs-backend-wasm-threaded-simd.wasm (env.memory shared, maximum 65536 pages
+ * = 4 GiB: that build declares exactly {initial: INITIAL_MEMORY/65536,
+ * maximum: 4294967296/65536, shared: true}) differs only in the memory
+ * import's limits, so it is not embedded: kernels/wasm/module.ts derives it at
+ * load time with kernels/wasm/shared_memory_variant.ts, which this build runs
+ * and checks too (vision_ops_simd_shared.wasm is that derived binary).
  *
  * The module works in place on memory that belongs to tfjs, so the build FAILS
- * unless each binary has: no data segments (and no data count), no start
+ * unless the binary has: no data segments (and no data count), no start
  * function, no globals (hence no shadow stack and no allocator state), no own
  * or exported memory, and exactly one import, env.memory, with the expected
- * sharing and limits. It also compiles and instantiates both binaries in Node.
+ * sharing and limits. The derived shared variant must pass the same checks,
+ * differ from the plain binary in the import section only, validate, and
+ * compile and instantiate against a shared memory in Node (as the plain one
+ * against a plain memory).
  *
  * Idempotent and quick: the output records a hash of the sources, options and
  * compiler version, and an unchanged build only re-checks the binaries.
- * Flags: --force (always recompile), --quiet.
+ * Flags: --force (always recompile), --quiet, --verify-asc-shared (also
+ * compile the shared variant with asc's own --sharedMemory, as the build did
+ * before deriving it, and require the derived one to be byte-identical).
  */
 import {createHash} from 'node:crypto';
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
@@ -31,8 +39,10 @@ const SRC_DIR = join(ROOT, 'kernels/wasm/assembly');
 const ENTRY = join(SRC_DIR, 'index.ts');
 const OUT_DIR = join(ROOT, 'kernels/wasm/generated');
 const OUT_TS = join(OUT_DIR, 'module_bytes.ts');
+const VARIANT_TS = join(ROOT, 'kernels/wasm/shared_memory_variant.ts');
 const FORCE = process.argv.includes('--force');
 const QUIET = process.argv.includes('--quiet');
+const VERIFY_ASC_SHARED = process.argv.includes('--verify-asc-shared');
 
 /** 65536 pages = 4 GiB: the maximum of tfjs's threaded build's shared memory. */
 const SHARED_MAX_PAGES = 65536;
@@ -47,11 +57,11 @@ const COMMON_ARGS = [
   '--initialMemory', '0',    // imposes nothing on the imported memory's size
   '--enable', 'simd',
 ];
-const VARIANTS = [
-  {name: 'WASM_SIMD', file: 'vision_ops_simd', shared: false, args: []},
-  {name: 'WASM_SIMD_SHARED', file: 'vision_ops_simd_shared', shared: true,
-   args: ['--enable', 'threads', '--sharedMemory', '--maximumMemory', String(SHARED_MAX_PAGES)]},
-];
+/** The embedded binary. */
+const PLAIN = {name: 'WASM_SIMD', file: 'vision_ops_simd', shared: false, args: []};
+/** Derived from PLAIN at load time; compiled by asc only with --verify-asc-shared. */
+const SHARED = {name: 'shared variant', file: 'vision_ops_simd_shared', shared: true,
+  args: ['--enable', 'threads', '--sharedMemory', '--maximumMemory', String(SHARED_MAX_PAGES)]};
 
 function log(...a) { if (!QUIET) console.log(...a); }
 function fail(msg) {
@@ -75,7 +85,7 @@ function ascVersion() {
 
 function buildHash() {
   const h = createHash('sha256');
-  h.update(`asc ${ascVersion()}\n${JSON.stringify([COMMON_ARGS, VARIANTS])}\n`);
+  h.update(`asc ${ascVersion()}\n${JSON.stringify([COMMON_ARGS, PLAIN])}\n`);
   h.update(readFileSync(fileURLToPath(import.meta.url)));
   for (const f of sourceFiles(SRC_DIR)) {
     h.update(`\n--- ${relative(ROOT, f)}\n`);
@@ -123,13 +133,17 @@ export function checkModule(bytes, {shared}) {
   const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   for (const b of magic) if (r.byte() !== b) throw new Error('not a wasm 1.0 binary');
   const sizes = {};
+  const sections = [];
   const imports = [];
   const exports = [];
   while (r.pos < bytes.length) {
+    const sectionStart = r.pos;
     const id = r.byte();
     const len = r.u32();
     const start = r.pos;
     const end = start + len;
+    if (end > bytes.length) throw new Error(`section ${id} runs past the end of the module`);
+    sections.push({id, start: sectionStart, end});
     const sname = SECTION_NAMES[id] ?? `unknown${id}`;
     if (id === 0) {
       const cname = r.name();
@@ -206,17 +220,58 @@ export function checkModule(bytes, {shared}) {
   const bad = exports.filter((e) => e.kind !== 0);
   if (bad.length) throw new Error(`non-function exports: ${bad.map((e) => e.name).join(', ')}`);
   if (exports.length === 0) throw new Error('no exports');
-  return {sizes, exports: exports.map((e) => e.name), memory: mem};
+  return {sizes, sections, exports: exports.map((e) => e.name), memory: mem};
+}
+
+/**
+ * Throws unless `derived` has the sections of `plain`, in order, byte for byte,
+ * except the import section (checked separately by checkModule).
+ */
+function checkOnlyImportsDiffer(plain, derived) {
+  const a = checkModule(plain, {shared: false}).sections;
+  const b = checkModule(derived, {shared: true}).sections;
+  if (a.length !== b.length || a.some((s, i) => s.id !== b[i].id)) {
+    throw new Error('the shared variant does not have the sections of the plain binary');
+  }
+  if (Buffer.compare(Buffer.from(plain.subarray(0, 8)), Buffer.from(derived.subarray(0, 8))) !== 0) {
+    throw new Error('the shared variant has a different header');
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].id === 2) continue;
+    const x = plain.subarray(a[i].start, a[i].end), y = derived.subarray(b[i].start, b[i].end);
+    if (Buffer.compare(Buffer.from(x), Buffer.from(y)) !== 0) {
+      throw new Error(`the shared variant differs from the plain binary in section ${SECTION_NAMES[a[i].id] ??
+          a[i].id}, not only in the import section`);
+    }
+  }
 }
 
 /** Compiles and instantiates against a memory like the one tfjs uses. */
 function instantiateCheck(bytes, {shared}) {
+  if (!WebAssembly.validate(bytes)) {
+    throw new Error(`WebAssembly.validate rejects the ${shared ? 'shared' : 'plain'} binary`);
+  }
   const module = new WebAssembly.Module(bytes);
   const memory = shared ?
       new WebAssembly.Memory({initial: 256, maximum: SHARED_MAX_PAGES, shared: true}) :
       new WebAssembly.Memory({initial: 256});
   new WebAssembly.Instance(module, {env: {memory}});
   return module;
+}
+
+/**
+ * kernels/wasm/shared_memory_variant.ts, the very code module.ts runs at load
+ * time (it imports nothing), transpiled by esbuild and imported from a data: URL.
+ */
+async function loadVariantTransform() {
+  const {transformSync} = await import('esbuild');
+  const {code} = transformSync(readFileSync(VARIANT_TS, 'utf8'), {loader: 'ts', format: 'esm', target: 'node20'});
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+  if (mod.SHARED_MAX_PAGES !== SHARED_MAX_PAGES) {
+    throw new Error(`${relative(ROOT, VARIANT_TS)}: SHARED_MAX_PAGES is ${mod.SHARED_MAX_PAGES}, ` +
+        `expected ${SHARED_MAX_PAGES}`);
+  }
+  return mod.sharedMemoryVariant;
 }
 
 // --- compile --------------------------------------------------------------------
@@ -251,79 +306,109 @@ function readExisting() {
   if (!existsSync(OUT_TS)) return null;
   const text = readFileSync(OUT_TS, 'utf8');
   const hash = /^\/\/ build-hash: ([0-9a-f]+)$/m.exec(text)?.[1];
-  const bins = {};
-  for (const v of VARIANTS) {
-    const m = new RegExp(`^export const ${v.name} =\\s*'([A-Za-z0-9+/=]*)';$`, 'm').exec(text);
-    if (m == null) return null;
-    bins[v.name] = new Uint8Array(Buffer.from(m[1], 'base64'));
-  }
-  return {hash, bins};
+  const m = new RegExp(`^export const ${PLAIN.name} =\\s*'([A-Za-z0-9+/=]*)';$`, 'm').exec(text);
+  if (m == null) return null;
+  return {hash, plain: new Uint8Array(Buffer.from(m[1], 'base64'))};
 }
 
-function render(hash, bins) {
-  const lines = [
+function render(hash, plain) {
+  return [
     '// Generated by tools/build-wasm.mjs from kernels/wasm/assembly/. Do not edit.',
     `// build-hash: ${hash}`,
     `// AssemblyScript ${ascVersion()}: ${COMMON_ARGS.join(' ')}`,
     '',
-  ];
-  for (const v of VARIANTS) {
-    lines.push(`/** ${bins[v.name].length} bytes; env.memory ${v.shared ?
-        `shared, maximum ${SHARED_MAX_PAGES} pages` : 'not shared'}. */`);
-    lines.push(`export const ${v.name} =\n    '${toBase64(bins[v.name])}';`);
+    `/** ${plain.length} bytes; env.memory not shared (the shared variant is derived: ../shared_memory_variant.ts). */`,
+    `export const ${PLAIN.name} =\n    '${toBase64(plain)}';`,
+    '',
+  ].join('\n');
+}
+
+/** Checks the plain binary, derives and checks the shared one; returns it. */
+function checkAll(plain, sharedMemoryVariant) {
+  let shared;
+  try {
+    checkModule(plain, PLAIN);
+    instantiateCheck(plain, PLAIN);
+  } catch (e) {
+    throw new Error(`${PLAIN.name}: ${e.message}`);
   }
-  lines.push('');
-  return lines.join('\n');
+  try {
+    shared = sharedMemoryVariant(plain);
+    checkModule(shared, SHARED);
+    checkOnlyImportsDiffer(plain, shared);
+    instantiateCheck(shared, SHARED);
+  } catch (e) {
+    throw new Error(`${SHARED.name} (derived by ${relative(ROOT, VARIANT_TS)}): ${e.message}`);
+  }
+  return shared;
 }
 
 function report(bins, cached) {
-  for (const v of VARIANTS) {
-    const bytes = bins[v.name];
+  for (const [v, bytes] of [[PLAIN, bins.plain], [SHARED, bins.shared]]) {
     const info = checkModule(bytes, v);
-    instantiateCheck(bytes, v);
     const code = info.sizes.code ?? 0;
-    log(`  ${v.name.padEnd(17)} ${String(bytes.length).padStart(6)} bytes ` +
-        `(code ${code}, base64 ${toBase64(bytes).length}); imports env.memory ` +
-        `{min ${info.memory.min}${info.memory.max != null ? `, max ${info.memory.max}` : ''}` +
+    log(`  ${v.name.padEnd(15)} ${String(bytes.length).padStart(6)} bytes ` +
+        `(code ${code}${v.shared ? ', derived at load time, not embedded' : `, base64 ${toBase64(bytes).length}`}); ` +
+        `imports env.memory {min ${info.memory.min}${info.memory.max != null ? `, max ${info.memory.max}` : ''}` +
         `${v.shared ? ', shared' : ''}}; no data/start/globals; exports ${info.exports.join(', ')}`);
   }
   log(cached ? 'build-wasm: up to date' : `build-wasm: wrote ${relative(ROOT, OUT_TS)}`);
+}
+
+async function verifyAscShared(derived) {
+  const {wasm} = await compile(SHARED);
+  if (Buffer.compare(Buffer.from(wasm), Buffer.from(derived)) !== 0) {
+    fail(`asc's own shared build (${wasm.length} bytes) differs from the derived shared variant ` +
+        `(${derived.length} bytes): ${relative(ROOT, VARIANT_TS)} no longer reproduces it`);
+  }
+  log(`build-wasm: asc --sharedMemory output is byte-identical to the derived shared variant`);
 }
 
 async function main() {
   const t0 = performance.now();
   const hash = buildHash();
   const existing = readExisting();
+  let sharedMemoryVariant;
+  try {
+    sharedMemoryVariant = await loadVariantTransform();
+  } catch (e) {
+    fail(`loading ${relative(ROOT, VARIANT_TS)}: ${e.message}`);
+  }
   if (!FORCE && existing?.hash === hash) {
+    let shared;
     try {
-      report(existing.bins, true);
+      shared = checkAll(existing.plain, sharedMemoryVariant);
+      report({plain: existing.plain, shared}, true);
     } catch (e) {
       fail(`${relative(ROOT, OUT_TS)}: ${e.message}`);
     }
+    if (VERIFY_ASC_SHARED) await verifyAscShared(shared);
     log(`build-wasm: ${(performance.now() - t0).toFixed(0)} ms`);
     return;
   }
   mkdirSync(OUT_DIR, {recursive: true});
-  const bins = {};
-  for (const v of VARIANTS) {
-    const {wasm, wat} = await compile(v);
-    try {
-      checkModule(wasm, v);
-    } catch (e) {
-      if (typeof wat === 'string') writeFileSync(join(OUT_DIR, `${v.file}.rejected.wat`), wat);
-      fail(`${v.name}: ${e.message}`);
-    }
-    bins[v.name] = wasm;
-    writeFileSync(join(OUT_DIR, `${v.file}.wasm`), wasm);
-    if (typeof wat === 'string') writeFileSync(join(OUT_DIR, `${v.file}.wat`), wat);
-  }
-  const text = render(hash, bins);
-  if (!existsSync(OUT_TS) || readFileSync(OUT_TS, 'utf8') !== text) writeFileSync(OUT_TS, text);
+  const {wasm: plain, wat} = await compile(PLAIN);
   try {
-    report(bins, false);
+    checkModule(plain, PLAIN);
+  } catch (e) {
+    if (typeof wat === 'string') writeFileSync(join(OUT_DIR, `${PLAIN.file}.rejected.wat`), wat);
+    fail(`${PLAIN.name}: ${e.message}`);
+  }
+  let shared;
+  try {
+    shared = checkAll(plain, sharedMemoryVariant);
   } catch (e) {
     fail(e.message);
   }
+  writeFileSync(join(OUT_DIR, `${PLAIN.file}.wasm`), plain);
+  if (typeof wat === 'string') writeFileSync(join(OUT_DIR, `${PLAIN.file}.wat`), wat);
+  writeFileSync(join(OUT_DIR, `${SHARED.file}.wasm`), shared);
+  // Left by builds that compiled the shared variant with asc.
+  rmSync(join(OUT_DIR, `${SHARED.file}.wat`), {force: true});
+  const text = render(hash, plain);
+  if (!existsSync(OUT_TS) || readFileSync(OUT_TS, 'utf8') !== text) writeFileSync(OUT_TS, text);
+  report({plain, shared}, false);
+  if (VERIFY_ASC_SHARED) await verifyAscShared(shared);
   log(`build-wasm: ${(performance.now() - t0).toFixed(0)} ms`);
 }
 

@@ -14,7 +14,8 @@
  *   cross-origin isolation): the memory is created in JS and imported,
  *   `backend.wasm.wasmMemory`, shared (buffer is a SharedArrayBuffer), declared
  *   {maximum: 65536 pages, shared: true}. Our module then needs its shared
- *   variant (WASM_SIMD_SHARED).
+ *   variant, derived at load time from the one embedded binary (WASM_SIMD) by
+ *   rewriting its memory import (./shared_memory_variant.ts).
  * `backend.wasm.HEAPU8.buffer` is the current buffer (views only; it cannot
  * be imported).
  *
@@ -23,13 +24,20 @@
  * views (`heapF32`) after the last allocation, never keep views across one.
  * Our instance imports the Memory object itself, so growth never invalidates it.
  *
+ * These are tfjs-backend-wasm internals, not API: checkWasmBackend() checks
+ * all that we use the first time a backend gets our module (wasmReady() or the
+ * first kernel), and throws an Error naming the tfjs-backend-wasm version and
+ * the missing internal, instead of a TypeError deep inside a kernel.
+ *
  * Instantiation: in Node synchronous `new WebAssembly.Module/Instance` is fine
  * and happens on first use. Browsers forbid synchronous compilation of modules
  * over 4 KB on the main thread: there, `await wasmReady()` after
  * `await tf.setBackend('wasm')`.
  */
+import {version_wasm} from '@tensorflow/tfjs-backend-wasm';
 import {DataType, findBackend, ready, TensorInfo} from '@tensorflow/tfjs-core';
-import {WASM_SIMD, WASM_SIMD_SHARED} from './generated/module_bytes.ts';
+import {WASM_SIMD} from './generated/module_bytes.ts';
+import {sharedMemoryVariant} from './shared_memory_variant.ts';
 
 /** Exports of our module. Pointers are byte offsets into the backend heap, n element counts. */
 export interface VisionOpsWasm {
@@ -102,17 +110,61 @@ export interface WasmBackendLike {
 export const NOT_READY_MESSAGE = 'tfjs-vision-ops/wasm: the WebAssembly module is not ready; ' +
     'call `await wasmReady()` after tf.setBackend(\'wasm\')';
 
+const MEMORY_PLACES = 'backend.wasm.asm.memory (non-threaded builds), backend.wasm.wasmMemory ' +
+    '(threaded build) or backend.wasm.wasmExports.memory';
+
+function findMemory(w: EmscriptenModuleLike): WebAssembly.Memory|null {
+  for (const m of [w.wasmMemory, w.asm?.memory, w.wasmExports?.memory]) {
+    if (m instanceof WebAssembly.Memory) return m;
+  }
+  return null;
+}
+
+function internalsError(version: string, missing: string): Error {
+  return new Error(
+      `tfjs-vision-ops/wasm: @tensorflow/tfjs-backend-wasm ${version} lacks an internal this package ` +
+      `relies on: ${missing}. Use a tfjs-backend-wasm version within tfjs-vision-ops' peerDependencies.`);
+}
+
+/**
+ * Throws an Error naming the tfjs-backend-wasm version (default: the one
+ * installed) and the internal that is missing or changed, unless `backend`
+ * has everything module.ts and the kernels use: backend.wasm with its
+ * WebAssembly.Memory (MEMORY_PLACES), backend.dataIdMap.get(dataId).memoryOffset
+ * (a heap byte offset), backend.makeOutput and backend.disposeData (which
+ * _malloc and _free on that heap; probed with a 1-element tensor).
+ */
+export function checkWasmBackend(backend: unknown, version: string = version_wasm): void {
+  const b = backend as Partial<WasmBackendLike>|null;
+  if (b == null || typeof b !== 'object') throw internalsError(version, `a backend object (got ${b})`);
+  if (b.wasm == null || typeof b.wasm !== 'object') {
+    throw internalsError(version, 'backend.wasm, the Emscripten module (disposed or not initialised?)');
+  }
+  const memory = findMemory(b.wasm);
+  if (memory == null) throw internalsError(version, `a WebAssembly.Memory at ${MEMORY_PLACES}`);
+  if (typeof b.dataIdMap?.get !== 'function') throw internalsError(version, 'backend.dataIdMap.get()');
+  if (typeof b.makeOutput !== 'function') throw internalsError(version, 'backend.makeOutput()');
+  if (typeof b.disposeData !== 'function') throw internalsError(version, 'backend.disposeData()');
+  const info = b.makeOutput([1], 'float32');
+  try {
+    const offset = b.dataIdMap.get(info.dataId)?.memoryOffset;
+    if (typeof offset !== 'number' || !(offset > 0 && offset + 4 <= memory.buffer.byteLength)) {
+      throw internalsError(version,
+          `backend.dataIdMap.get(dataId).memoryOffset as a byte offset into that memory (got ${offset} ` +
+          `for a tensor from backend.makeOutput, heap ${memory.buffer.byteLength} bytes)`);
+    }
+  } finally {
+    b.disposeData(info.dataId);
+  }
+}
+
 /** The backend's WebAssembly.Memory (see the file comment for where it lives). */
 export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
   const w = backend.wasm;
   if (w == null) throw new Error('tfjs-vision-ops/wasm: the wasm backend has been disposed');
-  for (const m of [w.wasmMemory, w.asm?.memory, w.wasmExports?.memory]) {
-    if (m instanceof WebAssembly.Memory) return m;
-  }
-  throw new Error(
-      'tfjs-vision-ops/wasm: cannot find the WebAssembly.Memory of the wasm backend ' +
-      '(looked for backend.wasm.wasmMemory, backend.wasm.asm.memory, ' +
-      'backend.wasm.wasmExports.memory); unsupported @tensorflow/tfjs-backend-wasm version?');
+  const m = findMemory(w);
+  if (m == null) throw internalsError(version_wasm, `a WebAssembly.Memory at ${MEMORY_PLACES}`);
+  return m;
 }
 
 function isShared(memory: WebAssembly.Memory): boolean {
@@ -133,7 +185,8 @@ const instances = new WeakMap<object, {memory: WebAssembly.Memory, exports: Visi
 const pending = new WeakMap<object, Promise<VisionOpsWasm>>();
 
 function variantBytes(shared: boolean): Uint8Array {
-  return decodeBase64(shared ? WASM_SIMD_SHARED : WASM_SIMD);
+  const plain = decodeBase64(WASM_SIMD);
+  return shared ? sharedMemoryVariant(plain) : plain;
 }
 
 function cachedExports(backend: WasmBackendLike, memory: WebAssembly.Memory): VisionOpsWasm|null {
@@ -206,6 +259,7 @@ export async function wasmReady(backend?: object): Promise<void> {
           '\'@tensorflow/tfjs-backend-wasm\' and `await tf.setBackend(\'wasm\')` before wasmReady()');
     }
   }
+  if (!instances.has(b)) checkWasmBackend(b);
   const memory = backendMemory(b);
   try {
     await instantiateAsync(b, memory);
@@ -225,6 +279,8 @@ export function visionOpsWasm(backend: WasmBackendLike): VisionOpsWasm {
   const memory = backendMemory(backend);
   const cached = cachedExports(backend, memory);
   if (cached != null) return cached;
+  // Once per backend (and memory): the hot path above costs no more than before.
+  if (!instances.has(backend)) checkWasmBackend(backend);
   try {
     return instantiateSync(backend, memory);
   } catch (e) {
