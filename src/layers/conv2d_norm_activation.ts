@@ -1,5 +1,6 @@
 import {serialization} from '@tensorflow/tfjs-core';
 import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation.ts';
+import {layerArgs} from './torch_layer.ts';
 
 /**
  * Conv2d, then an optional norm (batch statistics when kwargs.training, as fit
@@ -17,12 +18,26 @@ import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation
  * ```js
  * new Conv2dNormActivation({inChannels: 3, outChannels: 16, stride: 2}).apply(x)
  * // x [N, H, W, 3] -> [N, ceil(H / 2), ceil(W / 2), 16]
+ * new Conv2dNormActivation(3, 16, 3, 2)  // the same layer, torchvision's Conv2dNormActivation(3, 16, 3, 2)
  * ```
  */
 export class Conv2dNormActivation extends ConvNormActivation {
   static className = 'Conv2dNormActivation';
 
-  constructor(args: ConvNormActivationArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: ConvNormActivationArgs);
+  /** torchvision's positional arguments (inChannels, outChannels), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride, padding), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], padding: ConvNormActivationArgs['padding'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride, padding, groups), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], padding: ConvNormActivationArgs['padding'], groups: ConvNormActivationArgs['groups'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<ConvNormActivationArgs>(Conv2dNormActivation.className, values, ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'groups']);
     super(args, 2);
   }
 }

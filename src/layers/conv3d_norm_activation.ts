@@ -1,5 +1,6 @@
 import {serialization} from '@tensorflow/tfjs-core';
 import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation.ts';
+import {layerArgs} from './torch_layer.ts';
 
 /**
  * As {@link Conv2dNormActivation} with Conv3d and BatchNorm3d (same arguments
@@ -12,12 +13,26 @@ import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation
  *
  * ```js
  * new Conv3dNormActivation({inChannels: 8, outChannels: 16}).apply(x)  // [N, D, H, W, 8] -> [N, D, H, W, 16]
+ * new Conv3dNormActivation(8, 16)  // the same layer, torchvision's Conv3dNormActivation(8, 16)
  * ```
  */
 export class Conv3dNormActivation extends ConvNormActivation {
   static className = 'Conv3dNormActivation';
 
-  constructor(args: ConvNormActivationArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: ConvNormActivationArgs);
+  /** torchvision's positional arguments (inChannels, outChannels), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride, padding), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], padding: ConvNormActivationArgs['padding'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride, padding, groups), then optionally an object of the other options. */
+  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], padding: ConvNormActivationArgs['padding'], groups: ConvNormActivationArgs['groups'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<ConvNormActivationArgs>(Conv3dNormActivation.className, values, ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'groups']);
     super(args, 3);
   }
 }

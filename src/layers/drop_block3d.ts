@@ -1,5 +1,6 @@
 import {serialization} from '@tensorflow/tfjs-core';
 import {DropBlockLayer, DropBlockLayerArgs} from './drop_block.ts';
+import {layerArgs} from './torch_layer.ts';
 
 /**
  * {@link dropBlock3d} when kwargs.training (fit), identity otherwise (predict,
@@ -10,12 +11,18 @@ import {DropBlockLayer, DropBlockLayerArgs} from './drop_block.ts';
  *
  * ```js
  * new DropBlock3d({p: 0.1, blockSize: 3}).apply(x)  // [N, D, H, W, C] -> [N, D, H, W, C]
+ * new DropBlock3d(0.1, 3)  // the same layer, torchvision's DropBlock3d(0.1, 3)
  * ```
  */
 export class DropBlock3d extends DropBlockLayer {
   static className = 'DropBlock3d';
 
-  constructor(args: DropBlockLayerArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: DropBlockLayerArgs);
+  /** torchvision's positional arguments (p, blockSize), then optionally an object of the other options. */
+  constructor(p: DropBlockLayerArgs['p'], blockSize: DropBlockLayerArgs['blockSize'], options?: Omit<DropBlockLayerArgs, 'p'|'blockSize'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<DropBlockLayerArgs>(DropBlock3d.className, values, ['p', 'blockSize']);
     super(args, 3);
   }
 }

@@ -6,8 +6,7 @@ import {assertFiniteNumber, fail} from '../ops/validate.ts';
 import {convOutputSize, TorchConv} from './blocks/conv.ts';
 import {upsampleNearest} from './blocks/nearest.ts';
 import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm.ts';
-import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
-  TorchLayer} from './torch_layer.ts';
+import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, layerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer.ts';
 
 /** torchvision's ExtraFPNBlocks: LastLevelMaxPool() and LastLevelP6P7(in_channels, out_channels). */
 export type ExtraFPNBlock =
@@ -84,6 +83,7 @@ function everyOther(x: Tensor): Tensor {
  * const [p2, p3, p4, pool] = fpn.apply([c2, c3, c4]);  // each [N, Hi, Wi, 256]
  * // pool: [N, ceil(H4 / 2), ceil(W4 / 2), 256]
  * fpn.outputNames  // ['0', '1', '2', 'pool']
+ * new FeaturePyramidNetwork([64, 128, 256], 256)  // torchvision's FeaturePyramidNetwork([64, 128, 256], 256)
  * ```
  */
 export class FeaturePyramidNetwork extends TorchLayer {
@@ -100,7 +100,12 @@ export class FeaturePyramidNetwork extends TorchLayer {
   private readonly layerBlocks: ConvBlock[];
   private readonly p6p7: {p6: TorchConv, p7: TorchConv, useP5: boolean}|null = null;
 
-  constructor(args: FeaturePyramidNetworkArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: FeaturePyramidNetworkArgs);
+  /** torchvision's positional arguments (inChannelsList, outChannels), then optionally an object of the other options. */
+  constructor(inChannelsList: FeaturePyramidNetworkArgs['inChannelsList'], outChannels: FeaturePyramidNetworkArgs['outChannels'], options?: Omit<FeaturePyramidNetworkArgs, 'inChannelsList'|'outChannels'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<FeaturePyramidNetworkArgs>(FeaturePyramidNetwork.className, values, ['inChannelsList', 'outChannels']);
     super(args);
     const name = FeaturePyramidNetwork.className;
     const list = args.inChannelsList;

@@ -4,7 +4,7 @@ import {Shape} from '@tensorflow/tfjs-layers';
 import {DataFormat} from '../ops/roi_common.ts';
 import {assertFiniteNumber, fail} from '../ops/validate.ts';
 import {TorchBatchNorm} from './blocks/norm.ts';
-import {checkDataFormat, checkPositiveInt, LayerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer.ts';
+import {checkDataFormat, checkPositiveInt, LayerArgs, layerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer.ts';
 
 /** Arguments of the {@link FrozenBatchNorm2d} layer. */
 export interface FrozenBatchNorm2dArgs extends LayerArgs {
@@ -26,6 +26,7 @@ export interface FrozenBatchNorm2dArgs extends LayerArgs {
  *
  * ```js
  * new FrozenBatchNorm2d({numFeatures: 64}).apply(x)  // x [N, H, W, 64] -> [N, H, W, 64]
+ * new FrozenBatchNorm2d(64, 1e-5)  // torchvision's FrozenBatchNorm2d(64, eps=1e-5)
  * ```
  */
 export class FrozenBatchNorm2d extends TorchLayer {
@@ -35,7 +36,14 @@ export class FrozenBatchNorm2d extends TorchLayer {
   readonly dataFormat: DataFormat;
   private readonly norm: TorchBatchNorm;
 
-  constructor(args: FrozenBatchNorm2dArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: FrozenBatchNorm2dArgs);
+  /** torchvision's positional arguments (numFeatures), then optionally an object of the other options. */
+  constructor(numFeatures: FrozenBatchNorm2dArgs['numFeatures'], options?: Omit<FrozenBatchNorm2dArgs, 'numFeatures'|'eps'>);
+  /** torchvision's positional arguments (numFeatures, eps), then optionally an object of the other options. */
+  constructor(numFeatures: FrozenBatchNorm2dArgs['numFeatures'], eps: FrozenBatchNorm2dArgs['eps'], options?: Omit<FrozenBatchNorm2dArgs, 'numFeatures'|'eps'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<FrozenBatchNorm2dArgs>(FrozenBatchNorm2d.className, values, ['numFeatures', 'eps']);
     super(args);
     const name = FrozenBatchNorm2d.className;
     this.numFeatures = checkPositiveInt(name, 'numFeatures', args.numFeatures);

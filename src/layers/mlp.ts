@@ -5,7 +5,7 @@ import {assertFiniteNumber, fail} from '../ops/validate.ts';
 import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
 import {TorchLinear} from './blocks/linear.ts';
 import {checkNorm, TorchBatchNorm, TorchLayerNorm} from './blocks/norm.ts';
-import {checkPositiveInt, checkProbability, isTraining, Kwargs, LayerArgs, TorchLayer} from './torch_layer.ts';
+import {checkPositiveInt, checkProbability, isTraining, Kwargs, LayerArgs, layerArgs, TorchLayer} from './torch_layer.ts';
 
 /** Norm layers of {@link MLP}: torch's BatchNorm1d or LayerNorm, over the last axis. */
 export type MlpNorm = 'batchNorm'|'layerNorm';
@@ -45,6 +45,7 @@ export interface MLPArgs extends LayerArgs {
  *
  * ```js
  * new MLP({inChannels: 256, hiddenChannels: [1024, 1024]}).apply(x)  // [N, 256] -> [N, 1024]
+ * new MLP(256, [1024, 1024])  // the same layer, torchvision's MLP(256, [1024, 1024])
  * ```
  */
 export class MLP extends TorchLayer {
@@ -61,7 +62,12 @@ export class MLP extends TorchLayer {
   private readonly blocks: Array<{linear: TorchLinear, norm: TorchBatchNorm|TorchLayerNorm|null}> = [];
   private calls = 0;
 
-  constructor(args: MLPArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: MLPArgs);
+  /** torchvision's positional arguments (inChannels, hiddenChannels), then optionally an object of the other options. */
+  constructor(inChannels: MLPArgs['inChannels'], hiddenChannels: MLPArgs['hiddenChannels'], options?: Omit<MLPArgs, 'inChannels'|'hiddenChannels'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<MLPArgs>(MLP.className, values, ['inChannels', 'hiddenChannels']);
     super(args);
     const name = MLP.className;
     this.inChannels = checkPositiveInt(name, 'inChannels', args.inChannels);

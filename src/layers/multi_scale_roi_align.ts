@@ -20,6 +20,7 @@ import {roiAlign} from '../ops/roi_align.ts';
 import {checkOutputSize, checkSamplingRatio, DATA_FORMATS, DataFormat, toRois} from '../ops/roi_common.ts';
 import {assertOneOf, assertTensor, fail} from '../ops/validate.ts';
 import {LayerArgs, perImageRois} from './roi_layer.ts';
+import {layerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link MultiScaleRoIAlign} layer. */
 export interface MultiScaleRoIAlignArgs extends LayerArgs {
@@ -64,6 +65,7 @@ function roundHalfEven(v: number): number {
  * ```js
  * const pooler = new MultiScaleRoIAlign({featmapNames: ['p2', 'p3'], outputSize: 7, samplingRatio: 2});
  * pooler.forward({p2, p3}, [boxes0, boxes1], [[512, 512], [512, 512]])  // [L0 + L1, 7, 7, C]
+ * new MultiScaleRoIAlign(['p2', 'p3'], 7, 2)  // the same pooler, torchvision's MultiScaleRoIAlign(['p2', 'p3'], 7, 2)
  * ```
  */
 export class MultiScaleRoIAlign extends layers.Layer {
@@ -76,7 +78,12 @@ export class MultiScaleRoIAlign extends layers.Layer {
   readonly imageShape?: [number, number];
   readonly dataFormat: DataFormat;
 
-  constructor(args: MultiScaleRoIAlignArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: MultiScaleRoIAlignArgs);
+  /** torchvision's positional arguments (featmapNames, outputSize, samplingRatio), then optionally an object of the other options. */
+  constructor(featmapNames: MultiScaleRoIAlignArgs['featmapNames'], outputSize: MultiScaleRoIAlignArgs['outputSize'], samplingRatio: MultiScaleRoIAlignArgs['samplingRatio'], options?: Omit<MultiScaleRoIAlignArgs, 'featmapNames'|'outputSize'|'samplingRatio'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<MultiScaleRoIAlignArgs>(MultiScaleRoIAlign.className, values, ['featmapNames', 'outputSize', 'samplingRatio']);
     super(args);
     const op = MultiScaleRoIAlign.className;
     if (!Array.isArray(args.featmapNames) || args.featmapNames.length === 0 ||

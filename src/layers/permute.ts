@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
 import {fail} from '../ops/validate.ts';
-import {LayerArgs} from './torch_layer.ts';
+import {LayerArgs, layerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link Permute} layer. */
 export interface PermuteArgs extends LayerArgs {
@@ -19,13 +19,19 @@ export interface PermuteArgs extends LayerArgs {
  *
  * ```js
  * new Permute({dims: [0, 3, 1, 2]}).apply(x)  // [N, H, W, C] -> [N, C, H, W]
+ * new Permute([0, 3, 1, 2])  // the same layer, torchvision's Permute([0, 3, 1, 2])
  * ```
  */
 export class Permute extends layers.Layer {
   static className = 'TorchvisionPermute';
   readonly dims: number[];
 
-  constructor(args: PermuteArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: PermuteArgs);
+  /** torchvision's positional arguments (dims), then optionally an object of the other options. */
+  constructor(dims: PermuteArgs['dims'], options?: Omit<PermuteArgs, 'dims'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<PermuteArgs>('Permute', values, ['dims']);
     super(args);
     const dims = args.dims;
     const sorted = Array.isArray(dims) ? [...dims].sort((a, b) => a - b) : null;

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
 import {checkOutputSize, checkSpatialScale, DATA_FORMATS, DataFormat} from '../ops/roi_common.ts';
-import {assertOneOf, fail} from '../ops/validate.ts';
+import {assertOneOf, describe, fail, isPlainObject} from '../ops/validate.ts';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 
@@ -38,6 +38,10 @@ export abstract class RoiLayer extends layers.Layer {
   readonly dataFormat: DataFormat;
 
   constructor(args: RoiLayerArgs) {
+    if (!isPlainObject(args)) {
+      fail((new.target as unknown as {className: string}).className, 'arguments',
+          `must be an options object {outputSize, spatialScale, ...}, got ${describe(args)}`);
+    }
     super(args);
     const name = this.getClassName();
     this.outputSize = checkOutputSize(name, args.outputSize);

@@ -5,7 +5,7 @@ import {DataFormat} from '../ops/roi_common.ts';
 import {fail} from '../ops/validate.ts';
 import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
 import {TorchConv} from './blocks/conv.ts';
-import {checkDataFormat, checkPositiveInt, LayerArgs, TorchLayer} from './torch_layer.ts';
+import {checkDataFormat, checkPositiveInt, LayerArgs, layerArgs, TorchLayer} from './torch_layer.ts';
 
 /** Arguments of the {@link SqueezeExcitation} layer. */
 export interface SqueezeExcitationArgs extends LayerArgs {
@@ -31,6 +31,7 @@ export interface SqueezeExcitationArgs extends LayerArgs {
  *
  * ```js
  * new SqueezeExcitation({inputChannels: 64, squeezeChannels: 16}).apply(x)  // [N, H, W, 64] -> [N, H, W, 64]
+ * new SqueezeExcitation(64, 16)  // the same layer, torchvision's SqueezeExcitation(64, 16)
  * ```
  */
 export class SqueezeExcitation extends TorchLayer {
@@ -43,7 +44,12 @@ export class SqueezeExcitation extends TorchLayer {
   private readonly fc1: TorchConv;
   private readonly fc2: TorchConv;
 
-  constructor(args: SqueezeExcitationArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: SqueezeExcitationArgs);
+  /** torchvision's positional arguments (inputChannels, squeezeChannels), then optionally an object of the other options. */
+  constructor(inputChannels: SqueezeExcitationArgs['inputChannels'], squeezeChannels: SqueezeExcitationArgs['squeezeChannels'], options?: Omit<SqueezeExcitationArgs, 'inputChannels'|'squeezeChannels'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<SqueezeExcitationArgs>(SqueezeExcitation.className, values, ['inputChannels', 'squeezeChannels']);
     super(args);
     const name = SqueezeExcitation.className;
     this.inputChannels = checkPositiveInt(name, 'inputChannels', args.inputChannels);

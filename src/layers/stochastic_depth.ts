@@ -3,7 +3,7 @@ import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
 import {assertFiniteNumber} from '../ops/validate.ts';
 import {checkStochasticDepthArgs, stochasticDepth, StochasticDepthMode} from '../ops/stochastic_depth.ts';
-import {isTraining, Kwargs, LayerArgs} from './torch_layer.ts';
+import {isTraining, Kwargs, LayerArgs, layerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link StochasticDepth} layer. */
 export interface StochasticDepthLayerArgs extends LayerArgs {
@@ -23,6 +23,7 @@ export interface StochasticDepthLayerArgs extends LayerArgs {
  * ```js
  * const drop = new StochasticDepth({p: 0.1, mode: 'row'});
  * const y = tf.layers.add().apply([shortcut, drop.apply(residual)]);
+ * new StochasticDepth(0.1, 'row')  // the same layer, torchvision's StochasticDepth(0.1, 'row')
  * ```
  */
 export class StochasticDepth extends layers.Layer {
@@ -32,7 +33,12 @@ export class StochasticDepth extends layers.Layer {
   readonly seed: number|null;
   private calls = 0;
 
-  constructor(args: StochasticDepthLayerArgs) {
+  /** One arguments object (also what deserialization passes). */
+  constructor(args: StochasticDepthLayerArgs);
+  /** torchvision's positional arguments (p, mode), then optionally an object of the other options. */
+  constructor(p: StochasticDepthLayerArgs['p'], mode: StochasticDepthLayerArgs['mode'], options?: Omit<StochasticDepthLayerArgs, 'p'|'mode'>);
+  constructor(...values: unknown[]) {
+    const args = layerArgs<StochasticDepthLayerArgs>(StochasticDepth.className, values, ['p', 'mode']);
     super(args);
     checkStochasticDepthArgs(StochasticDepth.className, args.p, args.mode);
     this.p = args.p;

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {initializers, layers, LayerVariable} from '@tensorflow/tfjs-layers';
 import {DATA_FORMATS, DataFormat} from '../ops/roi_common.ts';
-import {assertOneOf, fail} from '../ops/validate.ts';
+import {assertOneOf, describe, fail, isPlainObject} from '../ops/validate.ts';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 export type Initializer = ReturnType<typeof initializers.zeros>;
@@ -113,4 +113,43 @@ export function toChannelsLast(x: Tensor): Tensor {
 /** [N, ...S, C] -> [N, C, ...S]. */
 export function toChannelsFirst(x: Tensor): Tensor {
   return tf.transpose(x, [0, x.rank - 1, ...Array.from({length: x.rank - 2}, (_, i) => i + 1)]);
+}
+
+/**
+ * The arguments of a layer constructor called either way: one plain object
+ * (the tfjs form, and what deserialization passes), or torchvision's
+ * positional arguments, named in order by `positional`, optionally followed
+ * by one plain object holding the other options. Any other form is an Error
+ * naming the layer.
+ */
+export function layerArgs<T>(layer: string, values: readonly unknown[], positional: readonly string[]): T {
+  const [first, ...rest] = values;
+  const forms = `an options object {${positional.join(', ')}, ...}` + (positional.length === 0 ? '' :
+      ` or torchvision's positional arguments (${positional.join(', ')}[, options])`);
+  if (isPlainObject(first)) {
+    const extra = rest.findIndex(v => v !== undefined);
+    if (extra >= 0) {
+      fail(layer, 'arguments', `take nothing after the options object, got ${describe(rest[extra])} as argument ${extra + 2}`);
+    }
+    return first as T;
+  }
+  if (first == null || positional.length === 0) fail(layer, 'arguments', `must be ${forms}, got ${describe(first)}`);
+  const args: Record<string, unknown> = {};
+  let i = 0;
+  for (; i < values.length && !isPlainObject(values[i]); i++) {
+    if (values[i] === undefined) continue;
+    if (i >= positional.length) {
+      fail(layer, 'arguments', `take at most ${positional.length} positional arguments (${positional.join(', ')}) ` +
+          `before an options object, got ${describe(values[i])} as argument ${i + 1}`);
+    }
+    args[positional[i]] = values[i];
+  }
+  if (i === values.length) return args as T;
+  const options = values[i] as Record<string, unknown>;
+  const after = values.slice(i + 1).findIndex(v => v !== undefined);
+  if (after >= 0) fail(layer, 'arguments', `take nothing after the options object (argument ${i + 1})`);
+  for (const key of Object.keys(options)) {
+    if (key in args) fail(layer, key, 'is given twice: as a positional argument and in the options object');
+  }
+  return {...options, ...args} as T;
 }

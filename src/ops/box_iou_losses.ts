@@ -3,10 +3,10 @@
  * generalized_box_iou_loss, distance_box_iou_loss, complete_box_iou_loss.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {Tensor} from '@tensorflow/tfjs-core';
+import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {aspectPenalty} from './box_ops.ts';
 import {maximum, minimum, stopGradient} from './grad_utils.ts';
-import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor} from './validate.ts';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor, checkOptions, toTensor} from './validate.ts';
 
 /**
  * How a loss is reduced: 'none' keeps the elementwise loss, 'mean' and 'sum'
@@ -32,6 +32,20 @@ export function reduce(loss: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'none') return loss;
   if (loss.size === 0) return tf.zeros([]);
   return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
+}
+
+const OPTIONS = ['reduction', 'eps'];
+
+/**
+ * Converts (TensorLike: call inside tf.tidy) and checks the boxes and options
+ * of an IoU loss; returns the boxes and the options with their defaults.
+ */
+function lossArgs(op: string, boxes1In: unknown, boxes2In: unknown, options: unknown) {
+  const {reduction = 'none', eps = 1e-7} = checkOptions<IouLossArgs>(op, 'options', options, OPTIONS);
+  const boxes1 = toTensor(op, 'boxes1', boxes1In);
+  const boxes2 = toTensor(op, 'boxes2', boxes2In);
+  checkArgs(op, boxes1, boxes2, reduction, eps);
+  return {boxes1, boxes2, reduction, eps};
 }
 
 function checkArgs(op: string, boxes1: Tensor, boxes2: Tensor, reduction: Reduction, eps: number) {
@@ -79,19 +93,22 @@ function diouLoss(p: Paired, eps: number): Tensor {
 }
 
 /**
- * 1 - GIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape) ->
- * [...], or a scalar when reduced. Defaults: reduction 'none', eps 1e-7.
+ * 1 - GIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape;
+ * tensors or TensorLike) -> [...], or a scalar when reduced. Options
+ * {reduction, eps} (a non-object options argument is an Error); defaults:
+ * reduction 'none', eps 1e-7.
  * torchvision: `generalized_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
  *
  * ```js
  * generalizedBoxIouLoss(pred, target, {reduction: 'mean'}) // pred, target [N, 4] -> scalar
+ * generalizedBoxIouLoss([[0, 0, 1, 1]], [[0, 0, 1, 1]])     // [0]: plain arrays work too
  * ```
  */
 export function generalizedBoxIouLoss(
-    boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
-  checkArgs('generalizedBoxIouLoss', boxes1, boxes2, reduction, eps);
+    boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: IouLossArgs = {}): Tensor {
   return tf.tidy(() => {
-    const p = paired(boxes1, boxes2, eps);
+    const {boxes1: b1, boxes2: b2, reduction, eps} = lossArgs('generalizedBoxIouLoss', boxes1, boxes2, options);
+    const p = paired(b1, b2, eps);
     const enclosing = tf.mul(p.encW, p.encH);
     const penalty = tf.div(tf.sub(enclosing, p.union), tf.add(enclosing, eps));
     return reduce(tf.add(tf.sub(1, p.iou), penalty), reduction);
@@ -99,36 +116,42 @@ export function generalizedBoxIouLoss(
 }
 
 /**
- * 1 - DIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape) ->
- * [...], or a scalar when reduced: 1 - iou + rho^2 / (c^2 + eps). Defaults:
- * reduction 'none', eps 1e-7.
+ * 1 - DIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape;
+ * tensors or TensorLike) -> [...], or a scalar when reduced: 1 - iou + rho^2
+ * / (c^2 + eps). Options {reduction, eps} (a non-object options argument is
+ * an Error); defaults: reduction 'none', eps 1e-7.
  * torchvision: `distance_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
  *
  * ```js
  * distanceBoxIouLoss(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [1 - 1/3 + 1/13] = [0.7436]
+ * distanceBoxIouLoss([[0, 0, 2, 2]], [[1, 0, 3, 2]], {reduction: 'sum'})        // 0.7436
  * ```
  */
 export function distanceBoxIouLoss(
-    boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
-  checkArgs('distanceBoxIouLoss', boxes1, boxes2, reduction, eps);
-  return tf.tidy(() => reduce(diouLoss(paired(boxes1, boxes2, eps), eps), reduction));
+    boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: IouLossArgs = {}): Tensor {
+  return tf.tidy(() => {
+    const {boxes1: b1, boxes2: b2, reduction, eps} = lossArgs('distanceBoxIouLoss', boxes1, boxes2, options);
+    return reduce(diouLoss(paired(b1, b2, eps), eps), reduction);
+  });
 }
 
 /**
- * 1 - CIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape) ->
- * [...], or a scalar when reduced: DIoU loss + alpha * v, alpha held constant
- * (no gradient). Defaults: reduction 'none', eps 1e-7.
+ * 1 - CIoU of paired boxes boxes1 and boxes2 [..., 4] (xyxy, same shape;
+ * tensors or TensorLike) -> [...], or a scalar when reduced: DIoU loss +
+ * alpha * v, alpha held constant (no gradient). Options {reduction, eps} (a
+ * non-object options argument is an Error); defaults: reduction 'none', eps 1e-7.
  * torchvision: `complete_box_iou_loss(boxes1, boxes2, reduction='none', eps=1e-7)`.
  *
  * ```js
  * completeBoxIouLoss(pred, target, {reduction: 'sum'}) // pred, target [N, 4] -> scalar
+ * completeBoxIouLoss([[0, 0, 2, 2]], [[1, 0, 3, 2]])    // [0.7436] (same aspect: v = 0)
  * ```
  */
 export function completeBoxIouLoss(
-    boxes1: Tensor, boxes2: Tensor, {reduction = 'none', eps = 1e-7}: IouLossArgs = {}): Tensor {
-  checkArgs('completeBoxIouLoss', boxes1, boxes2, reduction, eps);
+    boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: IouLossArgs = {}): Tensor {
   return tf.tidy(() => {
-    const p = paired(boxes1, boxes2, eps);
+    const {boxes1: b1, boxes2: b2, reduction, eps} = lossArgs('completeBoxIouLoss', boxes1, boxes2, options);
+    const p = paired(b1, b2, eps);
     const v = aspectPenalty(p.b, p.a);
     const alpha = stopGradient(tf.div(v, tf.add(tf.add(tf.sub(1, p.iou), v), eps)));
     return reduce(tf.add(diouLoss(p, eps), tf.mul(alpha, v)), reduction);

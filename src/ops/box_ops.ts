@@ -4,9 +4,9 @@
  * helpers in grad_utils make them equal to PyTorch's.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import {Tensor, Tensor1D, Tensor2D, TensorLike} from '@tensorflow/tfjs-core';
 import {clampMin0, maximum, minimum, stopGradient} from './grad_utils.ts';
-import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, fail} from './validate.ts';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, checkOptions, fail, toTensor} from './validate.ts';
 
 /**
  * Axis-aligned box formats, last axis of size 4: 'xyxy' (x1, y1, x2, y2),
@@ -42,19 +42,24 @@ function stackCoords(parts: Tensor[]): Tensor {
 }
 
 /**
- * Area of boxes [..., 4] -> [...]: (x2-x1)*(y2-y1) for 'xyxy', w*h for the
- * others; `fmt` defaults to 'xyxy'. No clamping. torchvision: `box_area(boxes, fmt)`.
+ * Area of boxes [..., 4] (a tensor or TensorLike) -> [...]: (x2-x1)*(y2-y1)
+ * for 'xyxy', w*h for the others; options {fmt}, `fmt` defaults to 'xyxy'
+ * (a non-object options argument is an Error). No clamping.
+ * torchvision: `box_area(boxes, fmt)`.
  *
  * ```js
  * boxArea(tf.tensor2d([[0, 0, 2, 3]])) // [6]
+ * boxArea([[0, 0, 2, 3]], {fmt: 'xyxy'}) // [6]: torchvision's box_area(boxes, fmt='xyxy')
  * ```
  */
-export function boxArea(boxes: Tensor, {fmt = 'xyxy'}: {fmt?: BoxFormat} = {}): Tensor {
+export function boxArea(boxes: Tensor|TensorLike, options: {fmt?: BoxFormat} = {}): Tensor {
   const op = 'boxArea';
-  checkBoxes(op, 'boxes', boxes);
-  assertOneOf(op, 'fmt', fmt, AXIS_ALIGNED);
+  const {fmt = 'xyxy'} = checkOptions<{fmt?: BoxFormat}>(op, 'options', options, ['fmt']);
   return tf.tidy(() => {
-    const [a, b, c, d] = coords(boxes);
+    const t = toTensor(op, 'boxes', boxes);
+    checkBoxes(op, 'boxes', t);
+    assertOneOf(op, 'fmt', fmt, AXIS_ALIGNED);
+    const [a, b, c, d] = coords(t);
     return fmt === 'xyxy' ? tf.mul(tf.sub(c, a), tf.sub(d, b)) : tf.mul(c, d);
   });
 }
@@ -127,10 +132,11 @@ function fromXywhr(boxes: Tensor, fmt: RotatedBoxFormat): Tensor {
  *
  * ```js
  * boxConvert(tf.tensor2d([[10, 20, 30, 40]]), 'xyxy', 'cxcywh') // [[20, 30, 20, 20]]
+ * boxConvert([[10, 20, 30, 40]], 'xyxy', 'xywh')             // [[10, 20, 20, 20]]: a plain array works too
  * ```
  */
 export function boxConvert(
-    boxes: Tensor, inFmt: BoxFormat|RotatedBoxFormat, outFmt: BoxFormat|RotatedBoxFormat): Tensor {
+    boxes: Tensor|TensorLike, inFmt: BoxFormat|RotatedBoxFormat, outFmt: BoxFormat|RotatedBoxFormat): Tensor {
   const op = 'boxConvert';
   const all = [...AXIS_ALIGNED, ...ROTATED];
   assertOneOf(op, 'inFmt', inFmt, all);
@@ -140,22 +146,28 @@ export function boxConvert(
     fail(op, 'outFmt', `'${outFmt}' cannot be converted from '${inFmt}': ` +
         'rotated and axis-aligned formats do not mix');
   }
-  checkBoxes(op, 'boxes', boxes, FORMAT_SIZE[inFmt]);
-  if (inFmt === outFmt) return tf.clone(boxes);
   return tf.tidy(() => {
-    const floats = tf.cast(boxes, 'float32');
+    const t = toTensor(op, 'boxes', boxes);
+    checkBoxes(op, 'boxes', t, FORMAT_SIZE[inFmt]);
+    if (inFmt === outFmt) return tf.clone(t);
+    const floats = tf.cast(t, 'float32');
     if (!inRotated) {
       const out = convertAxisAligned(floats, inFmt as BoxFormat, outFmt as BoxFormat);
       const divides = outFmt === 'cxcywh';
-      return boxes.dtype === 'int32' && !divides ? tf.cast(out, 'int32') : out;
+      return t.dtype === 'int32' && !divides ? tf.cast(out, 'int32') : out;
     }
     const out = fromXywhr(toXywhr(floats, inFmt as RotatedBoxFormat), outFmt as RotatedBoxFormat);
-    return boxes.dtype === 'int32' ? tf.cast(tf.round(out), 'int32') : out;
+    return t.dtype === 'int32' ? tf.cast(tf.round(out), 'int32') : out;
   });
 }
 
-/** Checks a pair of box sets [..., N, 4] and [..., M, 4] with equal leading dims. */
-function checkPair(op: string, boxes1: Tensor, boxes2: Tensor) {
+/**
+ * Converts (TensorLike: call inside tf.tidy) and checks a pair of box sets
+ * [..., N, 4] and [..., M, 4] with equal leading dims.
+ */
+function checkPair(op: string, boxes1In: unknown, boxes2In: unknown): [Tensor, Tensor] {
+  const boxes1 = toTensor(op, 'boxes1', boxes1In);
+  const boxes2 = toTensor(op, 'boxes2', boxes2In);
   for (const [arg, b] of [['boxes1', boxes1], ['boxes2', boxes2]] as const) {
     checkBoxes(op, arg, b);
     assertMinRank(op, arg, b, 2);
@@ -166,6 +178,7 @@ function checkPair(op: string, boxes1: Tensor, boxes2: Tensor) {
     fail(op, 'boxes2', `must have the leading (batch) dimensions of 'boxes1' ` +
         `[${lead1}], got shape [${boxes2.shape}]`);
   }
+  return [boxes1, boxes2];
 }
 
 interface Pairwise {
@@ -196,19 +209,23 @@ function pairwise(boxes1: Tensor, boxes2: Tensor, withEnclosing: boolean): Pairw
 }
 
 /**
- * Pairwise IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] -> [..., N, M], boxes
- * in `fmt` (default 'xyxy'). 0/0 gives NaN as in torchvision. torchvision: `box_iou(boxes1, boxes2, fmt)`.
+ * Pairwise IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (tensors or
+ * TensorLike) -> [..., N, M], boxes in `fmt` (options {fmt}, default 'xyxy';
+ * a non-object options argument is an Error). 0/0 gives NaN as in torchvision.
+ * torchvision: `box_iou(boxes1, boxes2, fmt)`.
  *
  * ```js
  * boxIou(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [[1/3]]
+ * boxIou([[0, 0, 2, 2]], [[1, 0, 2, 2]], {fmt: 'xywh'})            // [[1/3]]: box_iou(b1, b2, fmt='xywh')
  * ```
  */
-export function boxIou(boxes1: Tensor, boxes2: Tensor, {fmt = 'xyxy'}: {fmt?: BoxFormat} = {}): Tensor {
-  checkPair('boxIou', boxes1, boxes2);
-  assertOneOf('boxIou', 'fmt', fmt, AXIS_ALIGNED);
+export function boxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: {fmt?: BoxFormat} = {}): Tensor {
+  const {fmt = 'xyxy'} = checkOptions<{fmt?: BoxFormat}>('boxIou', 'options', options, ['fmt']);
   return tf.tidy(() => {
+    const [b1, b2] = checkPair('boxIou', boxes1, boxes2);
+    assertOneOf('boxIou', 'fmt', fmt, AXIS_ALIGNED);
     const toXyxy = (b: Tensor) => fmt === 'xyxy' ? b : convertAxisAligned(tf.cast(b, 'float32'), fmt, 'xyxy');
-    const {inter, union} = pairwise(toXyxy(boxes1), toXyxy(boxes2), false);
+    const {inter, union} = pairwise(toXyxy(b1), toXyxy(b2), false);
     return divKeepingNaN(inter, union);
   });
 }
@@ -223,17 +240,19 @@ function divKeepingNaN(a: Tensor, b: Tensor): Tensor {
 
 /**
  * Pairwise generalized IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy,
- * equal leading dims) -> [..., N, M]: iou - (C - union) / C, C the enclosing
- * box area. torchvision: `generalized_box_iou(boxes1, boxes2)`.
+ * equal leading dims; tensors or TensorLike) -> [..., N, M]: iou - (C -
+ * union) / C, C the enclosing box area.
+ * torchvision: `generalized_box_iou(boxes1, boxes2)`.
  *
  * ```js
  * generalizedBoxIou(tf.tensor2d([[0, 0, 1, 1]]), tf.tensor2d([[2, 0, 3, 1]])) // [[-1/3]]
+ * generalizedBoxIou([[0, 0, 1, 1]], [[2, 0, 3, 1]])                           // the same
  * ```
  */
-export function generalizedBoxIou(boxes1: Tensor, boxes2: Tensor): Tensor {
-  checkPair('generalizedBoxIou', boxes1, boxes2);
+export function generalizedBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike): Tensor {
   return tf.tidy(() => {
-    const {inter, union, encW, encH} = pairwise(boxes1, boxes2, true);
+    const [b1, b2] = checkPair('generalizedBoxIou', boxes1, boxes2);
+    const {inter, union, encW, encH} = pairwise(b1, b2, true);
     const enclosing = tf.mul(encW, encH);
     return tf.sub(divKeepingNaN(inter, union), tf.div(tf.sub(enclosing, union), enclosing));
   });
@@ -250,19 +269,24 @@ function diouAndIou(p: Pairwise, eps: number): [Tensor, Tensor] {
 }
 
 /**
- * Pairwise distance IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy)
- * -> [..., N, M]: iou - rho^2 / (c^2 + eps), rho the distance of the centres,
- * c the diagonal of the enclosing box; `eps` defaults to 1e-7.
+ * Pairwise distance IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy;
+ * tensors or TensorLike) -> [..., N, M]: iou - rho^2 / (c^2 + eps), rho the
+ * distance of the centres, c the diagonal of the enclosing box; options
+ * {eps}, `eps` defaults to 1e-7 (a non-object options argument is an Error).
  * torchvision: `distance_box_iou(boxes1, boxes2, eps=1e-7)`.
  *
  * ```js
  * distanceBoxIou(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [[1/3 - 1/13]] = [[0.2564]]
+ * distanceBoxIou([[0, 0, 2, 2]], [[1, 0, 3, 2]], {eps: 1e-7})              // distance_box_iou(b1, b2, eps=1e-7)
  * ```
  */
-export function distanceBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} = {}): Tensor {
-  checkPair('distanceBoxIou', boxes1, boxes2);
-  assertFiniteNumber('distanceBoxIou', 'eps', eps);
-  return tf.tidy(() => diouAndIou(pairwise(boxes1, boxes2, true), eps)[0]);
+export function distanceBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: {eps?: number} = {}): Tensor {
+  const {eps = DIOU_EPS} = checkOptions<{eps?: number}>('distanceBoxIou', 'options', options, ['eps']);
+  return tf.tidy(() => {
+    const [b1, b2] = checkPair('distanceBoxIou', boxes1, boxes2);
+    assertFiniteNumber('distanceBoxIou', 'eps', eps);
+    return diouAndIou(pairwise(b1, b2, true), eps)[0];
+  });
 }
 
 /**
@@ -276,20 +300,24 @@ export function aspectPenalty(a: Tensor[], b: Tensor[]): Tensor {
 }
 
 /**
- * Pairwise complete IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy)
- * -> [..., N, M]: diou - alpha * v, v the aspect-ratio term, alpha = v / (1 -
- * iou + v + eps) treated as a constant (no gradient) as in torchvision; `eps`
- * defaults to 1e-7. torchvision: `complete_box_iou(boxes1, boxes2, eps=1e-7)`.
+ * Pairwise complete IoU of boxes1 [..., N, 4] and boxes2 [..., M, 4] (xyxy;
+ * tensors or TensorLike) -> [..., N, M]: diou - alpha * v, v the aspect-ratio
+ * term, alpha = v / (1 - iou + v + eps) treated as a constant (no gradient)
+ * as in torchvision; options {eps}, `eps` defaults to 1e-7 (a non-object
+ * options argument is an Error).
+ * torchvision: `complete_box_iou(boxes1, boxes2, eps=1e-7)`.
  *
  * ```js
  * completeBoxIou(tf.tensor2d([[0, 0, 2, 2]]), tf.tensor2d([[1, 0, 3, 2]])) // [[0.2564]] (same aspect: v = 0)
+ * completeBoxIou([[0, 0, 2, 2]], [[1, 0, 3, 2]], {eps: 1e-7})              // complete_box_iou(b1, b2, eps=1e-7)
  * ```
  */
-export function completeBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} = {}): Tensor {
-  checkPair('completeBoxIou', boxes1, boxes2);
-  assertFiniteNumber('completeBoxIou', 'eps', eps);
+export function completeBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: {eps?: number} = {}): Tensor {
+  const {eps = DIOU_EPS} = checkOptions<{eps?: number}>('completeBoxIou', 'options', options, ['eps']);
   return tf.tidy(() => {
-    const p = pairwise(boxes1, boxes2, true);
+    const [b1, b2] = checkPair('completeBoxIou', boxes1, boxes2);
+    assertFiniteNumber('completeBoxIou', 'eps', eps);
+    const p = pairwise(b1, b2, true);
     const [diou, iou] = diouAndIou(p, eps);
     const v = aspectPenalty(p.a, p.b);
     const alpha = stopGradient(tf.div(v, tf.add(tf.add(tf.sub(1, iou), v), eps)));
@@ -298,23 +326,25 @@ export function completeBoxIou(boxes1: Tensor, boxes2: Tensor, {eps = DIOU_EPS} 
 }
 
 /**
- * Clips boxes [..., 4] (xyxy) to an image of size [height, width]: x into
- * [0, width], y into [0, height]; same shape out.
+ * Clips boxes [..., 4] (xyxy; a tensor or TensorLike) to an image of
+ * size [height, width]: x into [0, width], y into [0, height]; same shape out.
  * torchvision: `clip_boxes_to_image(boxes, size)`.
  *
  * ```js
  * clipBoxesToImage(tf.tensor2d([[-5, 10, 50, 120]]), [100, 40]) // [[0, 10, 40, 100]]
+ * clipBoxesToImage([[-5, 10, 50, 120]], [100, 40])              // the same
  * ```
  */
-export function clipBoxesToImage(boxes: Tensor, size: [number, number]): Tensor {
+export function clipBoxesToImage(boxes: Tensor|TensorLike, size: [number, number]): Tensor {
   const op = 'clipBoxesToImage';
-  checkBoxes(op, 'boxes', boxes);
   if (!Array.isArray(size) || size.length !== 2 || !size.every(s => Number.isFinite(s) && s >= 0)) {
     fail(op, 'size', `must be [height, width] of non-negative numbers, got ${JSON.stringify(size)}`);
   }
   const [height, width] = size;
   return tf.tidy(() => {
-    const [x1, y1, x2, y2] = coords(boxes);
+    const t = toTensor(op, 'boxes', boxes);
+    checkBoxes(op, 'boxes', t);
+    const [x1, y1, x2, y2] = coords(t);
     const cx = (x: Tensor) => tf.clipByValue(x, 0, width);
     const cy = (y: Tensor) => tf.clipByValue(y, 0, height);
     return stackCoords([cx(x1), cy(y1), cx(x2), cy(y2)]);
@@ -334,22 +364,27 @@ function checkSmallBoxes(op: string, boxes: Tensor, minSize: number) {
 }
 
 /**
- * Indices (int32 [K]) of boxes [N, 4] (xyxy) whose width and height are both
- * >= minSize. Reads back the N-element keep mask (use `removeSmallBoxesAsync`
+ * Indices (int32 [K]) of boxes [N, 4] (xyxy; a tensor or TensorLike) whose
+ * width and height are both >= minSize. Reads back the N-element keep mask (use `removeSmallBoxesAsync`
  * on GPU backends to avoid blocking; webgpu supports only that).
  * torchvision: `remove_small_boxes(boxes, min_size)`.
  *
  * ```js
  * removeSmallBoxes(tf.tensor2d([[0, 0, 10, 10], [0, 0, 2, 10], [5, 5, 9, 8]]), 3) // [0, 2]
+ * removeSmallBoxes([[0, 0, 10, 10], [0, 0, 2, 10]], 3)                           // [0]
  * ```
  */
-export function removeSmallBoxes(boxes: Tensor2D, minSize: number): Tensor1D {
-  checkSmallBoxes('removeSmallBoxes', boxes, minSize);
-  if (tf.getBackend() === 'webgpu') {
-    throw new Error('removeSmallBoxes: synchronous readback is not supported on webgpu; ' +
-        'use removeSmallBoxesAsync');
-  }
-  const mask = tf.tidy(() => smallBoxMask(boxes, minSize));
+export function removeSmallBoxes(boxes: Tensor2D|TensorLike, minSize: number): Tensor1D {
+  const op1 = 'removeSmallBoxes';
+  const mask = tf.tidy(() => {
+    const t = toTensor(op1, 'boxes', boxes);
+    checkSmallBoxes(op1, t, minSize);
+    if (tf.getBackend() === 'webgpu') {
+      throw new Error('removeSmallBoxes: synchronous readback is not supported on webgpu; ' +
+          'use removeSmallBoxesAsync');
+    }
+    return smallBoxMask(t, minSize);
+  });
   const keep = mask.dataSync();
   mask.dispose();
   return keepIndices(keep);
@@ -357,15 +392,19 @@ export function removeSmallBoxes(boxes: Tensor2D, minSize: number): Tensor1D {
 
 /**
  * `removeSmallBoxes` without a blocking read of the keep mask: resolves to the
- * int32 [K] indices. torchvision: `remove_small_boxes(boxes, min_size)`.
+ * int32 [K] indices; boxes [N, 4] a tensor or TensorLike.
+ * torchvision: `remove_small_boxes(boxes, min_size)`.
  *
  * ```js
  * const keep = await removeSmallBoxesAsync(boxes, 1e-2);
  * ```
  */
-export async function removeSmallBoxesAsync(boxes: Tensor2D, minSize: number): Promise<Tensor1D> {
-  checkSmallBoxes('removeSmallBoxesAsync', boxes, minSize);
-  const mask = tf.tidy(() => smallBoxMask(boxes, minSize));
+export async function removeSmallBoxesAsync(boxes: Tensor2D|TensorLike, minSize: number): Promise<Tensor1D> {
+  const mask = tf.tidy(() => {
+    const t = toTensor('removeSmallBoxesAsync', 'boxes', boxes);
+    checkSmallBoxes('removeSmallBoxesAsync', t, minSize);
+    return smallBoxMask(t, minSize);
+  });
   const keep = await mask.data();
   mask.dispose();
   return keepIndices(keep);
@@ -381,23 +420,24 @@ function keepIndices(keep: ArrayLike<number>): Tensor1D {
 
 /**
  * Bounding boxes [N, 4] (xyxy, float32) of masks [N, H, W] (bool, int32 or
- * float32): x1 = first non-zero column, y1 = first non-zero row, x2/y2 = last
+ * float32; a tensor or TensorLike): x1 = first non-zero column, y1 = first non-zero row, x2/y2 = last
  * ones. An all-zero mask gives [0, 0, 0, 0] (torchvision 0.29).
  * torchvision: `masks_to_boxes(masks)`.
  *
  * ```js
  * masksToBoxes(tf.tensor3d([[[0, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]]])) // [[1, 1, 3, 2]]
+ * masksToBoxes([[[false, true], [false, false]]])                        // [[1, 0, 1, 0]]
  * ```
  */
-export function masksToBoxes(masks: Tensor): Tensor2D {
+export function masksToBoxes(masks: Tensor|TensorLike): Tensor2D {
   const op = 'masksToBoxes';
-  assertTensor(op, 'masks', masks);
-  assertRank(op, 'masks', masks, [3]);
-  assertDtype(op, 'masks', masks, ['bool', 'int32', 'float32']);
   return tf.tidy(() => {
-    const [n, h, w] = masks.shape;
+    const m = toTensor(op, 'masks', masks);
+    assertRank(op, 'masks', m, [3]);
+    assertDtype(op, 'masks', m, ['bool', 'int32', 'float32']);
+    const [n, h, w] = m.shape;
     if (n === 0 || h === 0 || w === 0) return tf.zeros([n, 4]) as Tensor2D;
-    const nonZero = tf.notEqual(tf.cast(masks, 'float32'), 0);
+    const nonZero = tf.notEqual(tf.cast(m, 'float32'), 0);
     const extent = (axis: number, size: number) => {
       const any = tf.cast(tf.any(nonZero, axis), 'float32');  // [N, size]
       const idx = tf.range(0, size, 1, 'float32');

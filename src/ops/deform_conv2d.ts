@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {NamedAttrMap, Tensor, Tensor1D, Tensor4D} from '@tensorflow/tfjs-core';
+import {NamedAttrMap, Tensor, Tensor1D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs} from '../kernel_names.ts';
 import {DATA_FORMATS, DataFormat, permute} from './roi_common.ts';
 import {runVisionKernel} from './run_kernel.ts';
-import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, fail} from './validate.ts';
+import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, checkOptions, fail, toTensor} from './validate.ts';
 
 /** 'OIHW': torchvision's [Cout, Cin / groups, KH, KW]; 'HWIO': tfjs's [KH, KW, Cin / groups, Cout]. */
 export type WeightFormat = 'OIHW'|'HWIO';
@@ -12,8 +12,8 @@ export const WEIGHT_FORMATS: readonly WeightFormat[] = ['OIHW', 'HWIO'];
 
 /** Options of {@link deformConv2d}. */
 export interface DeformConv2dArgs {
-  /** [Cout], added to every output position. Default null (no bias). */
-  bias?: Tensor1D|null;
+  /** [Cout] (a tensor or TensorLike), added to every output position. Default null (no bias). */
+  bias?: Tensor1D|TensorLike|null;
   /** One number or [height, width]; integers >= 1. Default 1. */
   stride?: number|[number, number];
   /** Zero padding on both sides, one number or [height, width]; integers >= 0. Default 0. */
@@ -23,9 +23,9 @@ export interface DeformConv2dArgs {
   /**
    * Modulation (DCNv2), [B, OH, OW, offsetGroups KH KW] (channelsFirst:
    * [B, offsetGroups KH KW, OH, OW]); channel g KH KW + i KW + j. Default null
-   * (DCNv1, no modulation).
+   * (DCNv1, no modulation). A tensor or TensorLike.
    */
-  mask?: Tensor4D|null;
+  mask?: Tensor4D|TensorLike|null;
   /** Layout of x, offset, mask and the output. Default 'channelsLast'. */
   dataFormat?: DataFormat;
   /** Default 'OIHW' (torchvision's). */
@@ -56,21 +56,37 @@ function checkMap(op: string, arg: string, t: unknown): asserts t is Tensor4D {
  * Shapes (channelsLast): x [B, H, W, Cin], offset [B, OH, OW, 2 G KH KW],
  * mask [B, OH, OW, G KH KW] -> [B, OH, OW, Cout]; channelsFirst: all four
  * NCHW. weight [Cout, Cin / groups, KH, KW] ('OIHW') or [KH, KW, Cin / groups,
- * Cout] ('HWIO'), bias [Cout]. Defaults: bias null, stride 1, padding 0,
- * dilation 1, mask null, dataFormat 'channelsLast', weightFormat 'OIHW'.
+ * Cout] ('HWIO'), bias [Cout]. Every tensor input (bias and mask too) may be
+ * a TensorLike (nested arrays, typed arrays). The options object holds
+ * torchvision's keyword arguments (a non-object options argument is an
+ * Error). Defaults: bias null, stride 1, padding 0, dilation 1, mask null,
+ * dataFormat 'channelsLast', weightFormat 'OIHW'.
  * torchvision: `deform_conv2d(input, offset, weight, bias=None, stride=(1, 1),
  * padding=(0, 0), dilation=(1, 1), mask=None)`.
  *
  * ```js
  * // x [1, 5, 5, 3] NHWC, 3x3 kernel, one offset group: offset [1, 5, 5, 18]
  * deformConv2d(x, offset, weight, {padding: 1})  // weight [Cout, 3, 3, 3] OIHW -> [1, 5, 5, Cout]
+ * // torchvision's deform_conv2d(input, offset, weight, bias, padding=(1, 1), mask=mask), NCHW:
+ * deformConv2d(input, offset, weight, {bias, padding: [1, 1], mask, dataFormat: 'channelsFirst'})
  * ```
  */
 export function deformConv2d(
-    x: Tensor4D, offset: Tensor4D, weight: Tensor4D,
-    {bias = null, stride = 1, padding = 0, dilation = 1, mask = null, dataFormat = 'channelsLast',
-     weightFormat = 'OIHW'}: DeformConv2dArgs = {}): Tensor4D {
+    x: Tensor4D|TensorLike, offset: Tensor4D|TensorLike, weight: Tensor4D|TensorLike,
+    options: DeformConv2dArgs = {}): Tensor4D {
   const op = 'deformConv2d';
+  const {bias = null, stride = 1, padding = 0, dilation = 1, mask = null, dataFormat = 'channelsLast',
+    weightFormat = 'OIHW'} = checkOptions<DeformConv2dArgs>(op, 'options', options,
+      ['bias', 'stride', 'padding', 'dilation', 'mask', 'dataFormat', 'weightFormat']);
+  return tf.tidy(() => deformConv2dTensors(op, toTensor<Tensor4D>(op, 'x', x), toTensor<Tensor4D>(op, 'offset', offset),
+      toTensor<Tensor4D>(op, 'weight', weight), bias == null ? null : toTensor<Tensor1D>(op, 'bias', bias),
+      stride, padding, dilation, mask == null ? null : toTensor<Tensor4D>(op, 'mask', mask), dataFormat, weightFormat));
+}
+
+function deformConv2dTensors(
+    op: string, x: Tensor4D, offset: Tensor4D, weight: Tensor4D, bias: Tensor1D|null, stride: unknown,
+    padding: unknown, dilation: unknown, mask: Tensor4D|null, dataFormat: DataFormat,
+    weightFormat: WeightFormat): Tensor4D {
   assertOneOf(op, 'dataFormat', dataFormat, DATA_FORMATS);
   assertOneOf(op, 'weightFormat', weightFormat, WEIGHT_FORMATS);
   checkMap(op, 'x', x);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {Tensor} from '@tensorflow/tfjs-core';
+import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {DATA_FORMATS, DataFormat} from './roi_common.ts';
-import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, fail} from './validate.ts';
+import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, checkOptions, fail, toTensor} from './validate.ts';
 
 /** Options of {@link dropBlock2d} and {@link dropBlock3d}. */
 export interface DropBlockArgs {
@@ -73,9 +73,15 @@ export function dropBlockWithNoise(
   });
 }
 
-function dropBlock(
-    op: string, rank: number, x: Tensor, p: number, blockSize: number,
-    {training = true, eps = 1e-6, dataFormat = 'channelsLast', seed}: DropBlockArgs): Tensor {
+function dropBlock(op: string, rank: number, xIn: unknown, p: number, blockSize: number, args: unknown): Tensor {
+  const {training = true, eps = 1e-6, dataFormat = 'channelsLast', seed} =
+      checkOptions<DropBlockArgs>(op, 'options', args, ['training', 'eps', 'dataFormat', 'seed']);
+  return tf.tidy(() => dropBlockChecked(op, rank, toTensor(op, 'x', xIn), p, blockSize, training, eps, dataFormat, seed));
+}
+
+function dropBlockChecked(
+    op: string, rank: number, x: Tensor, p: number, blockSize: number, training: boolean, eps: number,
+    dataFormat: DataFormat, seed: number|undefined): Tensor {
   assertTensor(op, 'x', x);
   assertRank(op, 'x', x, [rank]);
   assertDtype(op, 'x', x, ['float32']);
@@ -97,32 +103,38 @@ function dropBlock(
 
 /**
  * DropBlock (Ghiasi et al. 2018) on float32 [N, H, W, C] maps (channelsFirst:
- * [N, C, H, W]) -> same shape: block centres drawn with rate gamma =
+ * [N, C, H, W]; a tensor or TensorLike) -> same shape: block centres drawn with rate gamma =
  * p H W / (bs^2 (H - bs + 1)(W - bs + 1)), each zeroes a bs x bs block, and the
  * output is rescaled by mask.size / (eps + mask.sum()). bs = min(blockSize, H,
- * W) must be odd. Identity (a copy) when not training or p == 0. Defaults:
- * training true, eps 1e-6, dataFormat 'channelsLast', seed unseeded.
+ * W) must be odd. Identity (a copy) when not training or p == 0. Options
+ * {training, eps, dataFormat, seed} (a non-object options argument is an
+ * Error); defaults: training true, eps 1e-6, dataFormat 'channelsLast', seed
+ * unseeded.
  * torchvision: `drop_block2d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
  *
  * ```js
  * dropBlock2d(x, 0.1, 3, {seed: 1})  // x [N, H, W, C] -> [N, H, W, C]
+ * // torchvision's drop_block2d(input, 0.1, 3, eps=1e-6, training=False) on NCHW:
+ * dropBlock2d(input, 0.1, 3, {eps: 1e-6, training: false, dataFormat: 'channelsFirst'})
  * ```
  */
-export function dropBlock2d(x: Tensor, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
+export function dropBlock2d(x: Tensor|TensorLike, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
   return dropBlock('dropBlock2d', 4, x, p, blockSize, args);
 }
 
 /**
- * DropBlock on float32 [N, D, H, W, C] volumes (channelsFirst: [N, C, D, H, W])
- * -> same shape, as {@link dropBlock2d} with bs x bs x bs blocks and gamma =
- * p D H W / (bs^3 (D - bs + 1)(H - bs + 1)(W - bs + 1)). Defaults: training
- * true, eps 1e-6, dataFormat 'channelsLast', seed unseeded.
+ * DropBlock on float32 [N, D, H, W, C] volumes (channelsFirst: [N, C, D, H, W];
+ * a tensor or TensorLike) -> same shape, as {@link dropBlock2d} with bs x bs
+ * x bs blocks and gamma = p D H W / (bs^3 (D - bs + 1)(H - bs + 1)(W - bs +
+ * 1)). Options {training, eps, dataFormat, seed} (a non-object options
+ * argument is an Error); defaults: training true, eps 1e-6, dataFormat
+ * 'channelsLast', seed unseeded.
  * torchvision: `drop_block3d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
  *
  * ```js
  * dropBlock3d(x, 0.1, 3, {training: false})  // a copy of x [N, D, H, W, C]
  * ```
  */
-export function dropBlock3d(x: Tensor, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
+export function dropBlock3d(x: Tensor|TensorLike, p: number, blockSize: number, args: DropBlockArgs = {}): Tensor {
   return dropBlock('dropBlock3d', 5, x, p, blockSize, args);
 }

@@ -1,10 +1,34 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import {NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D, TensorLike} from '@tensorflow/tfjs-core';
 import {BAND_WORDS, keptFromBand} from '../../kernels/nms_band.ts';
 import {keptFromSortedKeep} from '../../kernels/reference/nms.ts';
 import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsSortedKeep} from '../kernel_names.ts';
 import {runVisionKernel} from './run_kernel.ts';
-import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail} from './validate.ts';
+import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail, toTensor} from './validate.ts';
+
+/**
+ * Converts the inputs (TensorLike become tensors the caller must dispose:
+ * `owned`) and checks them.
+ */
+function nmsInputs(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unknown, iouThreshold: number,
+    withIdxs: boolean) {
+  const owned: Tensor[] = [];
+  const convert = (arg: string, value: unknown, dtype: 'float32'|'int32') => {
+    const t = toTensor(op, arg, value, dtype);
+    if (t !== value) owned.push(t);
+    return t;
+  };
+  try {
+    const boxes = convert('boxes', boxesIn, 'float32');
+    const scores = convert('scores', scoresIn, 'float32');
+    const idxs = withIdxs ? convert('idxs', idxsIn, 'int32') : null;
+    checkArgs(op, boxes, scores, idxs, iouThreshold);
+    return {boxes, scores, idxs, owned};
+  } catch (e) {
+    tf.dispose(owned);
+    throw e;
+  }
+}
 
 function checkArgs(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null, iouThreshold: number) {
   assertTensor(op, 'boxes', boxes);
@@ -71,7 +95,8 @@ async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|
 
 /**
  * Non-maximum suppression: indices (int32 [K]) of the boxes [N, 4] (xyxy,
- * float32) that are kept, in decreasing order of scores [N] (float32).
+ * float32) that are kept, in decreasing order of scores [N] (float32); boxes
+ * and scores may be tensors or TensorLike (plain arrays become float32).
  * iouThreshold is required (no default). A box is dropped when a
  * kept box of higher score (ties: lower index; NaN scores count highest) has
  * IoU > iouThreshold with it (strict; float32 IoU exactly as torchvision, so a
@@ -84,31 +109,53 @@ async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|
  * ```js
  * nms(tf.tensor2d([[0, 0, 2, 2], [0, 0, 2, 1], [5, 5, 6, 6]]), tf.tensor1d([0.9, 0.8, 0.7]), 0.4)
  * // [0, 2]: IoU(0, 1) = 0.5 > 0.4
+ * nms([[0, 0, 2, 2], [0, 0, 2, 1], [5, 5, 6, 6]], [0.9, 0.8, 0.7], 0.4)  // the same from plain arrays
  * ```
  */
-export function nms(boxes: Tensor2D, scores: Tensor1D, iouThreshold: number): Tensor1D {
-  checkArgs('nms', boxes, scores, null, iouThreshold);
-  checkSyncBackend('nms');
-  return runVisionKernel<Tensor1D>('nms', Nms, inputsOf(boxes, scores, null), attrsOf(iouThreshold));
+export function nms(boxes: Tensor2D|TensorLike, scores: Tensor1D|TensorLike, iouThreshold: number): Tensor1D {
+  return runSync('nms', boxes, scores, null, iouThreshold, false);
+}
+
+function runSync(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unknown, iouThreshold: number,
+    withIdxs: boolean): Tensor1D {
+  const {boxes, scores, idxs, owned} = nmsInputs(op, boxesIn, scoresIn, idxsIn, iouThreshold, withIdxs);
+  try {
+    checkSyncBackend(op);
+    return runVisionKernel<Tensor1D>(op, Nms, inputsOf(boxes, scores, idxs), attrsOf(iouThreshold));
+  } finally {
+    tf.dispose(owned);
+  }
+}
+
+async function runAsyncOwned(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unknown,
+    iouThreshold: number, withIdxs: boolean): Promise<Tensor1D> {
+  const {boxes, scores, idxs, owned} = nmsInputs(op, boxesIn, scoresIn, idxsIn, iouThreshold, withIdxs);
+  try {
+    return await runAsync(op, boxes, scores, idxs, iouThreshold);
+  } finally {
+    tf.dispose(owned);
+  }
 }
 
 /**
  * `nms` that never blocks on a GPU readback (the only form on webgpu):
- * resolves to the same int32 [K] indices.
+ * resolves to the same int32 [K] indices; boxes [N, 4] and scores [N] may be
+ * tensors or TensorLike.
  * torchvision: `nms(boxes, scores, iou_threshold)`.
  *
  * ```js
  * const keep = await nmsAsync(boxes, scores, 0.5);  // boxes [N, 4], scores [N]
  * ```
  */
-export async function nmsAsync(boxes: Tensor2D, scores: Tensor1D, iouThreshold: number): Promise<Tensor1D> {
-  checkArgs('nmsAsync', boxes, scores, null, iouThreshold);
-  return runAsync('nmsAsync', boxes, scores, null, iouThreshold);
+export async function nmsAsync(
+    boxes: Tensor2D|TensorLike, scores: Tensor1D|TensorLike, iouThreshold: number): Promise<Tensor1D> {
+  return runAsyncOwned('nmsAsync', boxes, scores, null, iouThreshold, false);
 }
 
 /**
  * NMS per category: boxes [N, 4] (xyxy, float32) only suppress boxes with the
- * same idxs [N] (int32) value. Indices (int32 [K]) in decreasing order of
+ * same idxs [N] (int32) value; each may be a tensor or TensorLike (plain
+ * arrays of idxs become int32). Indices (int32 [K]) in decreasing order of
  * scores [N] (float32), over all categories. Equal to both of torchvision's
  * strategies (per-class loop and coordinate offsets), computed on the
  * original coordinates. Synchronous: not on webgpu (use `batchedNmsAsync`).
@@ -118,17 +165,18 @@ export async function nmsAsync(boxes: Tensor2D, scores: Tensor1D, iouThreshold: 
  * const boxes = tf.tensor2d([[0, 0, 2, 2], [0, 0, 2, 1], [5, 5, 6, 6]]);
  * batchedNms(boxes, tf.tensor1d([0.9, 0.8, 0.7]), tf.tensor1d([0, 1, 0], 'int32'), 0.4)
  * // [0, 1, 2]: box 1 is of another category than box 0
+ * batchedNms([[0, 0, 2, 2], [0, 0, 2, 1], [5, 5, 6, 6]], [0.9, 0.8, 0.7], [0, 1, 0], 0.4)  // the same
  * ```
  */
-export function batchedNms(boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, iouThreshold: number): Tensor1D {
-  checkArgs('batchedNms', boxes, scores, idxs, iouThreshold);
-  checkSyncBackend('batchedNms');
-  return runVisionKernel<Tensor1D>('batchedNms', Nms, inputsOf(boxes, scores, idxs), attrsOf(iouThreshold));
+export function batchedNms(
+    boxes: Tensor2D|TensorLike, scores: Tensor1D|TensorLike, idxs: Tensor1D|TensorLike,
+    iouThreshold: number): Tensor1D {
+  return runSync('batchedNms', boxes, scores, idxs, iouThreshold, true);
 }
 
 /**
  * `batchedNms` that never blocks on a GPU readback (the only form on webgpu):
- * resolves to the same int32 [K] indices.
+ * resolves to the same int32 [K] indices; inputs may be tensors or TensorLike.
  * torchvision: `batched_nms(boxes, scores, idxs, iou_threshold)`.
  *
  * ```js
@@ -136,7 +184,7 @@ export function batchedNms(boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, io
  * ```
  */
 export async function batchedNmsAsync(
-    boxes: Tensor2D, scores: Tensor1D, idxs: Tensor1D, iouThreshold: number): Promise<Tensor1D> {
-  checkArgs('batchedNmsAsync', boxes, scores, idxs, iouThreshold);
-  return runAsync('batchedNmsAsync', boxes, scores, idxs, iouThreshold);
+    boxes: Tensor2D|TensorLike, scores: Tensor1D|TensorLike, idxs: Tensor1D|TensorLike,
+    iouThreshold: number): Promise<Tensor1D> {
+  return runAsyncOwned('batchedNmsAsync', boxes, scores, idxs, iouThreshold, true);
 }

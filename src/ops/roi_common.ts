@@ -1,8 +1,8 @@
 /** Arguments shared by the RoI ops (roiAlign, roiPool, psRoiAlign, psRoiPool). */
 import * as tf from '@tensorflow/tfjs-core';
-import {NamedAttrMap, Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
+import {NamedAttrMap, Tensor, Tensor2D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {runVisionKernel} from './run_kernel.ts';
-import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, fail} from './validate.ts';
+import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, checkOptions, describe, fail, isPlainObject, toTensor} from './validate.ts';
 
 /**
  * Layout of feature maps: 'channelsLast' (the default everywhere, tfjs's
@@ -13,9 +13,12 @@ export const DATA_FORMATS: readonly DataFormat[] = ['channelsLast', 'channelsFir
 
 /**
  * RoIs as torchvision takes them: one [K, 5] tensor of (batch index, x1, y1,
- * x2, y2), or one [L, 4] tensor of (x1, y1, x2, y2) per image.
+ * x2, y2), or one [L, 4] tensor of (x1, y1, x2, y2) per image. Each may be a
+ * TensorLike instead of a tensor: a nested array of depth 2 ([[b, x1, y1, x2,
+ * y2], ...]) is the [K, 5] form, an array of tensors or of depth-3 nested
+ * arrays ([[[x1, y1, x2, y2], ...], ...]) the per-image form.
  */
-export type RoiBoxes = Tensor2D|Tensor2D[];
+export type RoiBoxes = Tensor2D|TensorLike|Array<Tensor2D|TensorLike>;
 
 /** Options of roiPool and psRoiPool, and the base of the roiAlign and psRoiAlign options. */
 export interface RoiOpArgs {
@@ -32,6 +35,61 @@ export function checkFeatureMap(op: string, x: unknown, dataFormat: unknown): as
   assertTensor(op, 'x', x);
   assertRank(op, 'x', x, [4]);
   assertDtype(op, 'x', x, ['float32']);
+}
+
+/** Whether an array of boxes is the per-image list form (empty, holds a tensor, or nested 3 deep). */
+function isPerImageList(boxes: unknown[]): boolean {
+  if (boxes.length === 0 || boxes.some(b => b instanceof Tensor)) return true;
+  const first = boxes[0];
+  return Array.isArray(first) && first.length > 0 && (Array.isArray(first[0]) || ArrayBuffer.isView(first[0]));
+}
+
+/**
+ * The boxes argument as tensors (TensorLike converted: call inside tf.tidy),
+ * not yet checked: a [K, 5] tensor or a list of per-image tensors.
+ */
+export function toBoxes(op: string, boxes: unknown): Tensor2D|Tensor2D[] {
+  if (Array.isArray(boxes) && isPerImageList(boxes)) {
+    return boxes.map((b, i) => toTensor<Tensor2D>(op, `boxes[${i}]`, b));
+  }
+  if (boxes instanceof Tensor || Array.isArray(boxes) || ArrayBuffer.isView(boxes)) {
+    return toTensor<Tensor2D>(op, 'boxes', boxes);
+  }
+  return fail(op, 'boxes', `must be a [K, 5] tf.Tensor or an array of [L, 4] tensors (or TensorLike), ` +
+      `got ${describe(boxes)}`);
+}
+
+/**
+ * The arguments of an RoI op called either way: (outputSize, options?)
+ * (torchvision's positional output_size, a number or [height, width], the
+ * rest in an options object) or one options object holding outputSize.
+ * `keys` are the options other than outputSize, for the error messages.
+ */
+export function roiArgs<T extends RoiOpArgs>(
+    op: string, outputSizeOrArgs: unknown, options: unknown, keys: readonly string[]): T {
+  const usage = `pass it as the third argument (${op}(x, boxes, 7) or ${op}(x, boxes, [7, 7], ` +
+      `{${keys.join(', ')}})) or as {outputSize, ...}`;
+  if (outputSizeOrArgs == null) fail(op, 'outputSize', `is required: ${usage}`);
+  if (typeof outputSizeOrArgs === 'number' || Array.isArray(outputSizeOrArgs)) {
+    const rest = checkOptions<Partial<T>>(op, 'options', options, keys);
+    if (rest.outputSize !== undefined) {
+      fail(op, 'outputSize', 'is given twice: as the third argument and in the options object');
+    }
+    return {...rest, outputSize: outputSizeOrArgs} as T;
+  }
+  if (!isPlainObject(outputSizeOrArgs)) {
+    fail(op, 'outputSize', `(the third argument) must be a positive integer, [height, width] or an options ` +
+        `object {outputSize, ${keys.join(', ')}}, got ${describe(outputSizeOrArgs)}`);
+  }
+  if (options !== undefined) {
+    fail(op, 'options', `must not follow an options object (the third argument already holds the options), ` +
+        `got ${describe(options)}`);
+  }
+  if (outputSizeOrArgs.outputSize == null) {
+    fail(op, 'outputSize', `is required: ${usage}; the options object has ` +
+        `${Object.keys(outputSizeOrArgs).length === 0 ? 'no keys' : `keys ${Object.keys(outputSizeOrArgs).join(', ')}`}`);
+  }
+  return outputSizeOrArgs as unknown as T;
 }
 
 export function checkOutputSize(op: string, outputSize: unknown): [number, number] {
@@ -83,7 +141,7 @@ export function checkBoxes(op: string, boxes: unknown, batch: number) {
 }
 
 /** [K, 5] float32 RoIs; a list gets its image index prepended. */
-export function toRois(boxes: RoiBoxes): Tensor2D {
+export function toRois(boxes: Tensor2D|Tensor2D[]): Tensor2D {
   if (!Array.isArray(boxes)) return tf.cast(boxes, 'float32');
   if (boxes.length === 0) return tf.zeros([0, 5]);
   return tf.concat(boxes.map((b, i) =>
@@ -97,7 +155,7 @@ export function permute<T extends Tensor>(t: T, perm: number[]): T {
 
 /** Runs an RoI kernel (channelsLast) for either data format. */
 export function runRoiKernel(
-    op: string, kernel: string, x: Tensor4D, boxes: RoiBoxes, attrs: object,
+    op: string, kernel: string, x: Tensor4D, boxes: Tensor2D|Tensor2D[], attrs: object,
     dataFormat: DataFormat): Tensor4D {
   return tf.tidy(() => {
     const first = dataFormat === 'channelsFirst';

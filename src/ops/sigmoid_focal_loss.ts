@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {Tensor} from '@tensorflow/tfjs-core';
+import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from '../kernel_names.ts';
 import {reduce, Reduction, REDUCTIONS} from './box_iou_losses.ts';
 import {runVisionKernel} from './run_kernel.ts';
-import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, assertTensor, fail} from './validate.ts';
+import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, checkOptions, fail, toTensor} from './validate.ts';
 
 /** Options of {@link sigmoidFocalLoss}. */
 export interface SigmoidFocalLossArgs {
@@ -16,22 +16,29 @@ export interface SigmoidFocalLossArgs {
 }
 
 /**
- * Focal loss of RetinaNet on logits and same-shaped targets (0/1 or soft),
- * elementwise or reduced. Non-float inputs are computed in float32; 'mean' of
- * an empty input is 0. Runs as one fused kernel forward and backward.
+ * Focal loss of RetinaNet on logits and same-shaped targets (0/1 or soft;
+ * tensors or TensorLike), elementwise or reduced. Options {alpha, gamma,
+ * reduction} (a non-object options argument is an Error); defaults: alpha
+ * 0.25, gamma 2, reduction 'none'. Non-float inputs are computed in float32;
+ * 'mean' of an empty input is 0. Runs as one fused kernel forward and backward.
  * torchvision: `sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2, reduction='none')`.
  *
  * ```js
  * sigmoidFocalLoss(tf.tensor1d([-2, 0, 3]), tf.tensor1d([0, 1, 1]))
  * // [1.352672e-3, 4.332170e-2, 2.732081e-5]
+ * sigmoidFocalLoss([-2, 0, 3], [0, 1, 1], {alpha: 0.25, gamma: 2, reduction: 'sum'})  // 0.0447
  * ```
  */
 export function sigmoidFocalLoss(
-    inputs: Tensor, targets: Tensor,
-    {alpha = 0.25, gamma = 2, reduction = 'none'}: SigmoidFocalLossArgs = {}): Tensor {
+    inputs: Tensor|TensorLike, targets: Tensor|TensorLike, options: SigmoidFocalLossArgs = {}): Tensor {
   const op = 'sigmoidFocalLoss';
-  assertTensor(op, 'inputs', inputs);
-  assertTensor(op, 'targets', targets);
+  const {alpha = 0.25, gamma = 2, reduction = 'none'} =
+      checkOptions<SigmoidFocalLossArgs>(op, 'options', options, ['alpha', 'gamma', 'reduction']);
+  return tf.tidy(() => focalLoss(op, toTensor(op, 'inputs', inputs), toTensor(op, 'targets', targets),
+      alpha, gamma, reduction));
+}
+
+function focalLoss(op: string, inputs: Tensor, targets: Tensor, alpha: number, gamma: number, reduction: Reduction) {
   assertDtype(op, 'inputs', inputs, ['float32', 'int32', 'bool']);
   assertDtype(op, 'targets', targets, ['float32', 'int32', 'bool']);
   assertSameShape(op, 'targets', targets, inputs, 'inputs');
