@@ -70,6 +70,13 @@ export function torchvisionRows(
     baseline: 'torchvision 0.14, 1 thread', baseline_ms: torch[key]}));
 }
 
+/**
+ * 'full': the problem sizes of bench/results (each case's doc comment);
+ * 'tiny': every case at a toy size, seconds in all (`npm run bench -- --tiny`,
+ * a smoke test of the bench itself: its timings mean nothing).
+ */
+export type BenchSize = 'full' | 'tiny';
+
 /** One benchmark: rows for a backend, given torchvision's timings for its torchvisionCases. */
 export interface BenchCase {
   name: string;
@@ -77,5 +84,5 @@ export interface BenchCase {
   torchvisionCases: string[];
   /** Node backends this case runs on. */
   backends: string[];
-  run(backend: string, torchvision: Record<string, Record<string, number>>): Promise<BenchRow[]>;
+  run(backend: string, torchvision: Record<string, Record<string, number>>, size: BenchSize): Promise<BenchRow[]>;
 }

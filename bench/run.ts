@@ -4,23 +4,47 @@
  * Chromium, beside the tfjs op a user would use instead and torchvision
  * (Debian's python3-torchvision, when installed) timed in the same run.
  * Writes bench/results/latest.json, latest.md and latest.svg.
- * `npm run bench -- NAME...` runs only the named cases; `--node-only` skips Chromium.
+ * `npm run bench -- NAME...` runs only the named cases; `--node-only` skips
+ * Chromium; `--tiny` runs every case at a toy size (a smoke test of the bench:
+ * seconds in Node, no torchvision) and writes .build/bench-tiny/ instead.
+ * `--help` lists the cases.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '../src/index';
 import {wasmReady} from '../kernels/wasm/register';
-import {buildSync} from 'esbuild';
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+// @ts-expect-error: plain JavaScript, bundled by esbuild
+import {bundle} from '../tools/bundle.mjs';
+// @ts-expect-error: plain JavaScript, bundled by esbuild
+import {parseCommandLine} from '../tools/cli.mjs';
 import {ratioChart} from './chart';
 import {CASES} from './cases/index';
-import {BenchRow, formatTable} from './harness';
+import {BenchRow, BenchSize, capRepetitions, formatTable} from './harness';
+
+const USAGE = `
+Usage: npm run bench [-- [--node-only] [--tiny] [CASE...]]
+       (node tools/run-ts.mjs bench/run.ts, after node tools/build-wasm.mjs)
+
+Times every case (or the named ones) on cpu, wasm and tensorflow (tfjs-node,
+when built) in Node, then on webgl, webgpu and wasm in headless Chromium, beside
+tfjs's own ops and torchvision (python3-torchvision, when installed). Writes
+bench/results/latest.{json,md,svg} (about 15 minutes for all cases).
+
+  --node-only  skip Chromium
+  --tiny       every case at a toy size, 1 warm-up and 3 runs, no torchvision:
+               a smoke test of the bench (seconds in Node), written to
+               .build/bench-tiny/latest.{json,md,svg}, not bench/results
+  -h, --help   this text
+
+Cases: ${CASES.map(c => c.name).join(', ')}
+`;
 
 const BROWSER_DIR = '.build/bench-browser';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
@@ -49,7 +73,7 @@ function tfjsNodeAvailable(): boolean {
   }
 }
 
-async function nodeRows(only: string[], torchvision: Record<string, Record<string, number>>) {
+async function nodeRows(only: string[], torchvision: Record<string, Record<string, number>>, size: BenchSize) {
   const rows: BenchRow[] = [];
   const backends = ['cpu', 'wasm', ...(tfjsNodeAvailable() ? ['tensorflow'] : [])];
   for (const backend of backends) {
@@ -57,17 +81,21 @@ async function nodeRows(only: string[], torchvision: Record<string, Record<strin
     if (backend === 'wasm') await wasmReady();
     for (const c of CASES.filter(c => c.backends.includes(backend) && (only.length === 0 || only.includes(c.name)))) {
       console.log(`${c.name} on ${backend} ...`);
-      rows.push(...await c.run(backend, torchvision));
+      const caseRows = await c.run(backend, torchvision, size);
+      if (caseRows.length === 0) throw new Error(`${c.name} on ${backend} gave no rows`);
+      rows.push(...caseRows);
     }
   }
   return rows;
 }
 
-function buildBrowserBench() {
+async function buildBrowserBench() {
   fs.mkdirSync(BROWSER_DIR, {recursive: true});
-  buildSync({entryPoints: ['bench/browser_entry.ts'], bundle: true, format: 'iife', platform: 'browser',
-    target: 'es2020', outfile: path.join(BROWSER_DIR, 'bench.js'), logLevel: 'warning',
-    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']});
+  await bundle({entryPoints: ['bench/browser_entry.ts'], format: 'iife', platform: 'browser',
+    target: 'es2020', outfile: path.join(BROWSER_DIR, 'bench.js'),
+    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']},
+  ['kernels/cpu/register.ts', 'gradients/register.ts', 'kernels/wasm/register.ts', 'kernels/webgl/register.ts',
+    'kernels/webgpu/register.ts']);
   fs.writeFileSync(path.join(BROWSER_DIR, 'index.html'), '<!doctype html><script src="bench.js"></script>');
   const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
   for (const f of fs.readdirSync(wasmDir).filter(f => f.endsWith('.wasm'))) {
@@ -75,9 +103,9 @@ function buildBrowserBench() {
   }
 }
 
-async function browserRows(only: string[], torchvision: Record<string, Record<string, number>>) {
+async function browserRows(only: string[], torchvision: Record<string, Record<string, number>>, size: BenchSize) {
   const {chromium} = await import('playwright-core');
-  buildBrowserBench();
+  await buildBrowserBench();
   const types: Record<string, string> = {'.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm'};
   const server = http.createServer((req, res) => {
     const file = path.join(BROWSER_DIR, path.basename(new URL(req.url!, 'http://x').pathname) || 'index.html');
@@ -94,7 +122,7 @@ async function browserRows(only: string[], torchvision: Record<string, Record<st
     for (const backend of ['webgl', 'webgpu', 'wasm']) {
       const page = await browser.newPage();
       page.on('console', m => console.log(`  [chromium] ${m.text()}`));
-      const query = new URLSearchParams({backend, torchvision: JSON.stringify(torchvision)});
+      const query = new URLSearchParams({backend, size, torchvision: JSON.stringify(torchvision)});
       for (const c of only) query.append('case', c);
       await page.goto(`http://127.0.0.1:${port}/?${query}`, {waitUntil: 'commit'});
       await page.waitForFunction(() => (window as any).benchRows || (window as any).benchError, null,
@@ -112,25 +140,46 @@ async function browserRows(only: string[], torchvision: Record<string, Record<st
   return rows;
 }
 
+/** Rows whose timings are not finite, non-negative numbers (a broken case). */
+function badRows(rows: BenchRow[]) {
+  const bad = (ms: number | undefined) => ms != null && !(Number.isFinite(ms) && ms >= 0);
+  return rows.filter(r => bad(r.median_ms) || bad(r.baseline_ms));
+}
+
 async function main() {
-  const args = process.argv.slice(2);
-  const only = args.filter(a => !a.startsWith('--'));
+  const {values, positionals: only, fail} = parseCommandLine({name: 'bench', usage: USAGE, allowPositionals: true,
+    options: {'node-only': {type: 'boolean'}, tiny: {type: 'boolean'}}});
+  const names = CASES.map(c => c.name);
+  for (const name of only) if (!names.includes(name)) fail(`unknown case '${name}' (cases: ${names.join(', ')})`);
+  const size: BenchSize = values.tiny ? 'tiny' : 'full';
+  const outDir = size === 'tiny' ? '.build/bench-tiny' : 'bench/results';
+  if (size === 'tiny') capRepetitions(1, 3);
   const started = performance.now();
   const cases = CASES.filter(c => only.length === 0 || only.includes(c.name));
-  const torchvision = torchvisionTimes(cases.flatMap(c => c.torchvisionCases));
-  const rows = await nodeRows(only, torchvision);
-  if (!args.includes('--node-only')) rows.push(...await browserRows(only, torchvision));
+  // torchvision at the full sizes: no comparison for toy sizes.
+  const torchvision = size === 'tiny' ? {} : torchvisionTimes(cases.flatMap(c => c.torchvisionCases));
+  const rows = await nodeRows(only, torchvision, size);
+  if (!values['node-only']) rows.push(...await browserRows(only, torchvision, size));
   const table = formatTable(rows);
   console.log(table);
-  fs.mkdirSync('bench/results', {recursive: true});
+  fs.mkdirSync(outDir, {recursive: true});
   const meta = {date: new Date().toISOString(), node: process.version, cpus: os.cpus().length,
-    cpu: os.cpus()[0]?.model, minutes: +((performance.now() - started) / 60000).toFixed(1)};
-  fs.writeFileSync('bench/results/latest.json', JSON.stringify({meta, rows}, null, 2) + '\n');
-  fs.writeFileSync('bench/results/latest.md', `Measured ${meta.date} on ${meta.cpus} cores (${meta.cpu}), ` +
-      `Node ${meta.node}, in ${meta.minutes} minutes. webgl/webgpu run on SwiftShader (software): ` +
+    cpu: os.cpus()[0]?.model, minutes: +((performance.now() - started) / 60000).toFixed(1), size,
+    cases: cases.map(c => c.name)};
+  const sizeNote = size === 'tiny' ? 'Tiny sizes (`--tiny`, a smoke test of the bench): these timings mean nothing. ' : '';
+  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({meta, rows}, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'latest.md'), `${sizeNote}Measured ${meta.date} on ${meta.cpus} cores ` +
+      `(${meta.cpu}), Node ${meta.node}, in ${meta.minutes} minutes. webgl/webgpu run on SwiftShader (software): ` +
       `compare them with the tfjs op on the same backend, not in absolute terms.\n\n${table}\n`);
-  fs.writeFileSync('bench/results/latest.svg', ratioChart(rows));
-  console.log(`bench took ${meta.minutes} minutes; wrote bench/results/latest.{json,md,svg}`);
+  fs.writeFileSync(path.join(outDir, 'latest.svg'), ratioChart(rows));
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`bench took ${seconds} s (${rows.length} rows, ${size} sizes); wrote ${outDir}/latest.{json,md,svg}`);
+  const bad = badRows(rows);
+  if (rows.length === 0 || bad.length) {
+    console.error(rows.length === 0 ? 'bench: no rows' :
+        `bench: ${bad.length} rows without a valid time: ${bad.map(r => `${r.case} on ${r.backend}`).join(', ')}`);
+    process.exit(1);
+  }
 }
 
 main().catch(e => {

@@ -7,9 +7,38 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as vision from 'tfjs-vision-ops';
 import {wasmReady} from 'tfjs-vision-ops/wasm';
+import {choiceFlag, parseCommandLine} from '../tools/cli.mjs';
 
-const backend = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'cpu';
-await tf.setBackend(backend);
+const BACKENDS = ['cpu', 'wasm', 'tensorflow'];
+const USAGE = `
+Usage: npm run example [-- --backend cpu|wasm|tensorflow]
+       node examples/score_detections.mjs [--backend NAME]
+
+Matches 8 predicted boxes to 3 targets by IoU and prints their GIoU, DIoU,
+CIoU and focal losses (needs \`npm run build\` first, which \`npm run example\`
+runs).
+
+  --backend NAME  cpu (default), wasm, or tensorflow (tfjs-node: needs
+                  \`npm run setup:node-backend\`)
+  -h, --help      this text
+`;
+const {values, fail} = parseCommandLine({name: 'score_detections', usage: USAGE,
+  options: {backend: {type: 'string'}}});
+const backend = choiceFlag(fail, 'backend', values.backend, BACKENDS, 'cpu');
+
+if (backend === 'tensorflow') {
+  try {
+    await import('@tensorflow/tfjs-node');
+    await import('tfjs-vision-ops/node');
+  } catch {
+    console.error('score_detections: the tensorflow backend needs tfjs-node: npm run setup:node-backend');
+    process.exit(1);
+  }
+}
+if (!(await tf.setBackend(backend))) {
+  console.error(`score_detections: backend ${backend} failed to initialise`);
+  process.exit(1);
+}
 if (backend === 'wasm') await wasmReady();
 
 const numClasses = 5;

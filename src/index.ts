@@ -2,6 +2,8 @@
  * tfjs-vision-ops: torchvision.ops for TensorFlow.js. This entry registers the
  * cpu kernels and every gradient; import 'tfjs-vision-ops/webgl', '/webgpu',
  * '/wasm' or '/node' to register another backend's kernels.
+ *
+ * @module tfjs-vision-ops
  */
 // tfjs-core's own gradients, which the composite ops need for autodiff:
 // package.json "imports" maps this to tfjs-core's ESM gradient registry in

@@ -1,15 +1,34 @@
 #!/usr/bin/env node
 /**
- * The browser demo. `node tools/demo.mjs serve` builds it (esbuild) and serves
- * it on http://127.0.0.1:8080; `node tools/demo.mjs test` drives it in headless
- * Debian Chromium with playwright-core on cpu, wasm, webgl and webgpu, checks
- * each backend's detections and crops against cpu's, saves a screenshot per
- * backend to .build/demo-<backend>.png and writes its counts to .build/demo.json.
+ * The browser demo. `node tools/demo.mjs serve` builds it (our wasm module,
+ * then esbuild) and serves it on http://127.0.0.1:8080; `node tools/demo.mjs
+ * test` drives it in headless Debian Chromium with playwright-core on cpu,
+ * wasm, webgl and webgpu, checks each backend's detections and crops against
+ * cpu's, saves a screenshot per backend to .build/demo-<backend>.png and writes
+ * its counts to .build/demo.json. `node tools/demo.mjs smoke` (no browser)
+ * builds, serves on a free port, fetches the page, the bundle, the sample image
+ * and a wasm binary over 127.0.0.1, stops, and exits 0 when all were served.
  */
-import {buildSync} from 'esbuild';
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import {bundle} from './bundle.mjs';
+import {integerFlag, parseCommandLine} from './cli.mjs';
+
+const USAGE = `
+Usage: node tools/demo.mjs serve [--port N]   (npm run demo)
+       node tools/demo.mjs test                (npm run test:demo)
+       node tools/demo.mjs smoke
+
+  serve       build the demo into .build/demo and serve it on 127.0.0.1 until
+              Ctrl-C
+  test        run it in headless Chromium on cpu, wasm, webgl and webgpu
+              (playwright-core, /usr/bin/chromium or $CHROME_BIN)
+  smoke       build, serve on a free port, fetch every file once, stop
+  --port N    serve's port, 0 to 65535 (default $PORT or 8080; 0: any free)
+  -h, --help  this text
+`;
 
 const OUT = '.build/demo';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
@@ -17,11 +36,18 @@ const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-qu
   '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
 const TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.png': 'image/png', '.wasm': 'application/wasm'};
 
-function build() {
+/** Every backend's kernels and the gradients: the demo's bundle must register them all. */
+const REGISTRATIONS = ['kernels/cpu/register.ts', 'gradients/register.ts', 'kernels/wasm/register.ts',
+  'kernels/webgl/register.ts', 'kernels/webgpu/register.ts'];
+
+async function build() {
+  // The bundle imports kernels/wasm/generated/module_bytes.ts, built (not committed).
+  const wasm = spawnSync(process.execPath, ['tools/build-wasm.mjs', '--quiet'], {stdio: 'inherit'});
+  if (wasm.status !== 0) throw new Error('node tools/build-wasm.mjs failed');
   fs.mkdirSync(OUT, {recursive: true});
-  buildSync({entryPoints: ['examples/demo/main.ts'], bundle: true, format: 'iife', platform: 'browser',
-    target: 'es2020', outfile: path.join(OUT, 'bundle.js'), logLevel: 'warning',
-    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']});
+  await bundle({entryPoints: ['examples/demo/main.ts'], format: 'iife', platform: 'browser',
+    target: 'es2020', outfile: path.join(OUT, 'bundle.js'),
+    external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']}, REGISTRATIONS);
   for (const f of ['index.html', 'sample.png']) fs.copyFileSync(path.join('examples/demo', f), path.join(OUT, f));
   const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
   for (const f of fs.readdirSync(wasmDir).filter(f => f.endsWith('.wasm'))) {
@@ -60,7 +86,7 @@ function compare(result, reference) {
 
 async function test() {
   const {chromium} = await import('playwright-core');
-  build();
+  await build();
   const server = await serve(0);
   const url = `http://127.0.0.1:${server.address().port}/`;
   const browser = await chromium.launch({executablePath: process.env.CHROME_BIN || '/usr/bin/chromium',
@@ -94,14 +120,55 @@ async function test() {
   process.exit(counts.failed ? 1 : 0);
 }
 
-const mode = process.argv[2];
+/** Serves the built demo on a free port and fetches each of its files once. */
+async function smoke() {
+  const started = performance.now();
+  await build();
+  const server = await serve(0);
+  const base = `http://127.0.0.1:${server.address().port}/`;
+  const wasmFile = fs.readdirSync(OUT).find(f => f.endsWith('.wasm'));
+  const problems = [];
+  try {
+    for (const [file, type, check] of [
+      ['', 'text/html', body => body.toString().includes('bundle.js') || 'the page does not load bundle.js'],
+      ['bundle.js', 'text/javascript', body => body.length > 100000 || `bundle.js has only ${body.length} bytes`],
+      ['sample.png', 'image/png', body => body.subarray(1, 4).toString() === 'PNG' || 'sample.png is no PNG'],
+      [wasmFile, 'application/wasm', body => body.readUInt32LE(0) === 0x6d736100 || `${wasmFile} is no wasm`],
+    ]) {
+      const res = await fetch(base + file);
+      const body = Buffer.from(await res.arrayBuffer());
+      const ok = res.status === 200 && res.headers.get('content-type') === type ? check(body) :
+          `${res.status} ${res.headers.get('content-type')}`;
+      if (ok !== true) problems.push(`/${file}: ${ok}`);
+    }
+    const missing = await fetch(base + 'no-such-file');
+    if (missing.status !== 404) problems.push(`/no-such-file: ${missing.status}, not 404`);
+  } finally {
+    server.close();
+  }
+  const ms = (performance.now() - started).toFixed(0);
+  console.log(problems.length ? `demo smoke FAILED: ${problems.join('; ')}` :
+      `demo smoke ok: built and served index.html, bundle.js, sample.png, ${wasmFile} on ${base} (${ms} ms)`);
+  process.exit(problems.length ? 1 : 0);
+}
+
+const {values, positionals, fail} = parseCommandLine({name: 'demo', usage: USAGE, allowPositionals: true,
+  options: {port: {type: 'string'}}});
+const [mode, ...extra] = positionals;
+if (!['serve', 'test', 'smoke'].includes(mode)) {
+  fail(mode == null ? 'give a mode: serve, test or smoke' : `unknown mode '${mode}' (serve, test or smoke)`);
+}
+if (extra.length) fail(`unexpected argument '${extra[0]}'`);
+if (values.port !== undefined && mode !== 'serve') fail('--port is for serve');
 if (mode === 'serve') {
-  build();
-  await serve(Number(process.env.PORT || 8080));
-  console.log(`demo at http://127.0.0.1:${process.env.PORT || 8080}/ (Ctrl-C to stop)`);
+  const fromEnv = process.env.PORT !== undefined && values.port === undefined;
+  const port = integerFlag(fromEnv ? m => fail(m.replace('--port', '$PORT')) : fail, 'port',
+      values.port ?? process.env.PORT, {min: 0, max: 65535, fallback: 8080});
+  await build();
+  const server = await serve(port);
+  console.log(`demo at http://127.0.0.1:${server.address().port}/ (Ctrl-C to stop)`);
 } else if (mode === 'test') {
   await test();
 } else {
-  console.error('usage: node tools/demo.mjs serve|test');
-  process.exit(2);
+  await smoke();
 }

@@ -12,19 +12,28 @@ import * as tf from '@tensorflow/tfjs-core';
 import {deformConv2d} from '../../src/index';
 import {chunkPositions, columnLength, deformGeometry} from '../../kernels/reference/deform_conv2d';
 import {deformScratchFloats} from '../../kernels/wasm/DeformConv2d';
-import {BenchCase, BenchRow, timeMedian} from '../harness';
+import {BenchCase, BenchRow, BenchSize, timeMedian} from '../harness';
 
 const NAME = 'deform_conv2d_2x64x64x64_3x3';
 const TORCH = 'torchvision 0.14, 1 thread';
+/**
+ * Batch, the memory row's larger batch, channels (in = out) and side: full
+ * (the name's), and tiny (`--tiny`).
+ */
+const DIMS: Record<BenchSize, {batch: number, bigBatch: number, channels: number, side: number}> = {
+  full: {batch: 2, bigBatch: 8, channels: 64, side: 64},
+  tiny: {batch: 1, bigBatch: 2, channels: 4, side: 8},
+};
 
-function problem(batch: number) {
+function problem(batch: number, size: BenchSize) {
+  const {channels: c, side} = DIMS[size];
   return tf.tidy(() => ({
-    x: tf.randomNormal([batch, 64, 64, 64], 0, 1, 'float32', 0) as tf.Tensor4D,
-    offset: tf.randomNormal([batch, 64, 64, 18], 0, 1, 'float32', 1) as tf.Tensor4D,
-    mask: tf.randomUniform([batch, 64, 64, 9], 0, 1, 'float32', 2) as tf.Tensor4D,
-    weight: tf.randomNormal([64, 64, 3, 3], 0, 0.05, 'float32', 3) as tf.Tensor4D,
-    bias: tf.randomNormal([64], 0, 0.1, 'float32', 4) as tf.Tensor1D,
-    dy: tf.randomNormal([batch, 64, 64, 64], 0, 1, 'float32', 5) as tf.Tensor4D,
+    x: tf.randomNormal([batch, side, side, c], 0, 1, 'float32', 0) as tf.Tensor4D,
+    offset: tf.randomNormal([batch, side, side, 18], 0, 1, 'float32', 1) as tf.Tensor4D,
+    mask: tf.randomUniform([batch, side, side, 9], 0, 1, 'float32', 2) as tf.Tensor4D,
+    weight: tf.randomNormal([c, c, 3, 3], 0, 0.05, 'float32', 3) as tf.Tensor4D,
+    bias: tf.randomNormal([c], 0, 0.1, 'float32', 4) as tf.Tensor1D,
+    dy: tf.randomNormal([batch, side, side, c], 0, 1, 'float32', 5) as tf.Tensor4D,
   }));
 }
 
@@ -81,12 +90,13 @@ function peakBackendBytes(fn: () => tf.Tensor[]): number {
  * Bytes of the backward kernel's temporaries: the cpu kernel's typed arrays
  * (two column chunks, dW in float64), the wasm kernel's scratch tensor.
  */
-function gradScratchBytes(backend: string, batch: number) {
-  const g = deformGeometry([batch, 64, 64, 64], [3, 3, 64, 64],
+function gradScratchBytes(backend: string, batch: number, size: BenchSize) {
+  const {channels: c, side} = DIMS[size];
+  const g = deformGeometry([batch, side, side, c], [3, 3, c, c],
       {strides: [1, 1], pad: [1, 1], dilations: [1, 1], groups: 1, offsetGroups: 1, useMask: true});
-  const rowLength = columnLength(g), chunk = chunkPositions(batch * 64 * 64, rowLength);
+  const rowLength = columnLength(g), chunk = chunkPositions(batch * side * side, rowLength);
   return backend === 'wasm' ? deformScratchFloats(g, chunk, true) * 4 :
-      2 * chunk * rowLength * 4 + rowLength * 64 * 8;
+      2 * chunk * rowLength * 4 + rowLength * c * 8;
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -95,10 +105,11 @@ export const deformConv2dCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
   backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
-  async run(backend, torchvision) {
+  async run(backend, torchvision, size) {
+    const {batch, bigBatch} = DIMS[size];
     const slow = ['cpu', 'webgl', 'webgpu'].includes(backend);  // ~1 s or more per run (webgl, webgpu: SwiftShader)
     const timing = slow ? {warmup: 1, runs: 3} : {warmup: 2, runs: 7};
-    const p = problem(2);
+    const p = problem(batch, size);
     const hwio = tf.transpose(p.weight, [2, 3, 1, 0]) as tf.Tensor4D;
     const forward = (await timeMedian(() => deformConv2d(p.x, p.offset, p.weight,
         {padding: 1, mask: p.mask, bias: p.bias}), timing)).median;
@@ -115,12 +126,13 @@ export const deformConv2dCase: BenchCase = {
 
     const rows: BenchRow[] = [];
     if (backend === 'cpu' || backend === 'wasm') {
-      const peak2 = peakBackendBytes(() => gradients(p));
-      const p8 = problem(8);
-      const peak8 = peakBackendBytes(() => gradients(p8));
-      tf.dispose(Object.values(p8));
-      const memory = `kernel temporaries N=2 ${mb(gradScratchBytes(backend, 2))} MiB, N=8 ` +
-          `${mb(gradScratchBytes(backend, 8))} MiB; all backend data N=2 ${mb(peak2)} MiB, N=8 ${mb(peak8)} MiB`;
+      const peak = peakBackendBytes(() => gradients(p));
+      const big = problem(bigBatch, size);
+      const peakBig = peakBackendBytes(() => gradients(big));
+      tf.dispose(Object.values(big));
+      const memory = `kernel temporaries N=${batch} ${mb(gradScratchBytes(backend, batch, size))} MiB, ` +
+          `N=${bigBatch} ${mb(gradScratchBytes(backend, bigBatch, size))} MiB; all backend data ` +
+          `N=${batch} ${mb(peak)} MiB, N=${bigBatch} ${mb(peakBig)} MiB`;
       rows.push({case: NAME, backend, variant: `forward+backward peak memory: ${memory}`, median_ms: both});
     }
     tf.dispose([p.x, p.offset, p.mask, p.weight, p.bias, p.dy, hwio]);

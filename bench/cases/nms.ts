@@ -6,11 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {batchedNms, batchedNmsAsync, nms, nmsAsync} from '../../src/index';
-import {BenchCase, BenchRow, timeMedian} from '../harness';
+import {BenchCase, BenchRow, BenchSize, timeMedian} from '../harness';
 
 const TORCH = 'torchvision 0.14, 1 thread';
 const GPU = ['webgl', 'webgpu'];
-const GROWTH = [5000, 10000, 20000, 50000, 100000];
+/** Boxes of nms_5000 and batched_nms_5000x80: full (the names'), and tiny (`--tiny`). */
+const BOXES: Record<BenchSize, number> = {full: 5000, tiny: 200};
+const GROWTH: Record<BenchSize, number[]> = {full: [5000, 10000, 20000, 50000, 100000], tiny: [100, 200, 400]};
 
 function randomBoxes(n: number, seed: number, extent = 1000) {
   return tf.tidy(() => {
@@ -28,14 +30,14 @@ export const nmsCase: BenchCase = {
   name: 'nms_5000',
   torchvisionCases: ['nms_5000'],
   backends: ['cpu', 'wasm', 'tensorflow', ...GPU],
-  async run(backend, torchvision) {
-    const {boxes, scores, idxs} = randomBoxes(5000, 0);
+  async run(backend, torchvision, size) {
+    const {boxes, scores, idxs} = randomBoxes(BOXES[size], 0);
     // GPU backends: the async forms, which do not block on the read-back.
     const gpu = GPU.includes(backend);
     const ours = (await timeMedian(() => gpu ? nmsAsync(boxes, scores, 0.5) : nms(boxes, scores, 0.5),
         {runs: 15})).median;
-    const tfjs = (await timeMedian(() => gpu ? tf.image.nonMaxSuppressionAsync(boxes, scores, 5000, 0.5) :
-        tf.image.nonMaxSuppression(boxes, scores, 5000, 0.5), {runs: 15})).median;
+    const tfjs = (await timeMedian(() => gpu ? tf.image.nonMaxSuppressionAsync(boxes, scores, BOXES[size], 0.5) :
+        tf.image.nonMaxSuppression(boxes, scores, BOXES[size], 0.5), {runs: 15})).median;
     tf.dispose([boxes, scores, idxs]);
     const rows: BenchRow[] = [{case: 'nms_5000', backend, variant: gpu ? 'iou 0.5, nmsAsync' : 'iou 0.5',
       median_ms: ours, baseline: `tf.image.nonMaxSuppression${gpu ? 'Async' : ''}`, baseline_ms: tfjs}];
@@ -52,8 +54,8 @@ export const batchedNmsCase: BenchCase = {
   name: 'batched_nms_5000x80',
   torchvisionCases: ['batched_nms_5000x80'],
   backends: ['cpu', 'wasm', 'tensorflow', ...GPU],
-  async run(backend, torchvision) {
-    const {boxes, scores, idxs} = randomBoxes(5000, 10);
+  async run(backend, torchvision, size) {
+    const {boxes, scores, idxs} = randomBoxes(BOXES[size], 10);
     const ours = (await timeMedian(() => GPU.includes(backend) ? batchedNmsAsync(boxes, scores, idxs, 0.5) :
         batchedNms(boxes, scores, idxs, 0.5), {runs: 15})).median;
     tf.dispose([boxes, scores, idxs]);
@@ -70,22 +72,23 @@ export const batchedNmsCase: BenchCase = {
  */
 export const nmsGrowthCase: BenchCase = {
   name: 'nms_growth',
-  torchvisionCases: GROWTH.map(n => `nms_${n}`),
+  torchvisionCases: GROWTH.full.map(n => `nms_${n}`),
   backends: ['cpu', 'wasm'],
-  async run(backend, torchvision) {
+  async run(backend, torchvision, size) {
     const rows: BenchRow[] = [];
+    const sizes = GROWTH[size];
     let first = 0;
-    for (const n of GROWTH) {
+    for (const n of sizes) {
       const {boxes, scores, idxs} = randomBoxes(n, 20);
       const ours = (await timeMedian(() => nms(boxes, scores, 0.5), {warmup: 1, runs: n > 20000 ? 3 : 7})).median;
       tf.dispose([boxes, scores, idxs]);
-      if (n === GROWTH[0]) first = ours;
-      const growth = `x${(ours / first).toFixed(1)} time for x${n / GROWTH[0]} boxes (N^2: x${(n / GROWTH[0]) ** 2})`;
+      if (n === sizes[0]) first = ours;
+      const growth = `x${(ours / first).toFixed(1)} time for x${n / sizes[0]} boxes (N^2: x${(n / sizes[0]) ** 2})`;
       const torch = torchvision[`nms_${n}`];
       rows.push({case: `nms_${n}`, backend, variant: growth, median_ms: ours,
         ...(torch != null ? {baseline: TORCH, baseline_ms: torch.forward_ms} : {})});
     }
-    const n = GROWTH[GROWTH.length - 1], scale = n / GROWTH[0];
+    const n = sizes[sizes.length - 1], scale = n / sizes[0];
     const {boxes, scores, idxs} = randomBoxes(n, 30, 1000 * Math.sqrt(scale));
     const ours = (await timeMedian(() => nms(boxes, scores, 0.5), {warmup: 1, runs: 3})).median;
     tf.dispose([boxes, scores, idxs]);

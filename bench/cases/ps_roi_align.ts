@@ -9,7 +9,8 @@ import {BenchCase, timeMedian, torchvisionRows} from '../harness';
 import {makeRoiInputs} from './roi_align';
 
 const NAME = 'ps_roi_align_2x64x64x490_k256_7x7';
-const [CHANNELS, NUM_BOXES] = [490, 256];
+/** Channels (classes x 7x7) and boxes: full (the name's), and tiny (`--tiny`). */
+const DIMS = {full: {channels: 490, boxes: 256}, tiny: {channels: 49, boxes: 8}};
 const ARGS = {outputSize: 7, spatialScale: 1 / 8, samplingRatio: 2};
 const TIMING = {warmup: 4, runs: 11};
 
@@ -17,8 +18,9 @@ export const psRoiAlignCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
   backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
-  async run(backend, torchvision) {
-    const {x, xyxy, index, rois} = makeRoiInputs(CHANNELS, NUM_BOXES);
+  async run(backend, torchvision, size) {
+    const {channels: CHANNELS, boxes: NUM_BOXES} = DIMS[size];
+    const {x, xyxy, index, rois} = makeRoiInputs(CHANNELS, NUM_BOXES, size);
     const dy = tf.randomNormal([NUM_BOXES, 7, 7, CHANNELS / 49], 0, 1, 'float32', 4);
     const forward = (await timeMedian(() => psRoiAlign(x, rois, ARGS), TIMING)).median;
     const both = (await timeMedian(() => tf.grad(v => psRoiAlign(v as tf.Tensor4D, rois, ARGS))(x, dy), TIMING)).median;

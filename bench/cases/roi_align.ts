@@ -7,32 +7,38 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {roiAlign} from '../../src/index';
 import {RoiAlignGrad} from '../../src/kernel_names';
-import {BenchCase, timeMedian, torchvisionRows} from '../harness';
+import {BenchCase, BenchSize, timeMedian, torchvisionRows} from '../harness';
 
 const NAME = 'roi_align_2x64x64x256_k512_7x7';
-const [BATCH, SIZE, CHANNELS, NUM_BOXES, STRIDE] = [2, 64, 256, 512, 8];
+const STRIDE = 8;
+/** The map's batch and side, channels and boxes: full (the name's), and tiny (`--tiny`). */
+export const ROI_DIMS = {full: {batch: 2, size: 64, channels: 256, boxes: 512},
+  tiny: {batch: 2, size: 8, channels: 8, boxes: 8}};
 const ARGS = {outputSize: 7, spatialScale: 1 / STRIDE, samplingRatio: 2, aligned: true};
 /** More warm-up than the default: the cpu kernel's loops must reach V8's optimising tier. */
 const TIMING = {warmup: 4, runs: 11};
 
-/** Image-space boxes [K, 4] (x1, y1, x2, y2) of 16-144 px inside the 512x512 image, and their images. */
-function makeBoxes(count: number) {
+/**
+ * Image-space boxes [K, 4] (x1, y1, x2, y2) of 1/32 to 9/32 of the image
+ * (16-144 px inside the full size's 512x512 image), and their images.
+ */
+function makeBoxes(count: number, batch: number, image: number) {
   return tf.tidy(() => {
-    const image = SIZE * STRIDE;
-    const wh = tf.randomUniform([count, 2], 16, 144, 'float32', 1);
+    const wh = tf.randomUniform([count, 2], image / 32, image * 9 / 32, 'float32', 1);
     const xy = tf.mul(tf.randomUniform([count, 2], 0, 1, 'float32', 2), tf.sub(image, wh));
-    const index = tf.floor(tf.randomUniform([count, 1], 0, BATCH, 'float32', 3));
+    const index = tf.floor(tf.randomUniform([count, 1], 0, batch, 'float32', 3));
     return {xyxy: tf.concat([xy, tf.add(xy, wh)], 1), index};
   });
 }
 
 /**
- * The map x [N, 64, 64, channels] (stride 8) and `count` RoIs [K, 5] on it
- * (index, then xyxy: the parts from makeBoxes).
+ * The map x [N, side, side, channels] (stride 8; N and side from ROI_DIMS[size])
+ * and `count` RoIs [K, 5] on it (index, then xyxy: the parts from makeBoxes).
  */
-export function makeRoiInputs(channels: number, count: number) {
-  const x = tf.randomNormal([BATCH, SIZE, SIZE, channels], 0, 1, 'float32', 0) as tf.Tensor4D;
-  const {xyxy, index} = makeBoxes(count);
+export function makeRoiInputs(channels: number, count: number, size: BenchSize) {
+  const {batch, size: side} = ROI_DIMS[size];
+  const x = tf.randomNormal([batch, side, side, channels], 0, 1, 'float32', 0) as tf.Tensor4D;
+  const {xyxy, index} = makeBoxes(count, batch, side * STRIDE);
   return {x, xyxy, index, rois: tf.concat([index, xyxy], 1) as tf.Tensor2D};
 }
 
@@ -40,9 +46,10 @@ export const roiAlignCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
   backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
-  async run(backend, torchvision) {
-    const {x, xyxy, index, rois} = makeRoiInputs(CHANNELS, NUM_BOXES);
-    const imageSize = SIZE * STRIDE;
+  async run(backend, torchvision, size) {
+    const {channels: CHANNELS, boxes: NUM_BOXES} = ROI_DIMS[size];
+    const {x, xyxy, index, rois} = makeRoiInputs(CHANNELS, NUM_BOXES, size);
+    const imageSize = ROI_DIMS[size].size * STRIDE;
     // cropAndResize: normalised [y1, x1, y2, x2] on the map, int32 box indices.
     const [cropBoxes, boxInd] = tf.tidy(() => {
       const [x1, y1, x2, y2] = tf.split(tf.div(xyxy, imageSize), 4, 1);

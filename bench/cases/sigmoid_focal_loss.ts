@@ -4,6 +4,8 @@ import {sigmoidFocalLoss} from '../../src/index';
 import {BenchCase, BenchRow, timeMedian} from '../harness';
 
 const NAME = 'sigmoid_focal_loss_100000x80';
+/** Logits' shape: full (the name's), and tiny (`--tiny`). */
+const SHAPE = {full: [100000, 80], tiny: [1000, 8]};
 
 /** What a tfjs user would write without this package: the formula in tf ops. */
 function compositeFocalLoss(x: tf.Tensor, t: tf.Tensor, alpha = 0.25, gamma = 2) {
@@ -18,9 +20,9 @@ export const focalLossCase: BenchCase = {
   name: NAME,
   torchvisionCases: [NAME],
   backends: ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'],
-  async run(backend, torchvision) {
-    const x = tf.mul(tf.randomNormal([100000, 80], 0, 1, 'float32', 0), 3);
-    const t = tf.cast(tf.less(tf.randomUniform([100000, 80], 0, 1, 'float32', 1), 0.01), 'float32');
+  async run(backend, torchvision, size) {
+    const x = tf.mul(tf.randomNormal(SHAPE[size], 0, 1, 'float32', 0), 3);
+    const t = tf.cast(tf.less(tf.randomUniform(SHAPE[size], 0, 1, 'float32', 1), 0.01), 'float32');
     const ours = (x2: tf.Tensor) => sigmoidFocalLoss(x2, t, {reduction: 'mean'}) as tf.Scalar;
     const composite = (x2: tf.Tensor) => compositeFocalLoss(x2, t) as tf.Scalar;
     const forward = (await timeMedian(() => ours(x))).median;

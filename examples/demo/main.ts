@@ -75,7 +75,7 @@ async function run(backend: string, img: HTMLImageElement): Promise<DemoResult> 
 
   const [scores, classes] = await timed(timings, 'score windows (roiAlign x2)', () => tf.tidy(() => {
     const batch = tf.expandDims(image, 0) as tf.Tensor4D;
-    const saturation = tf.sub(tf.max(batch, 3, true), tf.min(batch, 3, true));
+    const saturation = tf.sub(tf.max(batch, 3, true), tf.min(batch, 3, true)) as tf.Tensor4D;
     const inside = tf.mean(vision.roiAlign(saturation, rois, {outputSize: 4, samplingRatio: 2}), [1, 2, 3]);
     const [x1, y1, x2, y2] = tf.unstack(windows, 1);
     const [cx, cy, hw, hh] = [tf.div(tf.add(x1, x2), 2), tf.div(tf.add(y1, y2), 2),
@@ -106,7 +106,7 @@ async function run(backend: string, img: HTMLImageElement): Promise<DemoResult> 
       {outputSize: CROP, samplingRatio: 2, aligned: true}));
 
   const result: DemoResult = {
-    backend, boxes: await boxes.array(), classes: await read(tf.gather(classes, chosenIdx)) as number[],
+    backend, boxes: await boxes.array(), classes: Array.from(await read(tf.gather(classes, chosenIdx))),
     scores: chosen.map(([s]) => s), cropMeans: Array.from(await read(tf.mean(crops, [1, 2, 3]))), timings,
   };
   await draw(img, result, crops);

@@ -1,7 +1,10 @@
 /**
- * tfjs-node ('tensorflow' backend). Host path: these kernels read their
+ * `import 'tfjs-vision-ops/node'`: registers this package's kernels for
+ * tfjs-node (the 'tensorflow' backend). Host path: these kernels read their
  * inputs into host memory and run the shared reference math (tfjs-node keeps
  * tensors in host memory, so this is one copy in and one out).
+ *
+ * @module tfjs-vision-ops/node
  */
 import {KernelConfig} from '@tensorflow/tfjs-core';
 import {cpuKernels} from '../cpu/register.ts';

@@ -3,6 +3,8 @@
  * 'wasm' backend (@tensorflow/tfjs-backend-wasm). They run in our own
  * WebAssembly module on the backend's heap, zero copy. In browsers, after
  * `await tf.setBackend('wasm')`, also `await wasmReady()`.
+ *
+ * @module tfjs-vision-ops/wasm
  */
 // First, so that the replacement below comes after tfjs's own registrations.
 import '@tensorflow/tfjs-backend-wasm';

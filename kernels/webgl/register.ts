@@ -3,6 +3,8 @@
  * (next to `@tensorflow/tfjs-backend-webgl`). Every kernel runs GLSL programs on
  * the backend's textures: no data is read back to the CPU (except by Nms, which
  * reads back its suppression band and the score order and scans them).
+ *
+ * @module tfjs-vision-ops/webgl
  */
 import {registerKernels} from '../register_all.ts';
 import {deformConv2dConfig} from './DeformConv2d.ts';

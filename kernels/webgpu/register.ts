@@ -3,6 +3,8 @@
  * (next to `@tensorflow/tfjs-backend-webgpu`). Every kernel runs WGSL programs on
  * the backend's buffers: no data is read back to the CPU (except by Nms, which
  * returns its data-dependent result after reading back N int32).
+ *
+ * @module tfjs-vision-ops/webgpu
  */
 import {registerKernels} from '../register_all.ts';
 import {deformConv2dConfig} from './DeformConv2d.ts';

@@ -3,6 +3,8 @@
  * serialization. Import this entry before `tf.loadLayersModel` of a model that
  * uses these layers; the main entry re-exports the same classes but lets
  * bundlers drop the ones an app does not use.
+ *
+ * @module tfjs-vision-ops/layers
  */
 import {serialization} from '@tensorflow/tfjs-core';
 import {Conv2dNormActivation, Conv3dNormActivation, DeformConv2d, DropBlock2d, DropBlock3d, FeaturePyramidNetwork, FrozenBatchNorm2d, MLP, MultiScaleRoIAlign, Permute, PSRoIAlign, PSRoIPool, RoIAlign, RoIPool, SqueezeExcitation, StochasticDepth} from './exports.ts';
