@@ -42,6 +42,12 @@ module.exports = config => config.set({
     {pattern: 'test/fixtures/*.safetensors', included: false, served: true},
   ],
   mime: {'application/wasm': ['wasm']},
+  // KARMA_ISOLATED=1: a cross-origin isolated page, where tfjs-backend-wasm loads its
+  // threaded build on a shared memory (and our module its shared-memory variant).
+  customHeaders: process.env.KARMA_ISOLATED ? [
+    {match: '.*', name: 'Cross-Origin-Opener-Policy', value: 'same-origin'},
+    {match: '.*', name: 'Cross-Origin-Embedder-Policy', value: 'require-corp'},
+  ] : [],
   plugins: ['karma-jasmine', 'karma-chrome-launcher', {'reporter:counts': ['type', CountsReporter]}],
   reporters: ['dots', 'counts'],
   browsers: ['ChromiumSwiftShader'],
@@ -55,7 +61,7 @@ module.exports = config => config.set({
       ],
     },
   },
-  client: {args: [backend, `/base/${wasmDir}/`, process.env.TFJS_VERSION || ''], jasmine: {random: false, timeoutInterval: 120000}},
+  client: {args: [backend, `/base/${wasmDir}/`, process.env.TFJS_VERSION || '', process.env.KARMA_ISOLATED || ''], jasmine: {random: false, timeoutInterval: 120000}},
   singleRun: true,
   browserNoActivityTimeout: 600000,
   browserDisconnectTimeout: 60000,

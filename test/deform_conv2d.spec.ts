@@ -256,7 +256,7 @@ describe('deformConv2d: arguments', () => {
   const cases: Array<[string, () => unknown, RegExp[]]> = [
     ['x rank', () => vision.deformConv2d(tf.zeros([5, 4, 6]) as any, off(), w(), {padding: 1}), [/deformConv2d/, /'x'/, /rank 4/]],
     ['x dtype', () => vision.deformConv2d(tf.zeros([1, 5, 4, 6], 'int32') as any, off(), w(), {padding: 1}), [/'x'/, /float32/]],
-    ['offset not a tensor', () => vision.deformConv2d(x(), [1] as any, w(), {padding: 1}), [/'offset'/, /tf.Tensor/]],
+    ['offset not a tensor', () => vision.deformConv2d(x(), {} as any, w(), {padding: 1}), [/'offset'/, /tf.Tensor/]],
     ['offset channels not 2 KH KW multiple', () => vision.deformConv2d(x(), off(17), w(), {padding: 1}), [/'offset'/, /multiple of 2 \* 3 \* 3 = 18/, /got 17/]],
     ['offset groups do not divide Cin', () => vision.deformConv2d(x(), off(18 * 4), w(), {padding: 1}), [/'offset'/, /4 offset groups/, /6 channels/]],
     ['offset spatial size', () => vision.deformConv2d(x(), off(), w(), {padding: 0}), [/'offset'/, /\[1, 3, 2\]/]],

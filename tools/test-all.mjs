@@ -7,8 +7,10 @@
  *   tfjs-node, built offline by tools/build-tfjs-node.sh when it is missing);
  * - webgl, webgpu, wasm-browser: the same spec set under karma in headless
  *   Debian Chromium (installed with apt-get when missing and we are root);
- * - cpu@lowest, wasm@lowest, webgl@lowest, webgpu@lowest: the spec set against
- *   the lowest tfjs version package.json's peer ranges claim;
+ * - cpu@lowest, wasm@lowest, webgl@lowest, wasm-browser@lowest: the spec set
+ *   against the lowest tfjs version the tfjs-core peer range claims (webgpu's
+ *   range starts at 4.22: older tfjs-backend-webgpu calls
+ *   adapter.requestAdapterInfo(), which current Chromium no longer has);
  * - demo: the browser demo driven on every backend (playwright-core);
  * - consumers: the packed tarball in fresh projects (tools/consumers/run.mjs);
  * - scripts: a smoke run of every package.json script (tools/smoke-scripts.mjs).
@@ -21,8 +23,8 @@ import path from 'node:path';
 import {build} from 'esbuild';
 
 const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser', 'cpu@lowest', 'wasm@lowest',
-  'webgl@lowest', 'webgpu@lowest', 'demo', 'consumers', 'scripts'];
-const BROWSER = ['webgl', 'webgpu', 'wasm-browser', 'webgl@lowest', 'webgpu@lowest', 'demo', 'consumers', 'scripts'];
+  'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers', 'scripts'];
+const BROWSER = ['webgl', 'webgpu', 'wasm-browser', 'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers', 'scripts'];
 const envs = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 for (const e of envs) if (!ALL.includes(e)) throw new Error(`unknown environment ${e}; one of ${ALL.join(' ')}`);
 fs.mkdirSync('.build', {recursive: true});
@@ -107,7 +109,7 @@ if (envs.some(e => BROWSER.includes(e))) setUpChromium();
 if (envs.some(e => ['tensorflow', 'consumers'].includes(e))) setUpTfjsNode();
 const lowestModules = envs.some(e => e.endsWith('@lowest')) ? installLowest() : null;
 if (envs.some(e => ['webgl', 'webgpu', 'wasm-browser'].includes(e))) await bundleBrowserSpecs('.build/browser-tests.js');
-if (envs.some(e => ['webgl@lowest', 'webgpu@lowest'].includes(e))) {
+if (envs.some(e => ['webgl@lowest', 'wasm-browser@lowest'].includes(e))) {
   await bundleBrowserSpecs('.build/browser-tests-lowest.js', path.resolve(lowestModules));
 }
 
@@ -147,10 +149,13 @@ for (const e of envs) {
   if (['cpu', 'wasm', 'tensorflow'].includes(e)) counts = jest(e, `.build/jest-${e}.json`);
   else if (e === 'cpu@lowest' || e === 'wasm@lowest') counts = jest(e.split('@')[0], `.build/jest-${e}.json`, atLowest);
   else if (['webgl', 'webgpu', 'wasm-browser'].includes(e)) {
+    // wasm-browser: cross-origin isolated, so the threaded build on a shared memory (its
+    // @lowest twin covers the plain build).
     const backend = e === 'wasm-browser' ? 'wasm' : e;
-    counts = karma(backend, `.build/karma-${backend}.json`);
-  } else if (e === 'webgl@lowest' || e === 'webgpu@lowest') {
-    counts = karma(e.split('@')[0], `.build/karma-${e}.json`, karmaAtLowest);
+    counts = karma(backend, `.build/karma-${backend}.json`, e === 'wasm-browser' ? {KARMA_ISOLATED: '1'} : {});
+  } else if (e === 'webgl@lowest' || e === 'wasm-browser@lowest') {
+    const backend = e === 'webgl@lowest' ? 'webgl' : 'wasm';
+    counts = karma(backend, `.build/karma-${e}.json`, karmaAtLowest);
   } else if (e === 'demo') {
     fs.rmSync('.build/demo.json', {force: true});
     const status = run('node', ['tools/demo.mjs', 'test']);
