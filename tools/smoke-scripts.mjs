@@ -125,6 +125,8 @@ const CASES = [
     fs.writeFileSync(config, JSON.stringify({extends: '../tsconfig.json', compilerOptions: {noEmit: true},
       include: ['../bench', '../examples/demo', '../src', '../kernels', '../gradients'],
       exclude: ['../kernels/wasm/assembly']}));
+    const wasm = await run(process.execPath, ['tools/build-wasm.mjs', '--quiet'], {timeoutMs: this.timeoutMs});
+    expectSuccess(wasm, 'node tools/build-wasm.mjs');
     const r = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', config], {timeoutMs: this.timeoutMs});
     expectSuccess(r, `tsc -p ${config}`);
     return 'no type errors';
