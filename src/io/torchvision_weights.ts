@@ -70,6 +70,48 @@ function targetsOf(layer: Layer): Target[] {
   return targets;
 }
 
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Tensor) return `a tf.Tensor`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v).slice(0, 40)}`;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v != null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Tensor);
+
+/** The torch shape whose conversion for `layout` has the variable's shape. */
+function torchShapeOf(shape: number[], layout: TorchLayout): number[] {
+  if (layout === 'same') return shape;
+  if (layout === 'linear') return shape.length === 2 ? [shape[1], shape[0]] : shape;
+  const r = shape.length;
+  return r < 2 ? shape : [shape[r - 1], shape[r - 2], ...shape.slice(0, r - 2)];
+}
+
+/** The state_dict value checked: a float32 tf.Tensor or HostTensor that is whole. */
+function checkValue(value: unknown, full: string, layerName: string): {shape: number[]} {
+  const where = `${OP}: stateDict['${full}'] (for layer '${layerName}')`;
+  if (value instanceof Tensor) {
+    if (value.isDisposed) throw new Error(`${where} is a disposed tf.Tensor`);
+    if (value.dtype !== 'float32') throw new Error(`${where} has dtype ${value.dtype}; weights take float32 tensors`);
+    return {shape: value.shape};
+  }
+  if (!isRecord(value)) throw new Error(`${where} is ${describeValue(value)}, not a tf.Tensor or HostTensor`);
+  const {shape, dtype, values} = value as Partial<HostTensor>;
+  if (!Array.isArray(shape) || !shape.every(d => Number.isSafeInteger(d) && d >= 0)) {
+    throw new Error(`${where} has shape ${JSON.stringify(shape)}, not an array of non-negative integers`);
+  }
+  if (dtype !== 'float32') {
+    const source = typeof value.sourceDtype === 'string' ? ` (stored as ${value.sourceDtype})` : '';
+    throw new Error(`${where} has dtype ${JSON.stringify(dtype)}${source}; weights take float32 tensors`);
+  }
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (!ArrayBuffer.isView(values) || values instanceof DataView || (values as Float32Array).length !== count) {
+    throw new Error(`${where} has values that are not a typed array of ${count} elements (shape [${shape}])`);
+  }
+  return {shape};
+}
+
 function toTensor(value: HostTensor|Tensor): Tensor {
   return value instanceof Tensor ? tf.cast(value, 'float32') : tf.tensor(value.values, value.shape, 'float32');
 }
@@ -86,15 +128,24 @@ function convert(t: Tensor, layout: TorchLayout, nchw?: [number, number, number]
   return tf.transpose(t, [...Array.from({length: t.rank - 2}, (_, i) => i + 2), 1, 0]);
 }
 
+interface Planned { full: string; layout: TorchLayout; variable: LayerVariable; value: HostTensor|Tensor;
+  nchw?: [number, number, number]; }
+
 /**
  * Copies state_dict tensors into the weights of a layer or of a model's
  * layers (built), converting torch layouts (conv OIHW / OIDHW -> HWIO / DHWIO,
- * Linear [out, in] -> [in, out]); every weight of a loaded layer must be found,
- * with a matching shape, else an Error naming both. Handles this package's
- * layers and tfjs's Dense, Conv2D, Conv3D and BatchNormalization. Defaults:
- * prefixes: every layer with weights, no prefix; linearFromNchw: none.
- * Returns the keys loaded and unused. torchvision counterpart:
+ * Linear [out, in] -> [in, out]). Handles this package's layers and tfjs's
+ * Dense, Conv2D, Conv3D and BatchNormalization. Defaults: prefixes: every
+ * layer with weights, no prefix; linearFromNchw: none. Returns the keys
+ * loaded and unused. torchvision counterpart:
  * `module.load_state_dict(state_dict)`.
+ *
+ * Atomic: everything is checked first (every prefix names a built layer with
+ * a torchvision mapping, every weight's key is in the state_dict as a float32
+ * tf.Tensor or HostTensor whose torch shape fits the weight, every
+ * linearFromNchw fits its Linear), and every tensor is converted, before any
+ * weight is written. On an Error (naming the layer, the key and what is
+ * wrong) no weight has changed and no tensor is left allocated.
  *
  * ```js
  * const {tensors} = parseSafetensors(await (await fetch('faster_rcnn.safetensors')).arrayBuffer());
@@ -104,32 +155,92 @@ function convert(t: Tensor, layout: TorchLayout, nchw?: [number, number, number]
 export function loadTorchvisionWeights(
     target: LayersModel|Layer, stateDict: StateDict, args: LoadTorchvisionWeightsArgs = {}): LoadReport {
   const isModel = target instanceof LayersModel;
+  if (!isModel && !(target instanceof layers.Layer)) {
+    throw new Error(`${OP}: target must be a tf.LayersModel or a tf.layers.Layer, got ${describeValue(target)}`);
+  }
+  if (stateDict instanceof Map) {
+    throw new Error(`${OP}: stateDict must be a plain object of tensors by key, got a Map (use Object.fromEntries)`);
+  }
+  if (!isRecord(stateDict)) {
+    throw new Error(`${OP}: stateDict must be an object of tensors by state_dict key, got ${describeValue(stateDict)}`);
+  }
+  if (!isRecord(args)) throw new Error(`${OP}: args must be an object, got ${describeValue(args)}`);
+  if (args.prefixes != null && !isRecord(args.prefixes)) {
+    throw new Error(`${OP}: args.prefixes must be an object of layer name -> prefix, got ${describeValue(args.prefixes)}`);
+  }
+  if (args.linearFromNchw != null && !isRecord(args.linearFromNchw)) {
+    throw new Error(`${OP}: args.linearFromNchw must be an object of layer name -> [C, H, W], ` +
+        `got ${describeValue(args.linearFromNchw)}`);
+  }
   const all = isModel ? target.layers : [target];
-  const prefixes = args.prefixes ??
+  const prefixes: Record<string, unknown> = args.prefixes ??
       Object.fromEntries(all.filter(l => !isModel || l.weights.length > 0).map(l => [l.name, '']));
   const byName = new Map(all.map(l => [l.name, l]));
-  const used = new Set<string>();
+  const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+  // 1. Check everything, writing nothing.
+  const plan: Planned[] = [];
   for (const [name, rawPrefix] of Object.entries(prefixes)) {
     const layer = byName.get(name);
     if (layer == null) throw new Error(`${OP}: no layer named '${name}' (have ${[...byName.keys()].join(', ')})`);
     if (!layer.built) throw new Error(`${OP}: layer '${name}' is not built yet (call it or build the model first)`);
+    if (typeof rawPrefix !== 'string') {
+      throw new Error(`${OP}: args.prefixes['${name}'] must be a string, got ${describeValue(rawPrefix)}`);
+    }
     const prefix = rawPrefix === '' || rawPrefix.endsWith('.') ? rawPrefix : `${rawPrefix}.`;
-    const nchw = args.linearFromNchw?.[name];
+    const rawNchw = args.linearFromNchw != null && has(args.linearFromNchw, name) ? args.linearFromNchw[name] : undefined;
+    if (rawNchw != null && !(Array.isArray(rawNchw) && rawNchw.length === 3 &&
+        rawNchw.every(d => Number.isSafeInteger(d) && d > 0))) {
+      throw new Error(`${OP}: args.linearFromNchw['${name}'] must be [C, H, W] of positive integers, ` +
+          `got ${JSON.stringify(rawNchw)}`);
+    }
+    const nchw = rawNchw as [number, number, number]|undefined;
     for (const {key, layout, variable} of targetsOf(layer)) {
       const full = prefix + key;
-      const value = stateDict[full];
-      if (value == null) throw new Error(`${OP}: the state_dict has no '${full}' for layer '${name}'`);
-      const converted = tf.tidy(() => convert(toTensor(value), layout, layout === 'linear' ? nchw : undefined));
-      if (!tf.util.arraysEqual(converted.shape, variable.shape as number[])) {
-        const shape = value instanceof Tensor ? value.shape : value.shape;
-        converted.dispose();
-        throw new Error(`${OP}: '${full}' has torch shape [${shape}], which does not fit weight ` +
-            `'${variable.originalName}' [${variable.shape}] (layout '${layout}')`);
+      if (!has(stateDict, full) || stateDict[full] == null) {
+        throw new Error(`${OP}: the state_dict has no '${full}' for layer '${name}'`);
       }
-      variable.write(converted);
-      converted.dispose();
-      used.add(full);
+      const value = stateDict[full];
+      const {shape} = checkValue(value, full, name);
+      const variableShape = variable.shape as number[];
+      if (variable.dtype !== 'float32') {
+        throw new Error(`${OP}: weight '${variable.originalName}' of layer '${name}' has dtype ${variable.dtype}, ` +
+            'not float32');
+      }
+      const expected = torchShapeOf(variableShape, layout);
+      if (!tf.util.arraysEqual(shape, expected)) {
+        throw new Error(`${OP}: '${full}' has torch shape [${shape}], which does not fit weight ` +
+            `'${variable.originalName}' [${variableShape}] (layout '${layout}': torch shape [${expected}])`);
+      }
+      const usesNchw = layout === 'linear' && nchw != null;
+      if (usesNchw && nchw[0] * nchw[1] * nchw[2] !== shape[1]) {
+        throw new Error(`${OP}: args.linearFromNchw['${name}'] = [${nchw}] has ${nchw[0] * nchw[1] * nchw[2]} ` +
+            `elements, but '${full}' has ${shape[1]} inputs`);
+      }
+      plan.push({full, layout, variable, value, nchw: usesNchw ? nchw : undefined});
     }
+  }
+
+  // 2. Convert every tensor; on a failure free what was made.
+  const converted: Tensor[] = [];
+  try {
+    for (const {layout, value, nchw} of plan) {
+      converted.push(tf.tidy(() => convert(toTensor(value), layout, nchw)));
+    }
+  } catch (e) {
+    tf.dispose(converted);
+    throw e;
+  }
+
+  // 3. Write them all.
+  const used = new Set<string>();
+  try {
+    plan.forEach(({full, variable}, i) => {
+      variable.write(converted[i]);
+      used.add(full);
+    });
+  } finally {
+    tf.dispose(converted);
   }
   return {loaded: [...used], unused: Object.keys(stateDict).filter(k => !used.has(k))};
 }
