@@ -12,10 +12,32 @@
 #
 # Idempotent: a quick no-op when tfjs-node already loads with backend 'tensorflow'.
 # Usage: bash tools/build-tfjs-node.sh        (or: npm run setup:node-backend)
+#        bash tools/build-tfjs-node.sh --project DIR   (or TFJS_NODE_PROJECT=DIR)
+#            also make tfjs-node work offline in ANOTHER project DIR (a consumer of this package)
+#            that installed it without its download script:
+#              (cd DIR && npm install --ignore-scripts @tensorflow/tfjs-node@4.22.0)
+#            DIR's node_modules/@tensorflow/tfjs-node gets deps/ linked (absolute links) to this
+#            repo's .cache/libtensorflow and a copy of the addon built here; nothing is downloaded
+#            or compiled again. Keep this repo's .cache/ in place while DIR uses it.
 # Env:   FORCE=1               rebuild even if the backend already works
 #        TFJS_NODE_WHEEL=PATH  use this tensorflow-cpu wheel instead of downloading one
 #        PYTHON=python3        interpreter whose pip downloads the wheel
 set -euo pipefail
+
+PROJECT="${TFJS_NODE_PROJECT:-}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --project) [[ $# -ge 2 ]] || { echo "[build-tfjs-node] ERROR: --project needs a directory" >&2; exit 2; }
+               PROJECT="$2"; shift 2 ;;
+    --project=*) PROJECT="${1#--project=}"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
+    *) echo "[build-tfjs-node] ERROR: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [[ -n "$PROJECT" ]]; then
+  [[ -d "$PROJECT" ]] || { echo "[build-tfjs-node] ERROR: project directory '$PROJECT' does not exist" >&2; exit 2; }
+  PROJECT="$(cd "$PROJECT" && pwd -P)"
+fi
 
 TFJS_NODE_VERSION=4.22.0
 TF_VERSION=2.21.0
@@ -57,6 +79,30 @@ checksum() { # sha256 of a file, or "absent"
   if [[ -f "$1" ]]; then sha256sum "$1" | cut -d' ' -f1; else echo absent; fi
 }
 
+# Sets up $PROJECT/node_modules/@tensorflow/tfjs-node from this repo's build (see Usage), then
+# verifies it from inside $PROJECT.
+setup_project() {
+  local ppkg="$PROJECT/node_modules/@tensorflow/tfjs-node" pdeps v out
+  log "project $PROJECT: linking this repo's libtensorflow and addon into node_modules/@tensorflow/tfjs-node"
+  v="$(cd "$PROJECT" && node -p "try { require('@tensorflow/tfjs-node/package.json').version } catch (e) { '' }")"
+  [[ "$v" == "$TFJS_NODE_VERSION" ]] || die "$PROJECT has ${v:-no} @tensorflow/tfjs-node (need $TFJS_NODE_VERSION); first run there: npm install --ignore-scripts @tensorflow/tfjs-node@$TFJS_NODE_VERSION"
+  ppkg="$(cd "$ppkg" && pwd -P)"
+  [[ "$ppkg" != "$(cd "$PKG" && pwd -P)" ]] || { log "project is this repo; nothing more to do"; return 0; }
+  pdeps="$ppkg/deps"
+  rm -rf "$pdeps"
+  mkdir -p "$pdeps/lib" "$ppkg/lib/napi-v$NAPI_VERSION"
+  ln -s "$LIBTF/include" "$pdeps/include"
+  for so in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do ln -s "$LIBTF/lib/$so" "$pdeps/lib/$so"; done
+  ln -s libtensorflow_cc.so.2 "$pdeps/lib/libtensorflow.so"
+  ln -s libtensorflow_framework.so.2 "$pdeps/lib/libtensorflow_framework.so"
+  cp -f "$PKG/lib/napi-v$NAPI_VERSION/tfjs_binding.node" "$ppkg/lib/napi-v$NAPI_VERSION/tfjs_binding.node"
+  if ! out="$(cd "$PROJECT" && check_backend)"; then
+    printf '%s\n' "$out" >&2; cat "$CHECK_ERR" >&2
+    die "linked, but require('@tensorflow/tfjs-node') in $PROJECT does not give a working 'tensorflow' backend"
+  fi
+  log "project $PROJECT verified: $out"
+}
+
 # --- 0. prerequisites -------------------------------------------------------------------------
 for tool in node npm make; do
   command -v "$tool" >/dev/null || die "'$tool' is not on PATH"
@@ -75,6 +121,7 @@ fi
 # --- 2. quick no-op when already built ---------------------------------------------------------
 if [[ "${FORCE:-0}" != 1 ]] && out="$(check_backend)"; then
   log "already built: require('@tensorflow/tfjs-node') works ($out); nothing to do"
+  if [[ -n "$PROJECT" ]]; then setup_project; fi
   exit 0
 fi
 if [[ "${FORCE:-0}" == 1 ]]; then
@@ -270,4 +317,5 @@ node -e "
   console.log('[build-tfjs-node] tfjs-core as tfjs-node uses:  ' + viaNode);
   if (root !== viaNode) { console.error('[build-tfjs-node] ERROR: two copies of tfjs-core'); process.exit(1); }
 "
+if [[ -n "$PROJECT" ]]; then setup_project; fi
 log "done"

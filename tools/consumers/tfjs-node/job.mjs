@@ -1,0 +1,11 @@
+// tfjs-node consumer: backend 'tensorflow' with `import 'tfjs-vision-ops/node'`, cpu as reference.
+import * as tf from '@tensorflow/tfjs-node';
+import * as vision from 'tfjs-vision-ops';
+import * as layers from 'tfjs-vision-ops/layers';
+import 'tfjs-vision-ops/node';
+import job from './job.cjs';
+
+tf.env().set('IS_TEST', true);
+if (tf.getBackend() !== 'tensorflow') throw new Error(`tfjs-node gave backend ${tf.getBackend()}`);
+const r = await job.run(tf, vision, {backends: ['tensorflow'], layers, layersEverywhere: true});
+console.log('RESULT ' + JSON.stringify(r));
