@@ -24,7 +24,7 @@ import {build} from 'esbuild';
 
 const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser', 'cpu@lowest', 'wasm@lowest',
   'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers', 'scripts'];
-const BROWSER = ['webgl', 'webgpu', 'wasm-browser', 'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers', 'scripts'];
+const BROWSER = ['webgl', 'webgpu', 'wasm-browser', 'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers'];
 const envs = process.argv.length > 2 ? process.argv.slice(2) : ALL;
 for (const e of envs) if (!ALL.includes(e)) throw new Error(`unknown environment ${e}; one of ${ALL.join(' ')}`);
 fs.mkdirSync('.build', {recursive: true});
