@@ -15,10 +15,13 @@
  * overflow int there); an RoI whose batch index is NaN or outside [0, N) gives
  * zeros and no gradient.
  */
+import {MAX_ADAPTIVE_GRID} from '../../src/ops/limits.ts';
+
 type Floats = ArrayLike<number> & {[i: number]: number};
 const f = Math.fround;
 
-export const MAX_ADAPTIVE_GRID = 65536;
+/** The cap of the adaptive grid (src/ops/limits.ts, where samplingRatio's bound is the same). */
+export {MAX_ADAPTIVE_GRID};
 
 export interface RoiAlignParams {
   pooledHeight: number;

@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
-import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {allocOutput, assertFloat32, backendMemory, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** i32 words of geometry at the start of the scratch buffer (assembly/deform_conv2d.ts). */
 const HEADER_WORDS = 32;
@@ -18,15 +18,21 @@ export function deformScratchFloats(g: DeformGeometry, chunk: number, grad: bool
       head + chunk * rowLength;
 }
 
-/** A scratch tensor on the heap with the geometry header written (the module never allocates). */
+/**
+ * A scratch tensor on the heap with the geometry header written (the module
+ * never allocates); every header word is checked to fit int32 first.
+ */
 export function deformScratch(b: WasmBackendLike, g: DeformGeometry, grad: boolean) {
+  const kernel = grad ? 'deform_conv2d_grad' : 'deform_conv2d';
   const chunk = chunkPositions(g.batch * g.outHeight * g.outWidth, columnLength(g));
-  const scratch = allocOutput(b, [deformScratchFloats(g, chunk, grad)]);
-  new Int32Array(backendMemory(b).buffer, scratch.offset, HEADER_WORDS).set([
-    g.batch, g.height, g.width, g.channels, g.outHeight, g.outWidth, g.outChannels, g.kernelHeight,
-    g.kernelWidth, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups, g.offsetGroups,
-    g.useMask ? 1 : 0, chunk,
-  ]);
+  const header = int32Fields(kernel, {
+    batch: g.batch, height: g.height, width: g.width, channels: g.channels, outHeight: g.outHeight,
+    outWidth: g.outWidth, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
+    strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH,
+    dilationW: g.dilationW, groups: g.groups, offsetGroups: g.offsetGroups, useMask: g.useMask ? 1 : 0, chunk,
+  });
+  const scratch = allocOutput(b, [deformScratchFloats(g, chunk, grad)], 'float32', `${kernel} scratch`);
+  new Int32Array(backendMemory(b).buffer, scratch.offset, HEADER_WORDS).set(header);
   return scratch;
 }
 
@@ -49,8 +55,14 @@ export const deformConv2dWasm: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
   // Instantiate before allocating, so that a not-ready error leaks nothing.
   const mod = visionOpsWasm(b);
-  const out = allocOutput(b, outShape);
-  const scratch = deformScratch(b, g, false);
+  const out = allocOutput(b, outShape, 'float32', 'deform_conv2d output');
+  let scratch;
+  try {
+    scratch = deformScratch(b, g, false);
+  } catch (e) {
+    b.disposeData(out.info.dataId);
+    throw e;
+  }
   try {
     mod.deform_conv2d(heapOffset(b, x), heapOffset(b, offset), heapOffset(b, mask), heapOffset(b, weight),
         out.offset, scratch.offset);

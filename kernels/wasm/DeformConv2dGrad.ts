@@ -11,8 +11,18 @@ export const deformConv2dGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   assertDeformInputs(DeformConv2dGrad, {dy, x, offset, mask, weight});
   const g = deformGeometry(x.shape, weight.shape, attrs as unknown as DeformConv2dGradAttrs);
   const mod = visionOpsWasm(b);
-  const [dx, dOffset, dMask, dWeight] = [x, offset, mask, weight].map(t => allocOutput(b, t.shape));
-  const scratch = deformScratch(b, g, true);
+  const grads: Array<ReturnType<typeof allocOutput>> = [];
+  let scratch;
+  try {
+    for (const [name, t] of [['dx', x], ['dOffset', offset], ['dMask', mask], ['dWeight', weight]] as const) {
+      grads.push(allocOutput(b, t.shape, 'float32', `deform_conv2d_grad ${name}`));
+    }
+    scratch = deformScratch(b, g, true);
+  } catch (e) {
+    for (const t of grads) b.disposeData(t.info.dataId);
+    throw e;
+  }
+  const [dx, dOffset, dMask, dWeight] = grads;
   try {
     const at = (t: Parameters<typeof dataOffset>[1]) => dataOffset(b, t);
     mod.deform_conv2d_grad(at(dy), at(x), at(offset), at(mask), at(weight), at(dx.info), at(dOffset.info),

@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
  * Runs roi_align(_grad) or ps_roi_align(_grad) of our module on the heap, zero
@@ -24,18 +24,27 @@ export function runRoiAlignWasm(
   const maxColTaps = Math.max(1, sr > 0 ? Math.min(width, 2 * sr) : width);
   const scratchWords = height + width + pooledHeight * (1 + 2 * maxRowTaps) +
       pooledWidth * (1 + 2 * maxColTaps) + 2 * maxRowTaps * maxColTaps;
-  const out = allocOutput(b, outShape);
-  const scratch = allocOutput(b, [scratchWords]);
+  const [iBatch, iHeight, iWidth, iChannels, numBoxes, iPooledHeight, iPooledWidth, iSr, rowTaps, colTaps] =
+      int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0], pooledHeight, pooledWidth,
+        samplingRatio: sr, maxRowTaps, maxColTaps});
+  const out = allocOutput(b, outShape, 'float32', `${kernel} output`);
+  let scratch;
+  try {
+    scratch = allocOutput(b, [scratchWords], 'float32', `${kernel} scratch`);
+  } catch (e) {
+    b.disposeData(out.info.dataId);
+    throw e;
+  }
   // With no boxes, dy and boxes have no heap data; nothing reads them then.
   const offset = (t: TensorInfo) => util.sizeFromShape(t.shape) === 0 ? 0 : heapOffset(b, t);
-  const head = [offset(input), offset(boxes), out.offset, scratch.offset, batch, height, width, channels,
-    boxes.shape[0], pooledHeight, pooledWidth, p.spatialScale, sr];
+  const head = [offset(input), offset(boxes), out.offset, scratch.offset, iBatch, iHeight, iWidth, iChannels,
+    numBoxes, iPooledHeight, iPooledWidth, p.spatialScale, iSr];
   try {
     if (kernel.startsWith('ps_')) {
-      (mod[kernel as 'ps_roi_align'])(...head, maxRowTaps, maxColTaps);
+      (mod[kernel as 'ps_roi_align'])(...head, rowTaps, colTaps);
     } else {
       (mod[kernel as 'roi_align'])(...head as [number, number, number, number, number, number, number,
-        number, number, number, number, number, number], p.aligned ? 1 : 0, maxRowTaps, maxColTaps);
+        number, number, number, number, number, number], p.aligned ? 1 : 0, rowTaps, colTaps);
     }
   } finally {
     b.disposeData(scratch.info.dataId);

@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {PsRoiPool, RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** Runs roi_pool or ps_roi_pool of our module on the heap, zero copy, into a new output of outShape. */
 export function runRoiPoolWasm(
@@ -10,10 +10,12 @@ export function runRoiPoolWasm(
   assertFloat32(kernelName, 'boxes', boxes);
   if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
   const mod = visionOpsWasm(b);
-  const out = allocOutput(b, outShape);
+  const kernel = kernelName === RoiPool ? 'roi_pool' : 'ps_roi_pool';
   const [batch, height, width, channels] = x.shape;
-  mod[kernelName === RoiPool ? 'roi_pool' : 'ps_roi_pool'](heapOffset(b, x), heapOffset(b, boxes), out.offset,
-      batch, height, width, channels, boxes.shape[0], p.pooledHeight, p.pooledWidth, p.spatialScale);
+  const ints = int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0],
+    pooledHeight: p.pooledHeight, pooledWidth: p.pooledWidth});
+  const out = allocOutput(b, outShape, 'float32', `${kernel} output`);
+  mod[kernel](heapOffset(b, x), heapOffset(b, boxes), out.offset, ...ints, p.spatialScale);
   return out.info;
 }
 

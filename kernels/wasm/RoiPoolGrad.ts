@@ -1,6 +1,6 @@
 import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
 import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /** Zero copy: zeroes dx, recomputes each bin's argmax per lane and adds dy there. */
 export const roiPoolGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
@@ -10,13 +10,14 @@ export const roiPoolGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   for (const [name, t] of [['dy', dy], ['x', x], ['boxes', boxes]] as const) assertFloat32(RoiPoolGrad, name, t);
   if (util.sizeFromShape(x.shape) === 0) return b.makeOutput(x.shape, 'float32');
   const mod = visionOpsWasm(b);
-  const dx = allocOutput(b, x.shape);
   const [batch, height, width, channels] = x.shape;
+  const ints = int32Fields('roi_pool_grad', {batch, height, width, channels, numBoxes: boxes.shape[0],
+    pooledHeight: p.pooledHeight, pooledWidth: p.pooledWidth});
+  const dx = allocOutput(b, x.shape, 'float32', 'roi_pool_grad dx');
   // With no boxes dy has no data on the heap; nothing reads it then.
   const dyOffset = util.sizeFromShape(dy.shape) === 0 ? 0 : heapOffset(b, dy);
   const boxesOffset = boxes.shape[0] === 0 ? 0 : heapOffset(b, boxes);
-  mod.roi_pool_grad(dyOffset, heapOffset(b, x), boxesOffset, dx.offset, batch, height, width, channels,
-      boxes.shape[0], p.pooledHeight, p.pooledWidth, p.spatialScale);
+  mod.roi_pool_grad(dyOffset, heapOffset(b, x), boxesOffset, dx.offset, ...ints, p.spatialScale);
   return dx.info;
 };
 

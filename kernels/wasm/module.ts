@@ -35,7 +35,8 @@
  * `await tf.setBackend('wasm')`.
  */
 import {version_wasm} from '@tensorflow/tfjs-backend-wasm';
-import {DataType, findBackend, ready, TensorInfo} from '@tensorflow/tfjs-core';
+import {DataType, findBackend, ready, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {MAX_TENSOR_BYTES} from '../../src/ops/limits.ts';
 import {WASM_SIMD} from './generated/module_bytes.ts';
 import {sharedMemoryVariant} from './shared_memory_variant.ts';
 
@@ -300,10 +301,43 @@ export function heapOffset(backend: WasmBackendLike, t: TensorInfo): number {
 /**
  * A new output tensor on the heap (`backend.makeOutput`, which mallocs and may
  * GROW the memory: views taken before it are detached) and its byte offset.
+ *
+ * Defence in depth under the ops' validation (src/ops/limits.ts): the byte
+ * size must be a safe integer of at most MAX_TENSOR_BYTES (2^31 - 1), else an
+ * Error naming `what` (kernel and buffer) is thrown before anything is
+ * allocated (tfjs hands the size to a 32-bit malloc, where 4 GiB wraps to 0
+ * and the kernel then writes over other tensors); and the block malloc gave
+ * must lie inside the heap (a failed malloc returns 0).
  */
-export function allocOutput(backend: WasmBackendLike, shape: number[], dtype: DataType = 'float32') {
+export function allocOutput(
+    backend: WasmBackendLike, shape: number[], dtype: DataType = 'float32', what = 'a kernel output') {
+  const bytes = util.sizeFromShape(shape) * util.bytesPerElement(dtype);
+  if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > MAX_TENSOR_BYTES) {
+    throw new Error(`tfjs-vision-ops/wasm: ${what} of shape [${shape}] ${dtype} needs ${bytes} bytes, over the ` +
+        `limit of ${MAX_TENSOR_BYTES} bytes (2^31 - 1) per allocation on the wasm heap`);
+  }
   const info = backend.makeOutput(shape, dtype);
-  return {info, offset: heapOffset(backend, info)};
+  const offset = heapOffset(backend, info);
+  if (bytes > 0 && !(offset > 0 && offset + bytes <= backendMemory(backend).buffer.byteLength)) {
+    backend.disposeData(info.dataId);
+    throw new Error(`tfjs-vision-ops/wasm: could not allocate ${what} of ${bytes} bytes on the wasm heap ` +
+        `(malloc returned ${offset}; out of memory?)`);
+  }
+  return {info, offset};
+}
+
+/**
+ * The values of `fields` (name: value) in order, each checked to be an
+ * integer that fits an int32 kernel argument or header word: anything else
+ * is an Error naming the kernel and the field, never a silent wrap.
+ */
+export function int32Fields(kernel: string, fields: Record<string, number>): number[] {
+  return Object.entries(fields).map(([name, v]) => {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
+      throw new Error(`${kernel} (wasm): int32 argument '${name}' = ${v} does not fit int32`);
+    }
+    return v;
+  });
 }
 
 /** A fresh float32 view of the heap; re-create after any allocation. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, Tensor, Tensor1D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs} from '../kernel_names.ts';
 import {DATA_FORMATS, DataFormat, permute} from './roi_common.ts';
+import {checkAtMost, checkElementCount, MAX_CONV_PARAM} from './limits.ts';
 import {runVisionKernel} from './run_kernel.ts';
 import {assertDtype, assertOneOf, assertRank, assertTensor, checkIntPair, checkOptions, fail, toTensor} from './validate.ts';
 
@@ -95,6 +96,9 @@ function deformConv2dTensors(
   const strides = checkIntPair(op, 'stride', stride, 1);
   const pad = checkIntPair(op, 'padding', padding, 0);
   const dilations = checkIntPair(op, 'dilation', dilation, 1);
+  checkAtMost(op, 'stride', strides, MAX_CONV_PARAM, ' per side');
+  checkAtMost(op, 'padding', pad, MAX_CONV_PARAM, ' per side');
+  checkAtMost(op, 'dilation', dilations, MAX_CONV_PARAM, ' per side');
 
   const [batch, height, width, channels] = dims(x, dataFormat);
   const [outChannels, groupChannels, kh, kw] = weightFormat === 'OIHW' ? weight.shape :
@@ -106,6 +110,9 @@ function deformConv2dTensors(
     fail(op, 'weight', `has ${groupChannels} input channels per group, which does not divide ` +
         `the ${channels} channels of x (shape [${weight.shape}], ${weightFormat})`);
   }
+  checkAtMost(op, 'weight', [kh, kw], MAX_CONV_PARAM, ' per side of the kernel (KH, KW)');
+  // The column buffer holds Cin KH KW floats per output position (at least one position per chunk).
+  checkElementCount(op, 'weight', 'a column buffer row (Cin × KH × KW)', [channels, kh, kw]);
   const groups = channels / groupChannels;
   if (outChannels % groups !== 0) {
     fail(op, 'weight', `has ${outChannels} output channels, not divisible by the ${groups} weight groups`);
@@ -129,6 +136,8 @@ function deformConv2dTensors(
   if (offsetBatch !== batch || offsetHeight !== outHeight || offsetWidth !== outWidth) {
     fail(op, 'offset', `must match ${expected}, got shape [${offset.shape}] (${dataFormat})`);
   }
+  // offset [B, OH, OW, 2 G KH KW] exists, so only Cout can make the output too large.
+  checkElementCount(op, 'weight', 'an output [B, OH, OW, Cout]', [batch, outHeight, outWidth, outChannels]);
   if (mask != null) {
     checkMap(op, 'mask', mask);
     const [mb, mh, mw, mc] = dims(mask, dataFormat);

@@ -1,8 +1,8 @@
 /** Position-sensitive RoI ops of R-FCN: psRoiAlign and psRoiPool. */
 import * as tf from '@tensorflow/tfjs-core';
-import {Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
+import {Tensor2D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {PsRoiAlign, PsRoiAlignAttrs, PsRoiPool, PsRoiPoolAttrs} from '../kernel_names.ts';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, DataFormat, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkRoiOutput, checkSamplingRatio, checkSpatialScale, DataFormat, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
 import type {RoiPoolOptions} from './roi_pool.ts';
 import {fail, toTensor} from './validate.ts';
 
@@ -15,14 +15,19 @@ export interface PsRoiAlignArgs extends RoiOpArgs {
 /** Options of {@link psRoiAlign} after a positional outputSize: spatialScale, samplingRatio, dataFormat. */
 export type PsRoiAlignOptions = Omit<PsRoiAlignArgs, 'outputSize'>;
 
-/** Checks x and returns [oh, ow]: x's channels must be a multiple of oh * ow. */
+/**
+ * Checks x and the output size and returns [oh, ow]: x's channels must be a
+ * multiple of oh * ow, the output [K, oh, ow, C / (oh ow)] within the limits.
+ */
 function checkPositionSensitive(
-    op: string, x: Tensor4D, dataFormat: DataFormat, outputSize: unknown): [number, number] {
+    op: string, x: Tensor4D, boxes: Tensor2D|Tensor2D[], dataFormat: DataFormat,
+    outputSize: unknown): [number, number] {
   const [oh, ow] = checkOutputSize(op, outputSize);
   const channels = x.shape[dataFormat === 'channelsFirst' ? 1 : 3];
   if (channels % (oh * ow) !== 0) {
     fail(op, 'x', `must have a channel count divisible by outputSize ${oh}x${ow} = ${oh * ow}, got ${channels}`);
   }
+  checkRoiOutput(op, boxes, oh, ow, channels / (oh * ow));
   return [oh, ow];
 }
 
@@ -72,10 +77,10 @@ export function psRoiAlign(
     checkFeatureMap(op, map, dataFormat);
     const rois = toBoxes(op, boxes);
     checkBoxes(op, rois, map.shape[0]);
-    const [pooledHeight, pooledWidth] = checkPositionSensitive(op, map, dataFormat, outputSize);
+    const [pooledHeight, pooledWidth] = checkPositionSensitive(op, map, rois, dataFormat, outputSize);
     checkSpatialScale(op, spatialScale);
-    checkSamplingRatio(op, samplingRatio);
-    const attrs: PsRoiAlignAttrs = {pooledHeight, pooledWidth, spatialScale, samplingRatio};
+    const ratio = checkSamplingRatio(op, samplingRatio);
+    const attrs: PsRoiAlignAttrs = {pooledHeight, pooledWidth, spatialScale, samplingRatio: ratio};
     return runRoiKernel(op, PsRoiAlign, map, rois, attrs, dataFormat);
   });
 }
@@ -127,7 +132,7 @@ export function psRoiPool(
     checkFeatureMap(op, map, dataFormat);
     const rois = toBoxes(op, boxes);
     checkBoxes(op, rois, map.shape[0]);
-    const [pooledHeight, pooledWidth] = checkPositionSensitive(op, map, dataFormat, outputSize);
+    const [pooledHeight, pooledWidth] = checkPositionSensitive(op, map, rois, dataFormat, outputSize);
     checkSpatialScale(op, spatialScale);
     const attrs: PsRoiPoolAttrs = {pooledHeight, pooledWidth, spatialScale};
     return runRoiKernel(op, PsRoiPool, map, rois, attrs, dataFormat);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {RoiAlign, RoiAlignAttrs} from '../kernel_names.ts';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkSamplingRatio, checkSpatialScale, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkRoiOutput, checkSamplingRatio, checkSpatialScale, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
 import {fail, toTensor} from './validate.ts';
 
 /** Options of {@link roiAlign}. */
@@ -65,9 +65,10 @@ export function roiAlign(
     checkBoxes(op, rois, map.shape[0]);
     const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
     checkSpatialScale(op, spatialScale);
-    checkSamplingRatio(op, samplingRatio);
+    const ratio = checkSamplingRatio(op, samplingRatio);
     if (typeof aligned !== 'boolean') fail(op, 'aligned', `must be a boolean, got ${aligned}`);
-    const attrs: RoiAlignAttrs = {pooledHeight, pooledWidth, spatialScale, samplingRatio, aligned};
+    checkRoiOutput(op, rois, pooledHeight, pooledWidth, map.shape[dataFormat === 'channelsFirst' ? 1 : 3]);
+    const attrs: RoiAlignAttrs = {pooledHeight, pooledWidth, spatialScale, samplingRatio: ratio, aligned};
     return runRoiKernel(op, RoiAlign, map, rois, attrs, dataFormat);
   });
 }

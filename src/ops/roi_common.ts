@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, Tensor, Tensor2D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {runVisionKernel} from './run_kernel.ts';
+import {checkAtMost, checkElementCount, MAX_OUTPUT_SIZE, MAX_SAMPLING_RATIO} from './limits.ts';
 import {assertDtype, assertLastDim, assertOneOf, assertRank, assertTensor, checkOptions, describe, fail, isPlainObject, toTensor} from './validate.ts';
 
 /**
@@ -99,6 +100,7 @@ export function checkOutputSize(op: string, outputSize: unknown): [number, numbe
     fail(op, 'outputSize', `must be a positive integer or [height, width] of positive integers, ` +
         `got ${JSON.stringify(outputSize)}`);
   }
+  checkAtMost(op, 'outputSize', size as number[], MAX_OUTPUT_SIZE, ' per side');
   return size as [number, number];
 }
 
@@ -109,11 +111,24 @@ export function checkSpatialScale(op: string, spatialScale: unknown): number {
   return spatialScale;
 }
 
+/**
+ * samplingRatio as the kernels take it: an integer <= MAX_SAMPLING_RATIO;
+ * every value <= 0 (adaptive) becomes -1, so that no huge negative reaches an
+ * int32 kernel argument.
+ */
 export function checkSamplingRatio(op: string, samplingRatio: unknown): number {
   if (typeof samplingRatio !== 'number' || !Number.isInteger(samplingRatio)) {
     fail(op, 'samplingRatio', `must be an integer (<= 0: adaptive), got ${samplingRatio}`);
   }
-  return samplingRatio;
+  checkAtMost(op, 'samplingRatio', [samplingRatio], MAX_SAMPLING_RATIO, ' samples per bin and axis');
+  return samplingRatio > 0 ? samplingRatio : -1;
+}
+
+/** Checks the output [K, oh, ow, C] (K the number of boxes) against MAX_TENSOR_ELEMENTS. */
+export function checkRoiOutput(
+    op: string, boxes: Tensor2D|Tensor2D[], pooledHeight: number, pooledWidth: number, channels: number) {
+  const numBoxes = Array.isArray(boxes) ? boxes.reduce((n, b) => n + b.shape[0], 0) : boxes.shape[0];
+  checkElementCount(op, 'outputSize', 'an output [K, oh, ow, C]', [numBoxes, pooledHeight, pooledWidth, channels]);
 }
 
 /** Checks boxes against a map of `batch` images. */

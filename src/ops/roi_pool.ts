@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {RoiPool, RoiPoolAttrs} from '../kernel_names.ts';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkSpatialScale, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
+import {checkBoxes, checkFeatureMap, checkOutputSize, checkRoiOutput, checkSpatialScale, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
 import {toTensor} from './validate.ts';
 
 /** Options of {@link roiPool} and {@link psRoiPool} after a positional outputSize: spatialScale, dataFormat. */
@@ -55,6 +55,7 @@ export function roiPool(
     checkBoxes(op, rois, map.shape[0]);
     const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
     checkSpatialScale(op, spatialScale);
+    checkRoiOutput(op, rois, pooledHeight, pooledWidth, map.shape[dataFormat === 'channelsFirst' ? 1 : 3]);
     const attrs: RoiPoolAttrs = {pooledHeight, pooledWidth, spatialScale};
     return runRoiKernel(op, RoiPool, map, rois, attrs, dataFormat);
   });

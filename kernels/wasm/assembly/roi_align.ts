@@ -16,6 +16,7 @@
  * coordinates never index outside the map, the output or the scratch.
  */
 
+// MAX_ADAPTIVE_GRID of src/ops/limits.ts (also the bound on samplingRatio, checked before any kernel).
 // @ts-ignore: decorator
 @inline const MAX_ADAPTIVE_GRID: f32 = 65536;
 
