@@ -119,12 +119,24 @@ const MARGIN = 1e-3;
 /**
  * IoU > t needs an overlap of more than t * width(j) along x (inter = ow oh,
  * oh <= h_j, union >= w_j h_j), and likewise along y. The float32 IoU is
- * within 1e-6 (relative) of the exact one, so with 1e-4 of slack the
- * shrunken box j is a safe filter. Small thresholds do not shrink.
+ * within 1e-6 (relative) of the exact one where box j's float32 area is at
+ * least MIN_SHRINK_AREA, so with 1e-4 of slack the shrunken box j is a safe
+ * filter. Small thresholds do not shrink.
  */
 function overlapFraction(threshold: number): number {
   return threshold >= 0.01 ? threshold * (1 - 1e-4) : 0;
 }
+
+/**
+ * Below this area (float32) box j is not shrunk. Subnormal products round to
+ * multiples of 2^-149 (a relative error up to 1 near the bottom), so the
+ * float32 IoU of tiny boxes can exceed the exact one by far (an area of 1.4
+ * units rounds to 1 and so does their overlap: IoU 1). At area >= 1e-30 >
+ * 2^-100 the union is >= the area and every absolute error of 2^-150 is
+ * below 2^-49 of it: the 1e-6 bound holds. (Differences of float32 are exact
+ * when subnormal, so widths are always within 2^-24.)
+ */
+export const MIN_SHRINK_AREA = 1e-30;
 
 /**
  * A box can interact only if its coordinates are finite and it has positive
@@ -241,7 +253,8 @@ function suppressSegment(
     }
     const b = 4 * j;
     const jx1 = boxes[b], jy1 = boxes[b + 1], jx2 = boxes[b + 2], jy2 = boxes[b + 3], aj = areas[j];
-    const dx = shrink * (jx2 - jx1), dy = shrink * (jy2 - jy1);
+    const sj = aj >= MIN_SHRINK_AREA ? shrink : 0;
+    const dx = sj * (jx2 - jx1), dy = sj * (jy2 - jy1);
     const sx1 = jx1 + dx, sy1 = jy1 + dy, sx2 = jx2 - dx, sy2 = jy2 - dy;
     let suppressed = false;
     for (let l = 0; l < levels && !suppressed; l++) {

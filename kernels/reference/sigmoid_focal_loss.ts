@@ -5,6 +5,8 @@
  *   loss = ce m^gamma (times alpha t + (1-alpha)(1-t) when alpha >= 0)
  * Written so nothing cancels: q = 1 - p and m = p (1-t) + q t come straight
  * from exp(-|x|), as in the wasm and GPU kernels.
+ * Non-finite logits as torchvision (float32, test/hostile_losses_nms.spec.ts):
+ * ce is NaN at x = -inf, and with gamma 0 the gradient has no m^gamma term.
  */
 type Floats = ArrayLike<number> & {[i: number]: number};
 
@@ -15,7 +17,10 @@ function terms(x: number, t: number): Terms {
   const big = 1 / (1 + e), small = e / (1 + e);
   const [p, q] = x >= 0 ? [big, small] : [small, big];
   const linear = x >= 0 ? x * (1 - t) : -x * t;
-  return {p, q, ce: linear + Math.log1p(e), m: p * (1 - t) + q * t};
+  // torch's binary_cross_entropy_with_logits is NaN at x = -inf (its
+  // log(exp(-max) + exp(-x - max)) meets inf - inf), and at x = +inf with t = 1 (0 * inf).
+  const ce = x === -Infinity ? NaN : linear + Math.log1p(e);
+  return {p, q, ce, m: p * (1 - t) + q * t};
 }
 
 function powGamma(m: number, gamma: number) {
@@ -47,7 +52,10 @@ export function sigmoidFocalLossGradValues(
     const dat = alpha >= 0 ? 2 * alpha - 1 : 0;
     const g = dy[i];
     const pMinusT = p * (1 - ti) - q * ti;
-    dx[i] = g * at * (pMinusT * mg - ce * dmg * (2 * ti - 1) * p * q);
-    dt[i] = g * (at * (-xi * mg - ce * dmg * (p - q)) + dat * ce * mg);
+    // gamma 0: no m^gamma term at all (torch's pow backward gives 0 there, even where ce is not finite).
+    const dxm = gamma === 0 ? 0 : ce * dmg * (2 * ti - 1) * p * q;
+    const dtm = gamma === 0 ? 0 : ce * dmg * (p - q);
+    dx[i] = g * at * (pMinusT * mg - dxm);
+    dt[i] = g * (at * (-xi * mg - dtm) + dat * ce * mg);
   }
 }

@@ -58,9 +58,11 @@ function mathSnippet() {
       return (x >= 0.0 ? x * (1.0 - t) : -x * t) + sflLog1p(e);
     }
 
-    // Loss at an infinite logit, as the reference gives it: +inf for x = -inf and t > 0, else NaN.
+    // Loss at an infinite logit, as the reference and torchvision give it: +inf for
+    // x = +inf, 0 <= t < 1 and a positive weight, else NaN (torch's BCE is NaN at -inf).
     float sflLossAtInf(float x, float t) {
-      return x < 0.0 && t > 0.0 ? ${inf} : NAN;
+      float at = alpha >= 0.0 ? alpha * t + (1.0 - alpha) * (1.0 - t) : 1.0;
+      return x > 0.0 && t >= 0.0 && t < 1.0 && at > 0.0 ? ${inf} : NAN;
     }
 
     // Math.pow(b, y) for finite y: GLSL pow is undefined for b < 0 and for b == 0, y <= 0.
@@ -140,8 +142,14 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
       ${mathSnippet()}
 
       float sigmoidFocalLossGrad(float g, float x, float t) {
-        // NaN in, or an infinite logit (the reference's gradients are NaN there): NaN out.
-        if (isnan(g) || isnan(x) || isnan(t) || sflIsInf(x)) return NAN;
+        // NaN in: NaN out. An infinite logit: NaN but for the logits' gradient at gamma 0,
+        // at (p - t) with p = 0 or 1 (the reference and torchvision).
+        if (isnan(g) || isnan(x) || isnan(t)) return NAN;
+        if (sflIsInf(x)) {
+          if (gradOfTargets != 0 || gamma != 0.0) return NAN;
+          float ati = alpha >= 0.0 ? alpha * t + (1.0 - alpha) * (1.0 - t) : 1.0;
+          return g * ati * (x > 0.0 ? 1.0 - t : -t);
+        }
         float e = exp(-abs(x));
         float d = 1.0 + e;
         float p = x >= 0.0 ? 1.0 / d : e / d;
@@ -153,7 +161,7 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
         float dmg = gamma == 0.0 ? 0.0 : gamma * sflPow(m, gamma - 1.0);
         // ce d(m^gamma)/dm: m == 0 only where ce == 0 too (hard target, saturated logit), and
         // ce m^(gamma-1) -> 0 there; without the guard gamma < 1 would give 0 * inf = NaN.
-        float cedmg = ce == 0.0 ? 0.0 : ce * dmg;
+        // ce is applied last and at is distributed, so that nothing overflows near |x| = 3.4e38.
         float at = 1.0;
         float dat = 0.0;
         if (alpha >= 0.0) {
@@ -162,10 +170,12 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
         }
         if (gradOfTargets == 0) {
           // (p - t) m^g - ce g m^(g-1) (2t - 1) p q
-          return g * at * ((p * (1.0 - t) - q * t) * mg - cedmg * (2.0 * t - 1.0) * p * q);
+          float cx = ce == 0.0 ? 0.0 : ce * (dmg * (2.0 * t - 1.0) * (p * q));
+          return g * at * ((p * (1.0 - t) - q * t) * mg - cx);
         }
         // at (-x m^g - ce g m^(g-1) (2p - 1)) + (2 alpha - 1) ce m^g
-        return g * (at * (-x * mg - cedmg * (p - q)) + dat * ce * mg);
+        float ct = ce == 0.0 ? 0.0 : ce * (at * dmg * (p - q));
+        return g * (at * (-x * mg) - ct + dat * ce * mg);
       }
 
       void main() {

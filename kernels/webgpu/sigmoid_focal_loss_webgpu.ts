@@ -40,7 +40,10 @@ const MATH = `
 
   // Loss at an infinite logit, as the reference gives it: +inf for x = -inf and t > 0, else NaN.
   fn sflLossAtInf(x : f32, t : f32) -> f32 {
-    return select(uniforms.NAN, uniforms.INFINITY, x < 0.0 && t > 0.0);
+    // +inf for x = +inf, 0 <= t < 1 and a positive weight, else NaN (torch's BCE is NaN at -inf).
+    var at = 1.0;
+    if (uniforms.alpha >= 0.0) { at = uniforms.alpha * t + (1.0 - uniforms.alpha) * (1.0 - t); }
+    return select(uniforms.NAN, uniforms.INFINITY, x > 0.0 && t >= 0.0 && t < 1.0 && at > 0.0);
   }
 
   // Math.pow(b, y) for finite y.
@@ -89,8 +92,15 @@ const LOSS = `
 const GRAD = `
   // Gradient of g * loss for the logits (gradOfTargets == 0) or the targets (1).
   fn sigmoidFocalLossGrad(g : f32, x : f32, t : f32) -> f32 {
-    // NaN in, or an infinite logit (the reference's gradients are NaN there): NaN out.
-    if (isnan(g) || isnan(x) || isnan(t) || sflIsInf(x)) { return uniforms.NAN; }
+    // NaN in: NaN out. An infinite logit: NaN but for the logits' gradient at gamma 0,
+    // at (p - t) with p = 0 or 1 (the reference and torchvision).
+    if (isnan(g) || isnan(x) || isnan(t)) { return uniforms.NAN; }
+    if (sflIsInf(x)) {
+      if (uniforms.gradOfTargets != 0 || uniforms.gamma != 0.0) { return uniforms.NAN; }
+      var ati = 1.0;
+      if (uniforms.alpha >= 0.0) { ati = uniforms.alpha * t + (1.0 - uniforms.alpha) * (1.0 - t); }
+      return g * ati * select(-t, 1.0 - t, x > 0.0);
+    }
     let s = sflTerms(x, t);
     let gamma = uniforms.gamma;
     let alpha = uniforms.alpha;
@@ -100,8 +110,7 @@ const GRAD = `
     if (gamma != 0.0) { dmg = gamma * sflPow(s.m, gamma - 1.0); }
     // ce d(m^gamma)/dm: m == 0 only where ce == 0 too (hard target, saturated logit), and
     // ce m^(gamma-1) -> 0 there; without the guard gamma < 1 would give 0 * inf = NaN.
-    var cedmg = 0.0;
-    if (s.ce != 0.0) { cedmg = s.ce * dmg; }
+    // ce is applied last and at is distributed, so that nothing overflows near |x| = 3.4e38.
     var at = 1.0;
     var dat = 0.0;
     if (alpha >= 0.0) {
@@ -109,9 +118,13 @@ const GRAD = `
       dat = 2.0 * alpha - 1.0;
     }
     if (uniforms.gradOfTargets == 0) {
-      return g * at * ((s.p * (1.0 - t) - s.q * t) * mg - cedmg * (2.0 * t - 1.0) * s.p * s.q);
+      var cx = 0.0;
+      if (s.ce != 0.0) { cx = s.ce * (dmg * (2.0 * t - 1.0) * (s.p * s.q)); }
+      return g * at * ((s.p * (1.0 - t) - s.q * t) * mg - cx);
     }
-    return g * (at * (-x * mg - cedmg * (s.p - s.q)) + dat * s.ce * mg);
+    var ct = 0.0;
+    if (s.ce != 0.0) { ct = s.ce * (at * dmg * (s.p - s.q)); }
+    return g * (at * (-x * mg) - ct + dat * s.ce * mg);
   }
 `;
 

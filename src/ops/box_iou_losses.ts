@@ -25,13 +25,29 @@ export interface IouLossArgs {
 
 /**
  * Applies `reduction` to an elementwise loss ('none' returns it as is). 'mean'
- * of an empty loss is 0 (torchvision 0.29), not NaN. Empty reductions give a
- * constant 0 (tfjs-webgl cannot reduce a size-0 tensor).
+ * of an empty loss is 0 (torchvision 0.29), not NaN. An empty loss (any
+ * reduction) is a zero of the reduced shape connected to `inputs`, as
+ * torchvision's `0.0 * loss.sum()`: its gradient is a zero (empty) tensor of
+ * each input's shape, so a training step on a batch with nothing matched
+ * runs (tfjs-webgl cannot reduce a size-0 tensor, and a constant has no
+ * gradient path).
  */
-export function reduce(loss: Tensor, reduction: Reduction): Tensor {
+export function reduce(loss: Tensor, reduction: Reduction, inputs: Tensor[]): Tensor {
+  if (loss.size === 0) return connectedZeros(reduction === 'none' ? loss.shape : [], inputs);
   if (reduction === 'none') return loss;
-  if (loss.size === 0) return tf.zeros([]);
   return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
+}
+
+/** Zeros of `shape` whose gradient with respect to each input is float32 zeros of its shape. */
+function connectedZeros(shape: number[], inputs: Tensor[]): Tensor {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const xs = args.slice(0, inputs.length) as Tensor[];
+    return {
+      value: tf.zeros(shape),
+      gradFunc: () => xs.map(x => tf.zeros(x.shape, 'float32')),
+    };
+  });
+  return f(...inputs);
 }
 
 const OPTIONS = ['reduction', 'eps'];
@@ -111,7 +127,7 @@ export function generalizedBoxIouLoss(
     const p = paired(b1, b2, eps);
     const enclosing = tf.mul(p.encW, p.encH);
     const penalty = tf.div(tf.sub(enclosing, p.union), tf.add(enclosing, eps));
-    return reduce(tf.add(tf.sub(1, p.iou), penalty), reduction);
+    return reduce(tf.add(tf.sub(1, p.iou), penalty), reduction, [b1, b2]);
   });
 }
 
@@ -131,7 +147,7 @@ export function distanceBoxIouLoss(
     boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, options: IouLossArgs = {}): Tensor {
   return tf.tidy(() => {
     const {boxes1: b1, boxes2: b2, reduction, eps} = lossArgs('distanceBoxIouLoss', boxes1, boxes2, options);
-    return reduce(diouLoss(paired(b1, b2, eps), eps), reduction);
+    return reduce(diouLoss(paired(b1, b2, eps), eps), reduction, [b1, b2]);
   });
 }
 
@@ -154,6 +170,6 @@ export function completeBoxIouLoss(
     const p = paired(b1, b2, eps);
     const v = aspectPenalty(p.b, p.a);
     const alpha = stopGradient(tf.div(v, tf.add(tf.add(tf.sub(1, p.iou), v), eps)));
-    return reduce(tf.add(diouLoss(p, eps), tf.mul(alpha, v)), reduction);
+    return reduce(tf.add(diouLoss(p, eps), tf.mul(alpha, v)), reduction, [b1, b2]);
   });
 }

@@ -21,6 +21,12 @@ function nmsInputs(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unkn
   try {
     const boxes = convert('boxes', boxesIn, 'float32');
     const scores = convert('scores', scoresIn, 'float32');
+    if (boxesIn == null) fail(op, 'boxes', `is required, got ${boxesIn}`);
+    if (scoresIn == null) fail(op, 'scores', `is required, got ${scoresIn}`);
+    if (withIdxs && idxsIn == null) {
+      fail(op, 'idxs', `is required (int32 [N] category per box; use ${op.replace('batchedNms', 'nms')} ` +
+          `without categories), got ${idxsIn}`);
+    }
     const idxs = withIdxs ? convert('idxs', idxsIn, 'int32') : null;
     checkArgs(op, boxes, scores, idxs, iouThreshold);
     return {boxes, scores, idxs, owned};
@@ -64,6 +70,7 @@ function attrsOf(iouThreshold: number): NamedAttrMap {
 }
 
 /**
+ * Every tensor made here is kept (see runAsyncOwned).
  * webgpu runs NMS on the GPU (NmsSortedKeep) and this awaits the read of its
  * int32 [N] result; webgl finds the suppression pairs on the GPU (NmsBand) and
  * this awaits the read of that band and scans it (a second, wider band where
@@ -76,21 +83,21 @@ async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|
   if (tf.getKernel(NmsBand, backend) != null && scores.shape[0] > 0) {
     for (let bandWords = BAND_WORDS; ;) {
       const attrs: NmsBandAttrs = {iouThreshold, bandWords};
-      const band = runVisionKernel<Tensor2D>(op, NmsBand, inputs, attrs as unknown as NamedAttrMap);
+      const band = tf.keep(runVisionKernel<Tensor2D>(op, NmsBand, inputs, attrs as unknown as NamedAttrMap));
       const values = await band.data();
       band.dispose();
       const {kept, words} = keptFromBand(values, scores.shape[0], bandWords);
-      if (kept != null) return tf.tensor1d(kept, 'int32');
+      if (kept != null) return tf.keep(tf.tensor1d(kept, 'int32'));
       bandWords = words!;
     }
   }
   if (tf.getKernel(NmsSortedKeep, backend) == null) {
-    return runVisionKernel<Tensor1D>(op, Nms, inputs, attrsOf(iouThreshold));
+    return tf.keep(runVisionKernel<Tensor1D>(op, Nms, inputs, attrsOf(iouThreshold)));
   }
-  const sortedKeep = runVisionKernel<Tensor1D>(op, NmsSortedKeep, inputs, attrsOf(iouThreshold));
+  const sortedKeep = tf.keep(runVisionKernel<Tensor1D>(op, NmsSortedKeep, inputs, attrsOf(iouThreshold)));
   const values = await sortedKeep.data();
   sortedKeep.dispose();
-  return tf.tensor1d(keptFromSortedKeep(values), 'int32');
+  return tf.keep(tf.tensor1d(keptFromSortedKeep(values), 'int32'));
 }
 
 /**
@@ -130,6 +137,11 @@ function runSync(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unknow
 async function runAsyncOwned(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unknown,
     iouThreshold: number, withIdxs: boolean): Promise<Tensor1D> {
   const {boxes, scores, idxs, owned} = nmsInputs(op, boxesIn, scoresIn, idxsIn, iouThreshold, withIdxs);
+  // Called inside tf.tidy (`tidy(() => { p = nmsAsync(...); })`), whatever is
+  // created before the first await belongs to the tidy, which disposes it
+  // when it returns: the converted inputs, the GPU intermediates and the
+  // result are kept (and disposed here, or by the caller).
+  owned.forEach(t => tf.keep(t));
   try {
     return await runAsync(op, boxes, scores, idxs, iouThreshold);
   } finally {

@@ -55,6 +55,6 @@ function focalLoss(op: string, inputs: Tensor, targets: Tensor, alpha: number, g
       inputs: tf.cast(inputs, 'float32'),
       targets: tf.cast(targets, 'float32'),
     }, attrs as unknown as tf.NamedAttrMap);
-    return reduce(loss, reduction);
+    return reduce(loss, reduction, [inputs, targets]);
   });
 }

@@ -16,6 +16,8 @@
 // @ts-ignore: decorator
 @inline const MARGIN: f64 = 1e-3;
 // @ts-ignore: decorator
+@inline const MIN_SHRINK_AREA: f64 = 1e-30;
+// @ts-ignore: decorator
 @inline const MAX_LEVELS: i32 = 40;
 // @ts-ignore: decorator
 @inline const INACTIVE: u8 = 255;
@@ -236,7 +238,9 @@ function suppressSegment(boxes: usize, areas: usize, seq: usize, start: i32, end
     const b = boxes + (<usize>j << 4);
     const jx1 = load<f32>(b), jy1 = load<f32>(b, 4), jx2 = load<f32>(b, 8), jy2 = load<f32>(b, 12);
     const aj = f32At(areas, j);
-    const dx = shrink * (<f64>jx2 - <f64>jx1), dy = shrink * (<f64>jy2 - <f64>jy1);
+    // No shrink below MIN_SHRINK_AREA (kernels/reference/nms.ts): subnormal products round too far.
+    const sj: f64 = <f64>aj >= MIN_SHRINK_AREA ? shrink : 0;
+    const dx = sj * (<f64>jx2 - <f64>jx1), dy = sj * (<f64>jy2 - <f64>jy1);
     const sx1 = <f64>jx1 + dx, sy1 = <f64>jy1 + dy, sx2 = <f64>jx2 - dx, sy2 = <f64>jy2 - dy;
     let suppressed = false;
     for (let l = 0; l < levels && !suppressed; l++) {

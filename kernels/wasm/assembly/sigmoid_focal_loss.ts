@@ -69,6 +69,12 @@ function gammaMode(g: f64): i32 {
   return powReal(m, gamma);
 }
 
+/** NaN at x = -inf, as torch's binary_cross_entropy_with_logits (inf - inf in its log-sum-exp). */
+// @ts-ignore: decorator
+@inline function torchCe(x: v128, ce: v128): v128 {
+  return v128.bitselect(f32x4.splat(NaN), ce, f32x4.eq(x, f32x4.splat(-Infinity)));
+}
+
 // --- forward -------------------------------------------------------------------
 
 // @ts-ignore: decorator
@@ -84,7 +90,7 @@ function gammaMode(g: f64): i32 {
   const q = v128.bitselect(sb, sa, pos);
   const omt = f32x4.sub(one, t);
   const lin = v128.bitselect(f32x4.mul(x, omt), f32x4.neg(f32x4.mul(x, t)), pos);
-  const ce = f32x4.add(lin, log1pUnit(e));
+  const ce = torchCe(x, f32x4.add(lin, log1pUnit(e)));
   const m = f32x4.add(f32x4.mul(p, omt), f32x4.mul(q, t));
   const loss = f32x4.mul(ce, powGamma(m, mode, gi, gamma));
   const at = f32x4.add(f32x4.mul(av, t), f32x4.mul(bv, omt));
@@ -142,24 +148,26 @@ export function sigmoid_focal_loss(
   const q = v128.bitselect(sb, sa, pos);
   const omt = f32x4.sub(one, t);
   const lin = v128.bitselect(f32x4.mul(x, omt), f32x4.neg(f32x4.mul(x, t)), pos);
-  const ce = f32x4.add(lin, log1pUnit(e));
+  const ce = torchCe(x, f32x4.add(lin, log1pUnit(e)));
   const m = f32x4.add(f32x4.mul(p, omt), f32x4.mul(q, t));
 
-  // mg = m^gamma, cd = ce * d(m^gamma)/dm
+  // mg = m^gamma, dm = d(m^gamma)/dm. ce is applied last (ce (dm (2t-1) p q),
+  // ce (dm (p - q))) and at is distributed over the terms, so that nothing
+  // overflows in f32 at |x| near 3.4e38 where the result is finite.
   let mg: v128;
-  let cd: v128 = f32x4.splat(0);
+  let dm: v128 = f32x4.splat(0);
   if (mode == G_ZERO) {
     mg = one;
   } else if (mode == G_ONE) {
     mg = m;
-    cd = ce;
+    dm = one;
   } else if (mode == G_TWO) {
     mg = f32x4.mul(m, m);
-    cd = f32x4.mul(ce, f32x4.add(m, m));
+    dm = f32x4.add(m, m);
   } else if (mode == G_INT) {
     const pk1 = powIntVec(m, gi - 1);
     mg = f32x4.mul(pk1, m);
-    cd = f32x4.mul(ce, f32x4.mul(f32x4.splat(<f32>gamma), pk1));
+    dm = f32x4.mul(f32x4.splat(<f32>gamma), pk1);
   } else {
     let pm1: v128;
     if (allPositiveFinite(m)) { // one ln for both powers
@@ -170,22 +178,22 @@ export function sigmoid_focal_loss(
       mg = powLanes(m, gamma);
       pm1 = powLanes(m, gamma - 1.0);
     }
-    cd = f32x4.mul(ce, f32x4.mul(f32x4.splat(<f32>gamma), pm1));
+    dm = f32x4.mul(f32x4.splat(<f32>gamma), pm1);
   }
 
   const at = v128.bitselect(
       f32x4.add(f32x4.mul(av, t), f32x4.mul(bv, omt)), one, weighted);
   const pmt = f32x4.sub(f32x4.mul(p, omt), f32x4.mul(q, t)); // p - t
   let ux = f32x4.mul(pmt, mg);
-  let ut = f32x4.neg(f32x4.mul(x, mg));
+  let ut = f32x4.mul(at, f32x4.neg(f32x4.mul(x, mg)));
   if (mode != G_ZERO) {
     const tt1 = f32x4.sub(f32x4.add(t, t), one); // 2t - 1
-    ux = f32x4.sub(ux, f32x4.mul(f32x4.mul(cd, tt1), f32x4.mul(p, q)));
-    ut = f32x4.sub(ut, f32x4.mul(cd, f32x4.sub(p, q)));
+    ux = f32x4.sub(ux, f32x4.mul(ce, f32x4.mul(f32x4.mul(dm, tt1), f32x4.mul(p, q))));
+    ut = f32x4.sub(ut, f32x4.mul(ce, f32x4.mul(at, f32x4.mul(dm, f32x4.sub(p, q)))));
   }
   // dat * ce * mg with dat = 2 alpha - 1 (0 when unweighted)
   const wt = f32x4.mul(dav, f32x4.mul(ce, mg));
-  const vt = f32x4.mul(g, v128.bitselect(f32x4.add(f32x4.mul(at, ut), wt), ut, weighted));
+  const vt = f32x4.mul(g, v128.bitselect(f32x4.add(ut, wt), ut, weighted));
   const vx = f32x4.mul(f32x4.mul(g, at), ux);
   if (rem == 4) { // a literal 4 in the main loop: folded away
     v128.store(dxp, vx);
