@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
 import {DataFormat} from '../ops/roi_common.ts';
-import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {assertFiniteNumber, describe, fail} from '../ops/validate.ts';
 import {convOutputSize, TorchConv} from './blocks/conv.ts';
 import {upsampleNearest} from './blocks/nearest.ts';
 import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm.ts';
@@ -49,6 +49,14 @@ interface ConvBlock { conv: TorchConv; norm: TorchBatchNorm|null; }
 const same = (p: number): Array<[number, number]> => [[p, p], [p, p]];
 
 /**
+ * torch's relu on every backend: NaN stays NaN (tfjs-backend-wasm 4.22's Relu
+ * gives 0) with a zero gradient there; elsewhere tf.relu (gradient 0 at 0).
+ */
+function reluKeepNaN(x: Tensor): Tensor {
+  return tf.where(tf.isNaN(x), tf.fill(x.shape, NaN), tf.relu(x));
+}
+
+/**
  * max_pool2d(kernel 1, stride 2) of [N, H, W, C]: every other row and column,
  * by pad, reshape and slice (tfjs has no strided-slice gradient, and
  * tfjs-backend-wasm 4.22's MaxPoolGrad is wrong for kernel 1, stride 2).
@@ -71,7 +79,9 @@ function everyOther(x: Tensor): Tensor {
  * outChannels] per input, then the extras at half the size of the previous
  * (see outputNames); `forward(features)` maps names to names as torchvision.
  * Defaults: extraBlocks null, normLayer null, normEps 1e-5, normMomentum 0.1,
- * featureNames '0', '1', ..., dataFormat 'channelsLast'. Weights keep
+ * featureNames '0', '1', ..., dataFormat 'channelsLast'. Maps of an empty
+ * spatial size (H or W 0) are an Error, as in torchvision (its convs need
+ * H, W >= 1); a batch of 0 gives empty outputs. Weights keep
  * torchvision's state_dict keys (inner_blocks.i.0.weight,
  * layer_blocks.i.0.bias, extra_blocks.p6.weight, ...).
  * torchvision: `torchvision.ops.FeaturePyramidNetwork(in_channels_list,
@@ -195,6 +205,15 @@ export class FeaturePyramidNetwork extends TorchLayer {
         fail(name, 'inputs', `map ${i} must be 4D with ${this.inChannelsList[i]} channels (inChannelsList ` +
             `[${this.inChannelsList}], ${this.dataFormat}), got shape [${s}]`);
       }
+      const spatial = this.dataFormat === 'channelsFirst' ? s.slice(2) : s.slice(1, 3);
+      if (spatial.some(d => d === 0)) {
+        fail(name, 'inputs', `map ${i} has an empty spatial size ${spatial.join('x')} (shape [${s}], ` +
+            `${this.dataFormat}): the convs need H, W >= 1, as torchvision's do`);
+      }
+      if (s[0] != null && shapes[0][0] != null && s[0] !== shapes[0][0]) {
+        fail(name, 'inputs', `map ${i} holds ${s[0]} image(s), but map 0 holds ${shapes[0][0]}: every map must ` +
+            'have the same batch size');
+      }
     });
     return shapes;
   }
@@ -239,7 +258,19 @@ export class FeaturePyramidNetwork extends TorchLayer {
   call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor[] {
     return tf.tidy(() => {
       const list = Array.isArray(inputs) ? inputs : [inputs];
+      list.forEach((x, i) => {
+        if (!(x instanceof Tensor) || x.dtype !== 'float32') {
+          fail(FeaturePyramidNetwork.className, 'inputs', `map ${i} must be a float32 tf.Tensor, got ` +
+              `${x instanceof Tensor ? `dtype ${x.dtype}` : describe(x)}`);
+        }
+      });
       this.shapes(list.map(x => x.shape));
+      if (list[0].shape[0] === 0) {
+        // A batch of 0: the empty outputs, without running the blocks on empty
+        // tensors (conv, pad, conv of an empty map corrupts tfjs-backend-wasm
+        // 4.22's memory for every later call).
+        return (this.computeOutputShape(list.map(x => x.shape)) as number[][]).map(shape => tf.zeros(shape));
+      }
       const training = isTraining(kwargs);
       const xs = this.dataFormat === 'channelsFirst' ? list.map(toChannelsLast) : list;
       const top = xs.length - 1;
@@ -255,7 +286,7 @@ export class FeaturePyramidNetwork extends TorchLayer {
         results.push(everyOther(results[top]));
       } else if (this.p6p7 != null) {
         const p6 = this.p6p7.p6.apply(this.p6p7.useP5 ? results[top] : xs[top]);
-        results.push(p6, this.p6p7.p7.apply(tf.relu(p6)));
+        results.push(p6, this.p6p7.p7.apply(reluKeepNaN(p6)));
       }
       return this.dataFormat === 'channelsFirst' ? results.map(toChannelsFirst) : results;
     });

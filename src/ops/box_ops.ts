@@ -326,8 +326,20 @@ export function completeBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorL
 }
 
 /**
+ * torch.clamp(x, 0, max) on every backend: NaN stays NaN and the gradient
+ * passes on [0, max] (inclusive), as torch's. As maximum then minimum, which
+ * propagate NaN everywhere: tfjs-backend-wasm 4.22's ClipByValue turns NaN
+ * into 0, and webgl's on SwiftShader can leave values unclipped.
+ */
+function clampKeepNaN(x: Tensor, max: number): Tensor {
+  if (x.dtype !== 'float32') return tf.clipByValue(x, 0, max);
+  return tf.minimum(tf.maximum(x, 0), max);
+}
+
+/**
  * Clips boxes [..., 4] (xyxy; a tensor or TensorLike) to an image of
  * size [height, width]: x into [0, width], y into [0, height]; same shape out.
+ * NaN coordinates stay NaN (torch.clamp's rule), on every backend.
  * torchvision: `clip_boxes_to_image(boxes, size)`.
  *
  * ```js
@@ -345,8 +357,8 @@ export function clipBoxesToImage(boxes: Tensor|TensorLike, size: [number, number
     const t = toTensor(op, 'boxes', boxes);
     checkBoxes(op, 'boxes', t);
     const [x1, y1, x2, y2] = coords(t);
-    const cx = (x: Tensor) => tf.clipByValue(x, 0, width);
-    const cy = (y: Tensor) => tf.clipByValue(y, 0, height);
+    const cx = (x: Tensor) => clampKeepNaN(x, width);
+    const cy = (y: Tensor) => clampKeepNaN(y, height);
     return stackCoords([cx(x1), cy(y1), cx(x2), cy(y2)]);
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
-import {DATA_FORMATS, DataFormat} from './roi_common.ts';
+import {DATA_FORMATS, DataFormat, permute} from './roi_common.ts';
 import {assertDtype, assertFiniteNumber, assertOneOf, assertRank, assertTensor, checkOptions, fail, toTensor} from './validate.ts';
 
 /** Options of {@link dropBlock2d} and {@link dropBlock3d}. */
@@ -68,7 +68,8 @@ export function dropBlockWithNoise(
         tf.maxPool3d(cells as tf.Tensor5D, blockSize, 1, 'same');
     let mask = tf.sub(1, tf.reshape(pooled, [n, c, ...spatial]));
     const scale = tf.div(mask.size, tf.add(eps, tf.sum(mask)));
-    if (dataFormat === 'channelsLast') mask = tf.transpose(mask, [0, ...spatial.map((_, i) => i + 2), 1]);
+    // permute: tfjs-backend-wasm 4.22 cannot transpose an empty tensor (a batch of 0).
+    if (dataFormat === 'channelsLast') mask = permute(mask, [0, ...spatial.map((_, i) => i + 2), 1]);
     return tf.mul(tf.mul(x, mask), scale);
   });
 }
@@ -92,6 +93,8 @@ function dropBlockChecked(
   if (!training || p === 0) return tf.clone(x);
   const spatial = spatialShape(x, dataFormat);
   const {blockSize: bs, gamma} = dropBlockGamma(op, p, blockSize, spatial);
+  // Nothing to drop in an empty input (a batch of 0, or 0 channels): the input, unchanged.
+  if (x.size === 0) return tf.clone(x);
   return tf.tidy(() => {
     const shape0 = x.shape as number[];
     const [n, c] = [shape0[0], dataFormat === 'channelsFirst' ? shape0[1] : shape0[rank - 1]];
@@ -106,7 +109,8 @@ function dropBlockChecked(
  * [N, C, H, W]; a tensor or TensorLike) -> same shape: block centres drawn with rate gamma =
  * p H W / (bs^2 (H - bs + 1)(W - bs + 1)), each zeroes a bs x bs block, and the
  * output is rescaled by mask.size / (eps + mask.sum()). bs = min(blockSize, H,
- * W) must be odd. Identity (a copy) when not training or p == 0. Options
+ * W) must be odd. Identity (a copy) when not training or p == 0, and for an
+ * empty input (a batch of 0: an empty copy, in training too). Options
  * {training, eps, dataFormat, seed} (a non-object options argument is an
  * Error); defaults: training true, eps 1e-6, dataFormat 'channelsLast', seed
  * unseeded.
@@ -126,8 +130,9 @@ export function dropBlock2d(x: Tensor|TensorLike, p: number, blockSize: number, 
  * DropBlock on float32 [N, D, H, W, C] volumes (channelsFirst: [N, C, D, H, W];
  * a tensor or TensorLike) -> same shape, as {@link dropBlock2d} with bs x bs
  * x bs blocks and gamma = p D H W / (bs^3 (D - bs + 1)(H - bs + 1)(W - bs +
- * 1)). Options {training, eps, dataFormat, seed} (a non-object options
- * argument is an Error); defaults: training true, eps 1e-6, dataFormat
+ * 1)). An empty input (a batch of 0) comes back as an empty copy. Options
+ * {training, eps, dataFormat, seed} (a non-object options argument is an
+ * Error); defaults: training true, eps 1e-6, dataFormat
  * 'channelsLast', seed unseeded.
  * torchvision: `drop_block3d(input, p, block_size, inplace=False, eps=1e-6, training=True)`.
  *
