@@ -41,3 +41,33 @@ describe('argument validation', () => {
     });
   }
 });
+
+describe('pairwise box ops on empty box sets', () => {
+  for (const op of ['boxIou', 'generalizedBoxIou', 'distanceBoxIou', 'completeBoxIou'] as const) {
+    it(`${op}: [0, 4] x [3, 4] and [2, 4] x [0, 4] give empty results with empty gradients`, async () => {
+      const before = tf.memory().numTensors;
+      for (const [n, m] of [[0, 3], [2, 0], [0, 0]]) {
+        const b1 = tf.ones([n, 4]), b2 = tf.ones([m, 4]);
+        const out = (vision as any)[op](b1, b2);
+        expect(out.shape).toEqual([n, m]);
+        const [g1, g2] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum((vision as any)[op](x, y)))([b1, b2]);
+        expect(g1.shape).toEqual([n, 4]);
+        expect(g2.shape).toEqual([m, 4]);
+        await g1.data();
+        tf.dispose([b1, b2, out, g1, g2]);
+      }
+      const [e, o] = [tf.zeros([0, 4]), tf.ones([2, 4])];
+      const cx = vision.boxIou(e, o, {fmt: 'cxcywh'});
+      expect(cx.shape).toEqual([0, 2]);
+      tf.dispose([e, o, cx]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+  it('removeSmallBoxesAsync started inside tf.tidy resolves to a readable tensor', async () => {
+    let p: Promise<tf.Tensor1D> | undefined;
+    tf.tidy(() => { p = vision.removeSmallBoxesAsync(tf.tensor2d([[0, 0, 1, 1], [0, 0, 0.1, 0.1]]), 0.5); });
+    const keep = await p!;
+    expect(Array.from(await keep.data())).toEqual([0]);
+    keep.dispose();
+  });
+});

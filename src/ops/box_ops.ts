@@ -181,6 +181,18 @@ function checkPair(op: string, boxes1In: unknown, boxes2In: unknown): [Tensor, T
   return [boxes1, boxes2];
 }
 
+/**
+ * The [..., N, M] result of a pairwise op where N, M or a leading dim is 0:
+ * empty, connected to both inputs with (empty) zero gradients. The composite
+ * path's unstack/stack gradients fail on empty tensors in tfjs.
+ */
+function emptyPairwise(b1: Tensor, b2: Tensor): Tensor {
+  const shape = [...b1.shape.slice(0, -1), b2.shape[b2.rank - 2]];
+  const f = tf.customGrad((x1: Tensor, x2: Tensor) =>
+    ({value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(x1), tf.zerosLike(x2)]}));
+  return f(b1, b2);
+}
+
 interface Pairwise {
   inter: Tensor; union: Tensor;
   /** Enclosing box width and height. */
@@ -223,6 +235,7 @@ export function boxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, opt
   const {fmt = 'xyxy'} = checkOptions<{fmt?: BoxFormat}>('boxIou', 'options', options, ['fmt']);
   return tf.tidy(() => {
     const [b1, b2] = checkPair('boxIou', boxes1, boxes2);
+    if (b1.size === 0 || b2.size === 0) return emptyPairwise(b1, b2);
     assertOneOf('boxIou', 'fmt', fmt, AXIS_ALIGNED);
     const toXyxy = (b: Tensor) => fmt === 'xyxy' ? b : convertAxisAligned(tf.cast(b, 'float32'), fmt, 'xyxy');
     const {inter, union} = pairwise(toXyxy(b1), toXyxy(b2), false);
@@ -252,6 +265,7 @@ function divKeepingNaN(a: Tensor, b: Tensor): Tensor {
 export function generalizedBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike): Tensor {
   return tf.tidy(() => {
     const [b1, b2] = checkPair('generalizedBoxIou', boxes1, boxes2);
+    if (b1.size === 0 || b2.size === 0) return emptyPairwise(b1, b2);
     const {inter, union, encW, encH} = pairwise(b1, b2, true);
     const enclosing = tf.mul(encW, encH);
     return tf.sub(divKeepingNaN(inter, union), tf.div(tf.sub(enclosing, union), enclosing));
@@ -284,6 +298,7 @@ export function distanceBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorL
   const {eps = DIOU_EPS} = checkOptions<{eps?: number}>('distanceBoxIou', 'options', options, ['eps']);
   return tf.tidy(() => {
     const [b1, b2] = checkPair('distanceBoxIou', boxes1, boxes2);
+    if (b1.size === 0 || b2.size === 0) return emptyPairwise(b1, b2);
     assertFiniteNumber('distanceBoxIou', 'eps', eps);
     return diouAndIou(pairwise(b1, b2, true), eps)[0];
   });
@@ -316,6 +331,7 @@ export function completeBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorL
   const {eps = DIOU_EPS} = checkOptions<{eps?: number}>('completeBoxIou', 'options', options, ['eps']);
   return tf.tidy(() => {
     const [b1, b2] = checkPair('completeBoxIou', boxes1, boxes2);
+    if (b1.size === 0 || b2.size === 0) return emptyPairwise(b1, b2);
     assertFiniteNumber('completeBoxIou', 'eps', eps);
     const p = pairwise(b1, b2, true);
     const [diou, iou] = diouAndIou(p, eps);
@@ -417,9 +433,13 @@ export async function removeSmallBoxesAsync(boxes: Tensor2D|TensorLike, minSize:
     checkSmallBoxes('removeSmallBoxesAsync', t, minSize);
     return smallBoxMask(t, minSize);
   });
-  const keep = await mask.data();
-  mask.dispose();
-  return keepIndices(keep);
+  // Kept: a caller's tf.tidy around this call must not dispose it while the read is pending.
+  tf.keep(mask);
+  try {
+    return keepIndices(await mask.data());
+  } finally {
+    mask.dispose();
+  }
 }
 
 function keepIndices(keep: ArrayLike<number>): Tensor1D {
