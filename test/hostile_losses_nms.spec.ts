@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
-import {expectClose, expectNoLeak, expectThrows} from './support/helpers';
+import {expectClose, expectNoLeak, expectRejects, expectThrows} from './support/helpers';
+import {GPU_BACKENDS} from './support/tolerances';
 
 /** webgpu has no synchronous readback: only the async nms ops run there. */
 const syncSupported = () => tf.getBackend() !== 'webgpu';
@@ -145,6 +146,18 @@ async function runNms(boxes: number[][], scores: number[], thr: number, idxs?: n
   }
 }
 
+/**
+ * torchvision's kept indices; on webgl/webgpu, whose shaders may flush
+ * subnormal results to zero (GLSL ES 3.0 and WGSL allow it), areas below
+ * 2^-126 can become 0, their IoU 0/0 = NaN suppresses nothing, and every box
+ * is kept (README, Limits): either outcome there, nothing else.
+ */
+function expectKept(kept: number[], torchvision: number[], n: number) {
+  const allKept = Array.from({length: n}, (_, i) => i);
+  if (GPU_BACKENDS.includes(tf.getBackend()) && JSON.stringify(kept) === JSON.stringify(allKept)) return;
+  expect(kept).toEqual(torchvision);
+}
+
 describe('nms: subnormal and tiny areas', () => {
   // Areas near 2^-149 round to a few units: the float32 IoU of these pairs is
   // far above the exact one (e.g. 1 for an exact 1/3), and torchvision suppresses.
@@ -154,8 +167,8 @@ describe('nms: subnormal and tiny areas', () => {
     // nms(b, torch.tensor([0.9, 0.8]), 0.7).tolist()  -> [0]
     const w = 4.469999855622531e-23;
     const boxes = [[0, 0, w, w], [2.2349999278112654e-23, 0, 6.705000256750339e-23, w]];
-    expect(await runNms(boxes, [0.9, 0.8], 0.7)).toEqual([0]);
-    expect(await runNms(boxes, [0.9, 0.8], 0.7, [3, 3])).toEqual([0]);
+    expectKept(await runNms(boxes, [0.9, 0.8], 0.7), [0], 2);
+    expectKept(await runNms(boxes, [0.9, 0.8], 0.7, [3, 3]), [0], 2);
     expect(await runNms(boxes, [0.9, 0.8], 0.7, [3, 4])).toEqual([0, 1]);
   });
 
@@ -168,9 +181,9 @@ describe('nms: subnormal and tiny areas', () => {
     // [nms(c, cs, t).tolist() for t in (0.3, 0.5, 0.7)]
     const boxes = BOXES_C;
     const scores = SCORES_C;
-    expect(await runNms(boxes, scores, 0.3)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 12]);
-    expect(await runNms(boxes, scores, 0.5)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
-    expect(await runNms(boxes, scores, 0.7)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expectKept(await runNms(boxes, scores, 0.3), [0, 1, 2, 3, 6, 7, 8, 9, 12], 15);
+    expectKept(await runNms(boxes, scores, 0.5), [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14], 15);
+    expectKept(await runNms(boxes, scores, 0.7), [0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14], 15);
   });
 });
 
@@ -184,17 +197,17 @@ describe('nms family: nullish required arguments', () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const none = missing as any;
       expectThrows(() => vision.batchedNms(b, s, none, 0.5), /^batchedNms: argument 'idxs'/, /required/);
-      await expect(vision.batchedNmsAsync(b, s, none, 0.5)).rejects.toThrow(/^batchedNmsAsync: argument 'idxs'/);
+      await expectRejects(vision.batchedNmsAsync(b, s, none, 0.5), /^batchedNmsAsync: argument 'idxs'/);
       expectThrows(() => vision.nms(none, s, 0.5), /^nms: argument 'boxes'/);
       expectThrows(() => vision.nms(b, none, 0.5), /^nms: argument 'scores'/);
       expectThrows(() => vision.nms(b, s, none), /^nms: argument 'iouThreshold'/);
       expectThrows(() => vision.batchedNms(none, s, [0], 0.5), /^batchedNms: argument 'boxes'/);
       expectThrows(() => vision.batchedNms(b, none, [0], 0.5), /^batchedNms: argument 'scores'/);
       expectThrows(() => vision.batchedNms(b, s, [0], none), /^batchedNms: argument 'iouThreshold'/);
-      await expect(vision.nmsAsync(none, s, 0.5)).rejects.toThrow(/^nmsAsync: argument 'boxes'/);
-      await expect(vision.nmsAsync(b, none, 0.5)).rejects.toThrow(/^nmsAsync: argument 'scores'/);
-      await expect(vision.nmsAsync(b, s, none)).rejects.toThrow(/^nmsAsync: argument 'iouThreshold'/);
-      await expect(vision.batchedNmsAsync(none, s, [0], 0.5)).rejects.toThrow(/^batchedNmsAsync: argument 'boxes'/);
+      await expectRejects(vision.nmsAsync(none, s, 0.5), /^nmsAsync: argument 'boxes'/);
+      await expectRejects(vision.nmsAsync(b, none, 0.5), /^nmsAsync: argument 'scores'/);
+      await expectRejects(vision.nmsAsync(b, s, none), /^nmsAsync: argument 'iouThreshold'/);
+      await expectRejects(vision.batchedNmsAsync(none, s, [0], 0.5), /^batchedNmsAsync: argument 'boxes'/);
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([b, s]);
     });

@@ -3,6 +3,7 @@ import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {layers, Shape} from '@tensorflow/tfjs-layers';
 import {fail} from '../ops/validate.ts';
 import {LayerArgs, layerArgs} from './torch_layer.ts';
+import {permute} from '../ops/roi_common.ts';
 
 /** Arguments of the {@link Permute} layer. */
 export interface PermuteArgs extends LayerArgs {
@@ -57,7 +58,7 @@ export class Permute extends layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       this.check(x.rank);
-      return tf.transpose(x, this.dims);
+      return permute(x, this.dims);
     });
   }
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
-import {aspectPenalty} from './box_ops.ts';
+import {aspectPenalty, divKeepingNaN} from './box_ops.ts';
 import {maximum, minimum, stopGradient} from './grad_utils.ts';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor, checkOptions, toTensor} from './validate.ts';
 
@@ -93,7 +93,7 @@ function paired(boxes1: Tensor, boxes2: Tensor, eps: number): Paired {
   const inter = tf.mul(tf.relu(iw), tf.relu(ih));
   const area = (c: Tensor[]) => tf.mul(tf.sub(c[2], c[0]), tf.sub(c[3], c[1]));
   const union = tf.sub(tf.add(area(a), area(b)), inter);
-  const iou = tf.div(inter, tf.add(union, eps));
+  const iou = divKeepingNaN(inter, tf.add(union, eps));
   const encW = tf.sub(maximum(a[2], b[2]), minimum(a[0], b[0]));
   const encH = tf.sub(maximum(a[3], b[3]), minimum(a[1], b[1]));
   return {iou, union, encW, encH, a, b};
@@ -105,7 +105,7 @@ function diouLoss(p: Paired, eps: number): Tensor {
   const rho2 = tf.add(
       tf.square(tf.sub(centre(p.a, 0), centre(p.b, 0))),
       tf.square(tf.sub(centre(p.a, 1), centre(p.b, 1))));
-  return tf.add(tf.sub(1, p.iou), tf.div(rho2, diag));
+  return tf.add(tf.sub(1, p.iou), divKeepingNaN(rho2, diag));
 }
 
 /**
@@ -126,7 +126,7 @@ export function generalizedBoxIouLoss(
     const {boxes1: b1, boxes2: b2, reduction, eps} = lossArgs('generalizedBoxIouLoss', boxes1, boxes2, options);
     const p = paired(b1, b2, eps);
     const enclosing = tf.mul(p.encW, p.encH);
-    const penalty = tf.div(tf.sub(enclosing, p.union), tf.add(enclosing, eps));
+    const penalty = divKeepingNaN(tf.sub(enclosing, p.union), tf.add(enclosing, eps));
     return reduce(tf.add(tf.sub(1, p.iou), penalty), reduction, [b1, b2]);
   });
 }

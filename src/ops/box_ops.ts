@@ -188,8 +188,10 @@ function checkPair(op: string, boxes1In: unknown, boxes2In: unknown): [Tensor, T
  */
 function emptyPairwise(b1: Tensor, b2: Tensor): Tensor {
   const shape = [...b1.shape.slice(0, -1), b2.shape[b2.rank - 2]];
-  const f = tf.customGrad((x1: Tensor, x2: Tensor) =>
-    ({value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(x1), tf.zerosLike(x2)]}));
+  const f = tf.customGrad((...inputs) => {
+    const [x1, x2] = inputs as Tensor[];
+    return {value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(x1), tf.zerosLike(x2)]};
+  });
   return f(b1, b2);
 }
 
@@ -247,7 +249,7 @@ export function boxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorLike, opt
  * a / b with 0/0 = NaN on every backend: tfjs-webgl's division returns 1 when
  * a == b, so 0 * (1/b) (NaN exactly when b == 0, else 0) is added.
  */
-function divKeepingNaN(a: Tensor, b: Tensor): Tensor {
+export function divKeepingNaN(a: Tensor, b: Tensor): Tensor {
   return tf.add(tf.div(a, b), tf.mul(0, tf.reciprocal(b)));
 }
 
@@ -268,7 +270,7 @@ export function generalizedBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|Tens
     if (b1.size === 0 || b2.size === 0) return emptyPairwise(b1, b2);
     const {inter, union, encW, encH} = pairwise(b1, b2, true);
     const enclosing = tf.mul(encW, encH);
-    return tf.sub(divKeepingNaN(inter, union), tf.div(tf.sub(enclosing, union), enclosing));
+    return tf.sub(divKeepingNaN(inter, union), divKeepingNaN(tf.sub(enclosing, union), enclosing));
   });
 }
 
@@ -279,7 +281,7 @@ function diouAndIou(p: Pairwise, eps: number): [Tensor, Tensor] {
   const dx = tf.sub(centre(p.a, 0), centre(p.b, 0));
   const dy = tf.sub(centre(p.a, 1), centre(p.b, 1));
   const rho2 = tf.add(tf.square(dx), tf.square(dy));
-  return [tf.sub(iou, tf.div(rho2, diag)), iou];
+  return [tf.sub(iou, divKeepingNaN(rho2, diag)), iou];
 }
 
 /**
@@ -310,7 +312,7 @@ export function distanceBoxIou(boxes1: Tensor|TensorLike, boxes2: Tensor|TensorL
  * `completeBoxIou` and `completeBoxIouLoss`).
  */
 export function aspectPenalty(a: Tensor[], b: Tensor[]): Tensor {
-  const ratio = (c: Tensor[]) => tf.atan(tf.div(tf.sub(c[2], c[0]), tf.sub(c[3], c[1])));
+  const ratio = (c: Tensor[]) => tf.atan(divKeepingNaN(tf.sub(c[2], c[0]), tf.sub(c[3], c[1])));
   return tf.mul(4 / (Math.PI * Math.PI), tf.square(tf.sub(ratio(a), ratio(b))));
 }
 

@@ -189,3 +189,17 @@ export async function expectOptimizerLowersLoss(
   optimizer.dispose();
   expect(tf.memory().numTensors).toBe(before);
 }
+
+/** Awaits a promise that must reject with an Error matching every pattern (under jest and jasmine alike). */
+export async function expectRejects(promise: Promise<unknown>, ...patterns: RegExp[]) {
+  let error: unknown = null;
+  try {
+    await promise;
+  } catch (e) {
+    error = e;
+  }
+  if (!(error instanceof Error)) throw new Error(`expected the promise to reject with an Error, got ${String(error)}`);
+  for (const p of patterns) {
+    if (!p.test(error.message)) throw new Error(`error message "${error.message}" does not match ${p}`);
+  }
+}

@@ -96,15 +96,25 @@ export function convOutputSize(size: number|null, k: number, s: number, p: [numb
   return size == null ? null : Math.floor((size + p[0] + p[1] - d * (k - 1) - 1) / s) + 1;
 }
 
+/** An empty result of `shape`, connected to x with an (empty) zero gradient. */
+function emptyConnected(x: Tensor, shape: number[]): Tensor {
+  return tf.customGrad((...inputs) => {
+    const [input] = inputs as Tensor[];
+    return {value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(input)]};
+  })(x);
+}
+
 export class TorchConv {
   weight!: LayerVariable;
   bias: LayerVariable|null = null;
+  private layerName = 'TorchConv';
 
   constructor(readonly spec: ConvSpec, readonly prefix: string) {}
 
   /** init 'torch': torch's default; 'fpn': kaiming_uniform(a=1) and bias 0 (torchvision's FPN). */
   build(layer: TorchLayer, init: 'torch'|'fpn' = 'torch') {
     const {inChannels, outChannels, kernelSize, groups} = this.spec;
+    this.layerName = layer.getClassName();
     const fanIn = (inChannels / groups) * kernelSize.reduce((a, b) => a * b, 1);
     this.weight = layer.addTorchWeight(`${this.prefix}weight`, [...kernelSize, inChannels / groups, outChannels],
         'conv', kaimingUniform(init === 'fpn' ? 1 : Math.sqrt(5)));
@@ -121,7 +131,15 @@ export class TorchConv {
 
   /** x: [N, ...spatial, C] -> [N, ...spatial', outChannels]. */
   apply(x: Tensor): Tensor {
-    const {stride, padding, dilation, groups} = this.spec;
+    const {kernelSize, stride, padding, dilation, groups} = this.spec;
+    // torch: "Kernel size can't be greater than actual input size" (tfjs-node would pad silently).
+    const spatial = x.shape.slice(1, -1);
+    if (spatial.some((s, i) => s + padding[i][0] + padding[i][1] < dilation[i] * (kernelSize[i] - 1) + 1)) {
+      fail(this.layerName, 'x', `spatial size [${spatial}] padded by [${padding.map(p => p.join('+'))}] is ` +
+          `smaller than the (dilated) kernel [${kernelSize.map((k, i) => dilation[i] * (k - 1) + 1)}]`);
+    }
+    // An empty batch: tfjs-node's conv gives another shape there, so the [0, ...] result is made here.
+    if (x.shape[0] === 0) return emptyConnected(x, [0, ...this.outputShape(spatial) as number[], this.spec.outChannels]);
     const padded = padSpatial(x, padding);
     const w = dilateKernel(this.weight.read(), dilation);
     const conv = (input: Tensor, filter: Tensor) => stride.length === 2 ?
