@@ -50,11 +50,13 @@ describe('pairwise box ops on empty box sets', () => {
         const b1 = tf.ones([n, 4]), b2 = tf.ones([m, 4]);
         const out = (vision as any)[op](b1, b2);
         expect(out.shape).toEqual([n, m]);
-        const [g1, g2] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum((vision as any)[op](x, y)))([b1, b2]);
+        // dy instead of a sum: webgl cannot reduce a size-0 tensor.
+        const dy = tf.ones([n, m]);
+        const [g1, g2] = tf.grads((x: tf.Tensor, y: tf.Tensor) => (vision as any)[op](x, y))([b1, b2], dy);
         expect(g1.shape).toEqual([n, 4]);
         expect(g2.shape).toEqual([m, 4]);
         await g1.data();
-        tf.dispose([b1, b2, out, g1, g2]);
+        tf.dispose([b1, b2, out, g1, g2, dy]);
       }
       const [e, o] = [tf.zeros([0, 4]), tf.ones([2, 4])];
       const cx = vision.boxIou(e, o, {fmt: 'cxcywh'});
