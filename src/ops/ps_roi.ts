@@ -2,9 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor2D, Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {PsRoiAlign, PsRoiAlignAttrs, PsRoiPool, PsRoiPoolAttrs} from '../kernel_names.ts';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkRoiOutput, checkSamplingRatio, checkSpatialScale, DataFormat, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
+import {checkOutputSize, checkRoiOutput, checkSamplingRatio, checkSpatialScale, DataFormat, roiArgs, RoiBoxes, roiInputs, RoiOpArgs, runRoiKernel} from './roi_common.ts';
 import type {RoiPoolOptions} from './roi_pool.ts';
-import {fail, toTensor} from './validate.ts';
+import {fail} from './validate.ts';
 
 /** Options of {@link psRoiAlign}. */
 export interface PsRoiAlignArgs extends RoiOpArgs {
@@ -73,10 +73,7 @@ export function psRoiAlign(
   const {outputSize, spatialScale = 1, samplingRatio = -1, dataFormat = 'channelsLast'} =
       roiArgs<PsRoiAlignArgs>(op, outputSizeOrArgs, options, ['spatialScale', 'samplingRatio', 'dataFormat']);
   return tf.tidy(() => {
-    const map = toTensor<Tensor4D>(op, 'x', x);
-    checkFeatureMap(op, map, dataFormat);
-    const rois = toBoxes(op, boxes);
-    checkBoxes(op, rois, map.shape[0]);
+    const {map, rois} = roiInputs(op, x, boxes, dataFormat);
     const [pooledHeight, pooledWidth] = checkPositionSensitive(op, map, rois, dataFormat, outputSize);
     checkSpatialScale(op, spatialScale);
     const ratio = checkSamplingRatio(op, samplingRatio);
@@ -128,10 +125,7 @@ export function psRoiPool(
   const {outputSize, spatialScale = 1, dataFormat = 'channelsLast'} =
       roiArgs<RoiOpArgs>(op, outputSizeOrArgs, options, ['spatialScale', 'dataFormat']);
   return tf.tidy(() => {
-    const map = toTensor<Tensor4D>(op, 'x', x);
-    checkFeatureMap(op, map, dataFormat);
-    const rois = toBoxes(op, boxes);
-    checkBoxes(op, rois, map.shape[0]);
+    const {map, rois} = roiInputs(op, x, boxes, dataFormat);
     const [pooledHeight, pooledWidth] = checkPositionSensitive(op, map, rois, dataFormat, outputSize);
     checkSpatialScale(op, spatialScale);
     const attrs: PsRoiPoolAttrs = {pooledHeight, pooledWidth, spatialScale};

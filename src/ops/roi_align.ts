@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {RoiAlign, RoiAlignAttrs} from '../kernel_names.ts';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkRoiOutput, checkSamplingRatio, checkSpatialScale, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
-import {fail, toTensor} from './validate.ts';
+import {checkOutputSize, checkRoiOutput, checkSamplingRatio, checkSpatialScale, roiArgs, RoiBoxes, roiInputs, RoiOpArgs, runRoiKernel} from './roi_common.ts';
+import {fail} from './validate.ts';
 
 /** Options of {@link roiAlign}. */
 export interface RoiAlignArgs extends RoiOpArgs {
@@ -59,10 +59,7 @@ export function roiAlign(
   const {outputSize, spatialScale = 1, samplingRatio = -1, aligned = false, dataFormat = 'channelsLast'} =
       roiArgs<RoiAlignArgs>(op, outputSizeOrArgs, options, OPTIONS);
   return tf.tidy(() => {
-    const map = toTensor<Tensor4D>(op, 'x', x);
-    checkFeatureMap(op, map, dataFormat);
-    const rois = toBoxes(op, boxes);
-    checkBoxes(op, rois, map.shape[0]);
+    const {map, rois} = roiInputs(op, x, boxes, dataFormat);
     const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
     checkSpatialScale(op, spatialScale);
     const ratio = checkSamplingRatio(op, samplingRatio);

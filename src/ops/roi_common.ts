@@ -131,6 +131,16 @@ export function checkRoiOutput(
   checkElementCount(op, 'outputSize', 'an output [K, oh, ow, C]', [numBoxes, pooledHeight, pooledWidth, channels]);
 }
 
+/** The feature map and boxes of an RoI op, converted (call inside tf.tidy) and checked against each other. */
+export function roiInputs(
+    op: string, x: unknown, boxes: unknown, dataFormat: unknown): {map: Tensor4D, rois: Tensor2D|Tensor2D[]} {
+  const map = toTensor<Tensor4D>(op, 'x', x);
+  checkFeatureMap(op, map, dataFormat);
+  const rois = toBoxes(op, boxes);
+  checkBoxes(op, rois, map.shape[0]);
+  return {map, rois};
+}
+
 /** Checks boxes against a map of `batch` images. */
 export function checkBoxes(op: string, boxes: unknown, batch: number) {
   const numeric = ['float32', 'int32'];

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor4D, TensorLike} from '@tensorflow/tfjs-core';
 import {RoiPool, RoiPoolAttrs} from '../kernel_names.ts';
-import {checkBoxes, checkFeatureMap, checkOutputSize, checkRoiOutput, checkSpatialScale, roiArgs, RoiBoxes, RoiOpArgs, runRoiKernel, toBoxes} from './roi_common.ts';
-import {toTensor} from './validate.ts';
+import {checkOutputSize, checkRoiOutput, checkSpatialScale, roiArgs, RoiBoxes, roiInputs, RoiOpArgs, runRoiKernel} from './roi_common.ts';
 
 /** Options of {@link roiPool} and {@link psRoiPool} after a positional outputSize: spatialScale, dataFormat. */
 export type RoiPoolOptions = Omit<RoiOpArgs, 'outputSize'>;
@@ -49,10 +48,7 @@ export function roiPool(
   const {outputSize, spatialScale = 1, dataFormat = 'channelsLast'} =
       roiArgs<RoiOpArgs>(op, outputSizeOrArgs, options, OPTIONS);
   return tf.tidy(() => {
-    const map = toTensor<Tensor4D>(op, 'x', x);
-    checkFeatureMap(op, map, dataFormat);
-    const rois = toBoxes(op, boxes);
-    checkBoxes(op, rois, map.shape[0]);
+    const {map, rois} = roiInputs(op, x, boxes, dataFormat);
     const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
     checkSpatialScale(op, spatialScale);
     checkRoiOutput(op, rois, pooledHeight, pooledWidth, map.shape[dataFormat === 'channelsFirst' ? 1 : 3]);
