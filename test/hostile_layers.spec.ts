@@ -281,3 +281,22 @@ describe('FeaturePyramidNetwork on empty maps leaves the backend working', () =>
     });
   }
 });
+
+describe('layer weights beyond the tensor size limit are Errors before anything is allocated', () => {
+  const cases: Array<[string, () => tfl.layers.Layer, number[]]> = [
+    ['SqueezeExcitation', () => new vision.SqueezeExcitation({inputChannels: 4, squeezeChannels: 2 ** 31}), [1, 2, 2, 4]],
+    ['FeaturePyramidNetwork', () => new vision.FeaturePyramidNetwork({inChannelsList: [2], outChannels: 2 ** 31}), [1, 2, 2, 2]],
+    ['MLP', () => new vision.MLP({inChannels: 3, hiddenChannels: [2 ** 30, 2]}), [2, 3]],
+    ['Conv2dNormActivation', () => new vision.Conv2dNormActivation({inChannels: 2, outChannels: 2 ** 30}), [1, 4, 4, 2]],
+  ];
+  for (const [name, make, shape] of cases) {
+    it(name, () => {
+      const x = tf.ones(shape);
+      const before = tf.memory().numTensors;
+      const layer = make();
+      expectThrows(() => layer.apply(x), new RegExp(`^${name}: `), /over the limit of 536870911 elements/);
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+    });
+  }
+});

@@ -12,6 +12,7 @@ import {Tensor} from '@tensorflow/tfjs-core';
 import {initializers, layers, LayerVariable} from '@tensorflow/tfjs-layers';
 import {DATA_FORMATS, DataFormat} from '../ops/roi_common.ts';
 import {assertOneOf, describe, fail, isPlainObject} from '../ops/validate.ts';
+import {checkElementCount} from '../ops/limits.ts';
 
 export type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
 export type Initializer = ReturnType<typeof initializers.zeros>;
@@ -65,6 +66,8 @@ export abstract class TorchLayer extends layers.Layer {
       key: string, shape: number[], layout: TorchLayout, initializer: Initializer,
       trainable = true): LayerVariable {
     const name = /^\d/.test(key) ? `module.${key}` : key;
+    // Before anything is allocated: channel counts like 2^31 would make a weight of gigabytes.
+    checkElementCount(this.getClassName(), key, `a weight [${shape}]`, shape);
     const variable = this.addWeight(name, shape, 'float32', initializer, undefined, trainable);
     this.torchWeights.push({key, layout, variable});
     return variable;
