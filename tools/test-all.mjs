@@ -130,10 +130,10 @@ function karma(backend, out, env = {}) {
   return counts;
 }
 
-/** A runner of our own that writes {passed, failed, skipped} to `out`. */
-function script(file, out) {
+/** A runner of our own (node `args`) that writes {passed, failed, skipped} to `out`. */
+function script(args, out) {
   fs.rmSync(out, {force: true});
-  const status = run('node', [file]);
+  const status = run('node', args);
   const counts = readJson(out);
   if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
   return counts;
@@ -156,13 +156,9 @@ for (const e of envs) {
   } else if (e === 'webgl@lowest' || e === 'wasm-browser@lowest') {
     const backend = e === 'webgl@lowest' ? 'webgl' : 'wasm';
     counts = karma(backend, `.build/karma-${e}.json`, karmaAtLowest);
-  } else if (e === 'demo') {
-    fs.rmSync('.build/demo.json', {force: true});
-    const status = run('node', ['tools/demo.mjs', 'test']);
-    counts = readJson('.build/demo.json');
-    if (counts != null) counts.error = counts.error || (status !== 0 && counts.failed === 0);
-  } else if (e === 'consumers') counts = script('tools/consumers/run.mjs', '.build/consumers.json');
-  else counts = script('tools/smoke-scripts.mjs', '.build/smoke.json');
+  } else if (e === 'demo') counts = script(['tools/demo.mjs', 'test'], '.build/demo.json');
+  else if (e === 'consumers') counts = script(['tools/consumers/run.mjs'], '.build/consumers.json');
+  else counts = script(['tools/smoke-scripts.mjs'], '.build/smoke.json');
   if (counts == null || counts.passed + counts.failed === 0) {
     counts = {passed: 0, failed: 1, skipped: 0, error: true, missing: true};
   }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {aspectPenalty, divKeepingNaN} from './box_ops.ts';
-import {maximum, minimum, stopGradient} from './grad_utils.ts';
+import {connectedZeros, maximum, minimum, stopGradient} from './grad_utils.ts';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor, checkOptions, toTensor} from './validate.ts';
 
 /**
@@ -36,18 +36,6 @@ export function reduce(loss: Tensor, reduction: Reduction, inputs: Tensor[]): Te
   if (loss.size === 0) return connectedZeros(reduction === 'none' ? loss.shape : [], inputs);
   if (reduction === 'none') return loss;
   return reduction === 'sum' ? tf.sum(loss) : tf.mean(loss);
-}
-
-/** Zeros of `shape` whose gradient with respect to each input is float32 zeros of its shape. */
-function connectedZeros(shape: number[], inputs: Tensor[]): Tensor {
-  const f = tf.customGrad((...args: unknown[]) => {
-    const xs = args.slice(0, inputs.length) as Tensor[];
-    return {
-      value: tf.zeros(shape),
-      gradFunc: () => xs.map(x => tf.zeros(x.shape, 'float32')),
-    };
-  });
-  return f(...inputs);
 }
 
 const OPTIONS = ['reduction', 'eps'];

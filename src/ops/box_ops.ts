@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor1D, Tensor2D, TensorLike} from '@tensorflow/tfjs-core';
-import {clampMin0, maximum, minimum, stopGradient} from './grad_utils.ts';
+import {clampMin0, connectedZeros, maximum, minimum, stopGradient} from './grad_utils.ts';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertRank, assertTensor, checkOptions, fail, toTensor} from './validate.ts';
 
 /**
@@ -182,17 +182,11 @@ function checkPair(op: string, boxes1In: unknown, boxes2In: unknown): [Tensor, T
 }
 
 /**
- * The [..., N, M] result of a pairwise op where N, M or a leading dim is 0:
- * empty, connected to both inputs with (empty) zero gradients. The composite
- * path's unstack/stack gradients fail on empty tensors in tfjs.
+ * The [..., N, M] result of a pairwise op where N, M or a leading dim is 0
+ * (the composite path's unstack/stack gradients fail on empty tensors).
  */
 function emptyPairwise(b1: Tensor, b2: Tensor): Tensor {
-  const shape = [...b1.shape.slice(0, -1), b2.shape[b2.rank - 2]];
-  const f = tf.customGrad((...inputs) => {
-    const [x1, x2] = inputs as Tensor[];
-    return {value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(x1), tf.zerosLike(x2)]};
-  });
-  return f(b1, b2);
+  return connectedZeros([...b1.shape.slice(0, -1), b2.shape[b2.rank - 2]], [b1, b2]);
 }
 
 interface Pairwise {

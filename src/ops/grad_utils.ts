@@ -37,3 +37,17 @@ export const stopGradient = tf.customGrad(((x: Tensor) => ({
 export function clampMin0(x: Tensor): Tensor {
   return tf.maximum(x, 0);
 }
+
+/**
+ * Zeros of `shape` connected to each input with a float32 zero gradient of its
+ * shape: the result of an op on empty input (torchvision's `0.0 * x.sum()`),
+ * where the composite path has no gradient (a constant) or fails (tfjs's
+ * reductions, unstack/stack and webgl cannot handle size-0 tensors).
+ */
+export function connectedZeros(shape: number[], inputs: Tensor[]): Tensor {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const xs = args.slice(0, inputs.length) as Tensor[];
+    return {value: tf.zeros(shape), gradFunc: () => xs.map(x => tf.zeros(x.shape, 'float32'))};
+  });
+  return f(...inputs);
+}

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
 import {LayerVariable} from '@tensorflow/tfjs-layers';
+import {connectedZeros} from '../../ops/grad_utils.ts';
 import {fail} from '../../ops/validate.ts';
 import {channelVector, TorchLayer} from '../torch_layer.ts';
 import {fanInBias, kaimingUniform, zeros} from './init.ts';
@@ -96,14 +97,6 @@ export function convOutputSize(size: number|null, k: number, s: number, p: [numb
   return size == null ? null : Math.floor((size + p[0] + p[1] - d * (k - 1) - 1) / s) + 1;
 }
 
-/** An empty result of `shape`, connected to x with an (empty) zero gradient. */
-function emptyConnected(x: Tensor, shape: number[]): Tensor {
-  return tf.customGrad((...inputs) => {
-    const [input] = inputs as Tensor[];
-    return {value: tf.zeros(shape), gradFunc: () => [tf.zerosLike(input)]};
-  })(x);
-}
-
 export class TorchConv {
   weight!: LayerVariable;
   bias: LayerVariable|null = null;
@@ -139,7 +132,7 @@ export class TorchConv {
           `smaller than the (dilated) kernel [${kernelSize.map((k, i) => dilation[i] * (k - 1) + 1)}]`);
     }
     // An empty batch: tfjs-node's conv gives another shape there, so the [0, ...] result is made here.
-    if (x.shape[0] === 0) return emptyConnected(x, [0, ...this.outputShape(spatial) as number[], this.spec.outChannels]);
+    if (x.shape[0] === 0) return connectedZeros([0, ...this.outputShape(spatial) as number[], this.spec.outChannels], [x]);
     const padded = padSpatial(x, padding);
     const w = dilateKernel(this.weight.read(), dilation);
     const conv = (input: Tensor, filter: Tensor) => stride.length === 2 ?
