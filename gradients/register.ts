@@ -1,13 +1,8 @@
 import {getGradient, registerGradient} from '@tensorflow/tfjs-core';
-import {deformConv2dGradConfig} from './DeformConv2d_grad.ts';
-import {psRoiAlignGradConfig} from './PsRoiAlign_grad.ts';
-import {psRoiPoolGradConfig} from './PsRoiPool_grad.ts';
-import {roiAlignGradConfig} from './RoiAlign_grad.ts';
-import {roiPoolGradConfig} from './RoiPool_grad.ts';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLoss_grad.ts';
+import {DIFFERENTIABLE_KERNELS} from '../src/kernel_names.ts';
+import {gradConfigOf} from './grad_config.ts';
 
-export const gradConfigs = [sigmoidFocalLossGradConfig, roiAlignGradConfig, roiPoolGradConfig,
-  psRoiAlignGradConfig, psRoiPoolGradConfig, deformConv2dGradConfig];
+export const gradConfigs = DIFFERENTIABLE_KERNELS.map(gradConfigOf);
 for (const config of gradConfigs) {
   if (getGradient(config.kernelName) == null) registerGradient(config);
 }

@@ -1,62 +1,87 @@
 /**
- * Kernel names and typed inputs/attrs of every kernel this package registers.
- * Each kernel has a native implementation per backend under `kernels/<backend>/`
- * and, when differentiable, a `*Grad` kernel used by `gradients/`.
+ * The one statement of every kernel this package registers: its name, inputs,
+ * typed attributes and, when differentiable, its `*Grad` kernel. The Attrs and
+ * Inputs types, the GPU uniform blocks (kernels/gpu/uniforms.ts), the wasm
+ * argument packing (kernels/wasm/args.ts), the per-backend tables
+ * (kernels/register_all.ts) and the gradient configs (gradients/grad_config.ts)
+ * are derived from these declarations: adding an attribute is one edit here
+ * plus the math that uses it.
  */
 import {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
-export const SigmoidFocalLoss = 'SigmoidFocalLoss';
-export type SigmoidFocalLossInputs = {inputs: TensorInfo, targets: TensorInfo};
-export interface SigmoidFocalLossAttrs {
-  /** Weight of positives in [0, 1]; -1 disables weighting. */
-  alpha: number;
-  gamma: number;
+/** Attribute kinds; the scalar ones (int, float, bool) become GPU uniforms and wasm arguments. */
+export interface AttrKinds {
+  int: number;
+  float: number;
+  bool: boolean;
+  pair: [number, number];
+  /** A tensor shape; a grad kernel's `<input>Shape` attribute is that forward input's shape. */
+  shape: number[];
+}
+export type AttrKind = keyof AttrKinds;
+export type AttrDecl = Readonly<Record<string, AttrKind>>;
+
+export interface KernelDecl<N extends string = string, I extends string = string, A extends AttrDecl = AttrDecl> {
+  readonly name: N;
+  /** Input names in order; `name?` is optional. */
+  readonly inputs: readonly I[];
+  readonly attrs: A;
 }
 
-/** Outputs [dInputs, dTargets]. */
-export const SigmoidFocalLossGrad = 'SigmoidFocalLossGrad';
-export type SigmoidFocalLossGradInputs =
-    {dy: TensorInfo, inputs: TensorInfo, targets: TensorInfo};
-export type SigmoidFocalLossGradAttrs = SigmoidFocalLossAttrs;
+/** A gradient kernel: inputs are dy and forward inputs; it returns the gradients of `outputs`, in order. */
+export interface GradDecl<N extends string = string, I extends string = string, A extends AttrDecl = AttrDecl>
+  extends KernelDecl<N, I, A> {
+  readonly outputs: readonly string[];
+}
+
+export type DifferentiableDecl = KernelDecl & {readonly grad: GradDecl};
+
+type Required<I extends string> = I extends `${string}?` ? never : I;
+type Optional<I extends string> = I extends `${infer B}?` ? B : never;
+
+export type InputsOf<D> = D extends KernelDecl<string, infer I, AttrDecl> ?
+  {[K in Required<I>]: TensorInfo} & {[K in Optional<I>]?: TensorInfo} : never;
+export type AttrsOf<D> = D extends KernelDecl<string, string, infer A> ?
+  {-readonly [K in keyof A]: AttrKinds[A[K]]} : never;
+
+function declare<const N extends string, const I extends string, const A extends AttrDecl>(
+    name: N, inputs: readonly I[], attrs: A): KernelDecl<N, I, A> {
+  return {name, inputs, attrs};
+}
+
+/** A kernel and its gradient kernel, whose attributes are the forward ones plus `gradAttrs`. */
+function differentiable<const N extends string, const I extends string, const A extends AttrDecl,
+    const GN extends string, const GI extends string, const GA extends AttrDecl>(
+    forward: KernelDecl<N, I, A>,
+    grad: {name: GN, inputs: readonly GI[], attrs: GA, outputs: readonly I[]}) {
+  const gradDecl: GradDecl<GN, GI, A & GA> = {...grad, attrs: {...forward.attrs, ...grad.attrs}};
+  return {...forward, grad: gradDecl};
+}
+
+/** Outputs [dInputs, dTargets]. `alpha` in [0, 1] weighs positives; -1 disables weighting. */
+export const sigmoidFocalLossKernel = differentiable(
+    declare('SigmoidFocalLoss', ['inputs', 'targets'], {alpha: 'float', gamma: 'float'}),
+    {name: 'SigmoidFocalLossGrad', inputs: ['dy', 'inputs', 'targets'], attrs: {}, outputs: ['inputs', 'targets']});
 
 /**
  * RoI Align of torchvision on a channelsLast map: x [N, H, W, C], boxes [K, 5]
  * (batch index, x1, y1, x2, y2) -> [K, pooledHeight, pooledWidth, C].
+ * samplingRatio <= 0: adaptive, ceil(roi size / pooled size). The gradient is
+ * dx [N, H, W, C] from dy (boxes get zeros, as in torchvision).
  */
-export const RoiAlign = 'RoiAlign';
-export type RoiAlignInputs = {x: TensorInfo, boxes: TensorInfo};
-export interface RoiAlignAttrs {
-  pooledHeight: number;
-  pooledWidth: number;
-  spatialScale: number;
-  /** Samples per bin and axis; <= 0: adaptive, ceil(roi size / pooled size). */
-  samplingRatio: number;
-  aligned: boolean;
-}
-
-/** Gradient of RoiAlign for x: dy [K, pooledHeight, pooledWidth, C] -> [N, H, W, C] (xShape). */
-export const RoiAlignGrad = 'RoiAlignGrad';
-export type RoiAlignGradInputs = {dy: TensorInfo, boxes: TensorInfo};
-export interface RoiAlignGradAttrs extends RoiAlignAttrs {
-  xShape: number[];
-}
+export const roiAlignKernel = differentiable(
+    declare('RoiAlign', ['x', 'boxes'],
+        {pooledHeight: 'int', pooledWidth: 'int', spatialScale: 'float', samplingRatio: 'int', aligned: 'bool'}),
+    {name: 'RoiAlignGrad', inputs: ['dy', 'boxes'], attrs: {xShape: 'shape'}, outputs: ['x']});
 
 /**
  * RoI max pooling of torchvision on a channelsLast map: x [N, H, W, C], boxes
- * [K, 5] -> [K, pooledHeight, pooledWidth, C].
+ * [K, 5] -> [K, pooledHeight, pooledWidth, C]. The gradient sends each bin's
+ * dy to its argmax, recomputed from x.
  */
-export const RoiPool = 'RoiPool';
-export type RoiPoolInputs = {x: TensorInfo, boxes: TensorInfo};
-export interface RoiPoolAttrs {
-  pooledHeight: number;
-  pooledWidth: number;
-  spatialScale: number;
-}
-
-/** Gradient of RoiPool for x: each bin's dy goes to its argmax, recomputed from x -> [N, H, W, C]. */
-export const RoiPoolGrad = 'RoiPoolGrad';
-export type RoiPoolGradInputs = {dy: TensorInfo, x: TensorInfo, boxes: TensorInfo};
-export type RoiPoolGradAttrs = RoiPoolAttrs;
+export const roiPoolKernel = differentiable(
+    declare('RoiPool', ['x', 'boxes'], {pooledHeight: 'int', pooledWidth: 'int', spatialScale: 'float'}),
+    {name: 'RoiPoolGrad', inputs: ['dy', 'x', 'boxes'], attrs: {}, outputs: ['x']});
 
 /**
  * Position-sensitive RoI Align of torchvision (R-FCN) on a channelsLast map:
@@ -64,97 +89,104 @@ export type RoiPoolGradAttrs = RoiPoolAttrs;
  * [K, pooledHeight, pooledWidth, Cout]; bin (ph, pw) of output channel c
  * samples input channel (c * pooledHeight + ph) * pooledWidth + pw.
  */
-export const PsRoiAlign = 'PsRoiAlign';
-export type PsRoiAlignInputs = {x: TensorInfo, boxes: TensorInfo};
-export interface PsRoiAlignAttrs {
-  pooledHeight: number;
-  pooledWidth: number;
-  spatialScale: number;
-  samplingRatio: number;
-}
+export const psRoiAlignKernel = differentiable(
+    declare('PsRoiAlign', ['x', 'boxes'],
+        {pooledHeight: 'int', pooledWidth: 'int', spatialScale: 'float', samplingRatio: 'int'}),
+    {name: 'PsRoiAlignGrad', inputs: ['dy', 'boxes'], attrs: {xShape: 'shape'}, outputs: ['x']});
 
-/** Gradient of PsRoiAlign for x -> [N, H, W, C] (xShape). */
-export const PsRoiAlignGrad = 'PsRoiAlignGrad';
-export type PsRoiAlignGradInputs = {dy: TensorInfo, boxes: TensorInfo};
-export interface PsRoiAlignGradAttrs extends PsRoiAlignAttrs {
-  xShape: number[];
-}
-
-/** Position-sensitive RoI average pooling of torchvision, channel mapping as PsRoiAlign. */
-export const PsRoiPool = 'PsRoiPool';
-export type PsRoiPoolInputs = {x: TensorInfo, boxes: TensorInfo};
-export interface PsRoiPoolAttrs {
-  pooledHeight: number;
-  pooledWidth: number;
-  spatialScale: number;
-}
-
-/** Gradient of PsRoiPool for x -> [N, H, W, C] (xShape), with torchvision's backward bin clipping. */
-export const PsRoiPoolGrad = 'PsRoiPoolGrad';
-export type PsRoiPoolGradInputs = {dy: TensorInfo, boxes: TensorInfo};
-export interface PsRoiPoolGradAttrs extends PsRoiPoolAttrs {
-  xShape: number[];
-}
+/**
+ * Position-sensitive RoI average pooling of torchvision, channel mapping as
+ * PsRoiAlign; the gradient clips bins as torchvision's backward does.
+ */
+export const psRoiPoolKernel = differentiable(
+    declare('PsRoiPool', ['x', 'boxes'], {pooledHeight: 'int', pooledWidth: 'int', spatialScale: 'float'}),
+    {name: 'PsRoiPoolGrad', inputs: ['dy', 'boxes'], attrs: {xShape: 'shape'}, outputs: ['x']});
 
 /**
  * Non-maximum suppression of torchvision: boxes [N, 4] xyxy float32, scores
  * [N] float32, optional idxs [N] int32 (categories: batched NMS) -> kept box
- * indices, int32 [K], in decreasing-score order. No gradient.
+ * indices, int32 [K], in decreasing-score order. No gradient. GPU backends
+ * also register an async form (kernels/register_all.ts) that awaits its readback.
  */
-export const Nms = 'Nms';
-export type NmsInputs = {boxes: TensorInfo, scores: TensorInfo, idxs?: TensorInfo};
-export interface NmsAttrs {
-  iouThreshold: number;
-}
-
-/**
- * webgpu only, for the ops' async path: the whole of NMS on the GPU, output
- * int32 [N] in decreasing-score order: the box index where that box is kept,
- * -1 where it is suppressed. The op reads it back and keeps the entries >= 0.
- * Not in ALL_KERNELS (the other backends lack it).
- */
-export const NmsSortedKeep = 'NmsSortedKeep';
-export type NmsSortedKeepInputs = NmsInputs;
-export type NmsSortedKeepAttrs = NmsAttrs;
-
-/**
- * webgl only, for the ops' async path: the suppression pairs as a band over
- * the boxes sorted by x1, float32 [N, bandWords + 3] (kernels/nms_band.ts);
- * the op reads it back and runs the greedy scan, again with more words where
- * a row needed more. Not in ALL_KERNELS.
- */
-export const NmsBand = 'NmsBand';
-export interface NmsBandAttrs extends NmsAttrs {
-  bandWords: number;
-}
+export const nmsKernel = declare('Nms', ['boxes', 'scores', 'idxs?'], {iouThreshold: 'float'});
 
 /**
  * Deformable convolution (torchvision deform_conv2d) on channelsLast tensors:
  * x [B, H, W, Cin], offset [B, OH, OW, 2 * offsetGroups * KH * KW] (per
  * offset group and kernel point (dy, dx)), mask [B, OH, OW, offsetGroups * KH
  * * KW] (a dummy [1] when useMask is false), weight HWIO [KH, KW, Cin /
- * groups, Cout] -> [B, OH, OW, Cout], no bias.
+ * groups, Cout] -> [B, OH, OW, Cout], no bias. One gradient kernel gives
+ * [dx, dOffset, dMask, dWeight] (dMask zeros when !useMask).
  */
-export const DeformConv2d = 'DeformConv2d';
-export type DeformConv2dInputs = {x: TensorInfo, offset: TensorInfo, mask: TensorInfo, weight: TensorInfo};
-export interface DeformConv2dAttrs {
-  strides: [number, number];
-  pad: [number, number];
-  dilations: [number, number];
-  groups: number;
-  offsetGroups: number;
-  useMask: boolean;
-}
+export const deformConv2dKernel = differentiable(
+    declare('DeformConv2d', ['x', 'offset', 'mask', 'weight'], {
+      strides: 'pair', pad: 'pair', dilations: 'pair', groups: 'int', offsetGroups: 'int', useMask: 'bool',
+    }),
+    {name: 'DeformConv2dGrad', inputs: ['dy', 'x', 'offset', 'mask', 'weight'], attrs: {},
+      outputs: ['x', 'offset', 'mask', 'weight']});
 
-/** Gradient of DeformConv2d: outputs [dx, dOffset, dMask, dWeight] (dMask zeros when !useMask). */
-export const DeformConv2dGrad = 'DeformConv2dGrad';
-export type DeformConv2dGradInputs = DeformConv2dInputs & {dy: TensorInfo};
-export type DeformConv2dGradAttrs = DeformConv2dAttrs;
-
-/** Every kernel of this package, for registration checks and docs. */
-export const ALL_KERNELS = [
-  SigmoidFocalLoss, SigmoidFocalLossGrad, RoiAlign, RoiAlignGrad, RoiPool, RoiPoolGrad,
-  PsRoiAlign, PsRoiAlignGrad, PsRoiPool, PsRoiPoolGrad, Nms, DeformConv2d, DeformConv2dGrad,
+/** Every kernel declaration, gradient kernels included. */
+export const KERNELS = [
+  sigmoidFocalLossKernel, sigmoidFocalLossKernel.grad, roiAlignKernel, roiAlignKernel.grad,
+  roiPoolKernel, roiPoolKernel.grad, psRoiAlignKernel, psRoiAlignKernel.grad, psRoiPoolKernel,
+  psRoiPoolKernel.grad, nmsKernel, deformConv2dKernel, deformConv2dKernel.grad,
 ] as const;
 
-export type AttrsOf<T> = T & NamedAttrMap;
+/** The differentiable kernels, whose gradient configs gradients/register.ts derives. */
+export const DIFFERENTIABLE_KERNELS = [
+  sigmoidFocalLossKernel, roiAlignKernel, roiPoolKernel, psRoiAlignKernel, psRoiPoolKernel, deformConv2dKernel,
+] as const;
+
+export type KernelName = (typeof KERNELS)[number]['name'];
+export const ALL_KERNELS: readonly KernelName[] = KERNELS.map(k => k.name);
+
+/** Attrs as the engine passes them: the typed attributes of kernel D. */
+export function attrsOf<D extends KernelDecl>(_decl: D, attrs: NamedAttrMap): AttrsOf<D> {
+  return attrs as unknown as AttrsOf<D>;
+}
+
+export const SigmoidFocalLoss = sigmoidFocalLossKernel.name;
+export type SigmoidFocalLossInputs = InputsOf<typeof sigmoidFocalLossKernel>;
+export type SigmoidFocalLossAttrs = AttrsOf<typeof sigmoidFocalLossKernel>;
+export const SigmoidFocalLossGrad = sigmoidFocalLossKernel.grad.name;
+export type SigmoidFocalLossGradInputs = InputsOf<typeof sigmoidFocalLossKernel.grad>;
+export type SigmoidFocalLossGradAttrs = AttrsOf<typeof sigmoidFocalLossKernel.grad>;
+
+export const RoiAlign = roiAlignKernel.name;
+export type RoiAlignInputs = InputsOf<typeof roiAlignKernel>;
+export type RoiAlignAttrs = AttrsOf<typeof roiAlignKernel>;
+export const RoiAlignGrad = roiAlignKernel.grad.name;
+export type RoiAlignGradInputs = InputsOf<typeof roiAlignKernel.grad>;
+export type RoiAlignGradAttrs = AttrsOf<typeof roiAlignKernel.grad>;
+
+export const RoiPool = roiPoolKernel.name;
+export type RoiPoolInputs = InputsOf<typeof roiPoolKernel>;
+export type RoiPoolAttrs = AttrsOf<typeof roiPoolKernel>;
+export const RoiPoolGrad = roiPoolKernel.grad.name;
+export type RoiPoolGradInputs = InputsOf<typeof roiPoolKernel.grad>;
+export type RoiPoolGradAttrs = AttrsOf<typeof roiPoolKernel.grad>;
+
+export const PsRoiAlign = psRoiAlignKernel.name;
+export type PsRoiAlignInputs = InputsOf<typeof psRoiAlignKernel>;
+export type PsRoiAlignAttrs = AttrsOf<typeof psRoiAlignKernel>;
+export const PsRoiAlignGrad = psRoiAlignKernel.grad.name;
+export type PsRoiAlignGradInputs = InputsOf<typeof psRoiAlignKernel.grad>;
+export type PsRoiAlignGradAttrs = AttrsOf<typeof psRoiAlignKernel.grad>;
+
+export const PsRoiPool = psRoiPoolKernel.name;
+export type PsRoiPoolInputs = InputsOf<typeof psRoiPoolKernel>;
+export type PsRoiPoolAttrs = AttrsOf<typeof psRoiPoolKernel>;
+export const PsRoiPoolGrad = psRoiPoolKernel.grad.name;
+export type PsRoiPoolGradInputs = InputsOf<typeof psRoiPoolKernel.grad>;
+export type PsRoiPoolGradAttrs = AttrsOf<typeof psRoiPoolKernel.grad>;
+
+export const Nms = nmsKernel.name;
+export type NmsInputs = InputsOf<typeof nmsKernel>;
+export type NmsAttrs = AttrsOf<typeof nmsKernel>;
+
+export const DeformConv2d = deformConv2dKernel.name;
+export type DeformConv2dInputs = InputsOf<typeof deformConv2dKernel>;
+export type DeformConv2dAttrs = AttrsOf<typeof deformConv2dKernel>;
+export const DeformConv2dGrad = deformConv2dKernel.grad.name;
+export type DeformConv2dGradInputs = InputsOf<typeof deformConv2dKernel.grad>;
+export type DeformConv2dGradAttrs = AttrsOf<typeof deformConv2dKernel.grad>;

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
+import {DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {deformConv2dValues, deformGeometry} from '../reference/deform_conv2d.ts';
 
@@ -13,10 +13,4 @@ export const deformConv2dHost: KernelFunc = ({inputs, backend, attrs}) => {
         readValues(backend, weight), g, out);
   }
   return output(backend, outShape, 'float32', out);
-};
-
-export const deformConv2dConfig: KernelConfig = {
-  kernelName: DeformConv2d,
-  backendName: 'cpu',
-  kernelFunc: deformConv2dHost,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {deformConv2dGradValues, deformGeometry} from '../reference/deform_conv2d.ts';
 
@@ -14,10 +14,4 @@ export const deformConv2dGradHost: KernelFunc = ({inputs, backend, attrs}) => {
         readValues(backend, mask), readValues(backend, weight), g, dx, dOffset, dMask, dWeight);
   }
   return [dx, dOffset, dMask, dWeight].map((v, i) => output(backend, shapes[i], 'float32', v)) as TensorInfo[];
-};
-
-export const deformConv2dGradConfig: KernelConfig = {
-  kernelName: DeformConv2dGrad,
-  backendName: 'cpu',
-  kernelFunc: deformConv2dGradHost,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import {KernelFunc} from '@tensorflow/tfjs-core';
+import {NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
 import {output, readValues} from '../host_kernel.ts';
 import {nmsKeep} from '../reference/nms.ts';
 
@@ -9,10 +9,4 @@ export const nmsHost: KernelFunc = ({inputs, backend, attrs}) => {
   const keep = nmsKeep(readValues(backend, boxes), readValues(backend, scores),
       idxs == null ? null : readValues(backend, idxs), iouThreshold);
   return output(backend, [keep.length], 'int32', keep);
-};
-
-export const nmsConfig: KernelConfig = {
-  kernelName: Nms,
-  backendName: 'cpu',
-  kernelFunc: nmsHost,
 };

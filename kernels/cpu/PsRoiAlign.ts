@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {KernelFunc} from '@tensorflow/tfjs-core';
+import {PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
 import {psRoiAlignValues} from '../reference/ps_roi.ts';
 import {runRoiHost} from './RoiAlign.ts';
 
@@ -8,10 +8,4 @@ export const psRoiAlignHost: KernelFunc = ({inputs, backend, attrs}) => {
   const params = attrs as unknown as PsRoiAlignAttrs;
   const outChannels = x.shape[3] / (params.pooledHeight * params.pooledWidth);
   return runRoiHost(backend, x, boxes, params, outChannels, psRoiAlignValues);
-};
-
-export const psRoiAlignConfig: KernelConfig = {
-  kernelName: PsRoiAlign,
-  backendName: 'cpu',
-  kernelFunc: psRoiAlignHost,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
+import {KernelFunc} from '@tensorflow/tfjs-core';
+import {PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
 import {psRoiPoolValues} from '../reference/ps_roi.ts';
 import {runRoiHost} from './RoiAlign.ts';
 
@@ -8,10 +8,4 @@ export const psRoiPoolHost: KernelFunc = ({inputs, backend, attrs}) => {
   const params = attrs as unknown as PsRoiPoolAttrs;
   const outChannels = x.shape[3] / (params.pooledHeight * params.pooledWidth);
   return runRoiHost(backend, x, boxes, params, outChannels, psRoiPoolValues);
-};
-
-export const psRoiPoolConfig: KernelConfig = {
-  kernelName: PsRoiPool,
-  backendName: 'cpu',
-  kernelFunc: psRoiPoolHost,
 };

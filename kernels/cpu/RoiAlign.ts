@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
-import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+import {RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {roiAlignValues} from '../reference/roi_align.ts';
 
@@ -23,10 +23,4 @@ export function runRoiHost<P extends {pooledHeight: number, pooledWidth: number}
 export const roiAlignHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as RoiAlignInputs;
   return runRoiHost(backend, x, boxes, attrs as unknown as RoiAlignAttrs, x.shape[3], roiAlignValues);
-};
-
-export const roiAlignConfig: KernelConfig = {
-  kernelName: RoiAlign,
-  backendName: 'cpu',
-  kernelFunc: roiAlignHost,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, TensorInfo, TypedArray, util} from '@tensorflow/tfjs-core';
+import {RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {roiAlignGradValues} from '../reference/roi_align.ts';
 
@@ -22,10 +22,4 @@ export function runRoiGradHost<P extends {xShape: number[]}>(
 export const roiAlignGradHost: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as RoiAlignGradInputs;
   return runRoiGradHost(backend, dy, boxes, attrs as unknown as RoiAlignGradAttrs, roiAlignGradValues);
-};
-
-export const roiAlignGradConfig: KernelConfig = {
-  kernelName: RoiAlignGrad,
-  backendName: 'cpu',
-  kernelFunc: roiAlignGradHost,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
+import {RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {roiPoolGradValues} from '../reference/roi_pool.ts';
 
@@ -12,10 +12,4 @@ export const roiPoolGradHost: KernelFunc = ({inputs, backend, attrs}) => {
         boxes.shape[0], params, dx);
   }
   return output(backend, x.shape, 'float32', dx);
-};
-
-export const roiPoolGradConfig: KernelConfig = {
-  kernelName: RoiPoolGrad,
-  backendName: 'cpu',
-  kernelFunc: roiPoolGradHost,
 };

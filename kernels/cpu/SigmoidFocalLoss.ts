@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
+import {SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {sigmoidFocalLossValues} from '../reference/sigmoid_focal_loss.ts';
 
@@ -9,10 +9,4 @@ export const sigmoidFocalLossHost: KernelFunc = ({inputs, backend, attrs}) => {
   const out = newValues(util.sizeFromShape(x.shape));
   sigmoidFocalLossValues(readValues(backend, x), readValues(backend, targets), alpha, gamma, out);
   return output(backend, x.shape, 'float32', out);
-};
-
-export const sigmoidFocalLossConfig: KernelConfig = {
-  kernelName: SigmoidFocalLoss,
-  backendName: 'cpu',
-  kernelFunc: sigmoidFocalLossHost,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
+import {SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
 import {newValues, output, readValues} from '../host_kernel.ts';
 import {sigmoidFocalLossGradValues} from '../reference/sigmoid_focal_loss.ts';
 
@@ -11,10 +11,4 @@ export const sigmoidFocalLossGradHost: KernelFunc = ({inputs, backend, attrs}) =
   sigmoidFocalLossGradValues(
       readValues(backend, dy), readValues(backend, x), readValues(backend, targets), alpha, gamma, dx, dt);
   return [output(backend, x.shape, 'float32', dx), output(backend, x.shape, 'float32', dt)];
-};
-
-export const sigmoidFocalLossGradConfig: KernelConfig = {
-  kernelName: SigmoidFocalLossGrad,
-  backendName: 'cpu',
-  kernelFunc: sigmoidFocalLossGradHost,
 };

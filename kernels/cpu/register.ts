@@ -1,23 +1,31 @@
-import {registerKernels} from '../register_all.ts';
-import {deformConv2dConfig} from './DeformConv2d.ts';
-import {deformConv2dGradConfig} from './DeformConv2dGrad.ts';
-import {nmsConfig} from './Nms.ts';
-import {psRoiAlignConfig} from './PsRoiAlign.ts';
-import {psRoiAlignGradConfig} from './PsRoiAlignGrad.ts';
-import {psRoiPoolConfig} from './PsRoiPool.ts';
-import {psRoiPoolGradConfig} from './PsRoiPoolGrad.ts';
-import {roiAlignConfig} from './RoiAlign.ts';
-import {roiAlignGradConfig} from './RoiAlignGrad.ts';
-import {roiPoolConfig} from './RoiPool.ts';
-import {roiPoolGradConfig} from './RoiPoolGrad.ts';
-import {sigmoidFocalLossConfig} from './SigmoidFocalLoss.ts';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad.ts';
+import {KernelTable, registerKernels} from '../register_all.ts';
+import {deformConv2dHost} from './DeformConv2d.ts';
+import {deformConv2dGradHost} from './DeformConv2dGrad.ts';
+import {nmsHost} from './Nms.ts';
+import {psRoiAlignHost} from './PsRoiAlign.ts';
+import {psRoiAlignGradHost} from './PsRoiAlignGrad.ts';
+import {psRoiPoolHost} from './PsRoiPool.ts';
+import {psRoiPoolGradHost} from './PsRoiPoolGrad.ts';
+import {roiAlignHost} from './RoiAlign.ts';
+import {roiAlignGradHost} from './RoiAlignGrad.ts';
+import {roiPoolHost} from './RoiPool.ts';
+import {roiPoolGradHost} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossHost} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradHost} from './SigmoidFocalLossGrad.ts';
 
-export const cpuKernels = [
-  sigmoidFocalLossConfig, sigmoidFocalLossGradConfig,
-  roiAlignConfig, roiAlignGradConfig, roiPoolConfig, roiPoolGradConfig,
-  psRoiAlignConfig, psRoiAlignGradConfig, psRoiPoolConfig, psRoiPoolGradConfig,
-  nmsConfig,
-  deformConv2dConfig, deformConv2dGradConfig,
-];
-registerKernels(cpuKernels);
+export const cpuKernels: KernelTable = {
+  SigmoidFocalLoss: sigmoidFocalLossHost,
+  SigmoidFocalLossGrad: sigmoidFocalLossGradHost,
+  RoiAlign: roiAlignHost,
+  RoiAlignGrad: roiAlignGradHost,
+  RoiPool: roiPoolHost,
+  RoiPoolGrad: roiPoolGradHost,
+  PsRoiAlign: psRoiAlignHost,
+  PsRoiAlignGrad: psRoiAlignGradHost,
+  PsRoiPool: psRoiPoolHost,
+  PsRoiPoolGrad: psRoiPoolGradHost,
+  Nms: nmsHost,
+  DeformConv2d: deformConv2dHost,
+  DeformConv2dGrad: deformConv2dGradHost,
+};
+registerKernels('cpu', cpuKernels);

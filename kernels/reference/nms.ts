@@ -334,12 +334,3 @@ export function nmsKeep(
   for (let p = 0; p < n; p++) if (kept[order[p]]) order[count++] = order[p];
   return order.slice(0, count);
 }
-
-/** The kept indices of an NmsSortedKeep result (box index or -1 per sorted position). */
-export function keptFromSortedKeep(sortedKeep: ArrayLike<number>): Int32Array {
-  let count = 0;
-  for (let p = 0; p < sortedKeep.length; p++) if (sortedKeep[p] >= 0) count++;
-  const keep = new Int32Array(count);
-  for (let p = 0, k = 0; p < sortedKeep.length; p++) if (sortedKeep[p] >= 0) keep[k++] = sortedKeep[p];
-  return keep;
-}

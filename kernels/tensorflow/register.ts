@@ -6,10 +6,8 @@
  *
  * @module tfjs-vision-ops/node
  */
-import {KernelConfig} from '@tensorflow/tfjs-core';
 import {cpuKernels} from '../cpu/register.ts';
-import {registerKernels} from '../register_all.ts';
+import {KernelTable, registerKernels} from '../register_all.ts';
 
-export const tensorflowKernels: KernelConfig[] =
-    cpuKernels.map(config => ({...config, backendName: 'tensorflow'}));
-registerKernels(tensorflowKernels);
+export const tensorflowKernels: KernelTable = cpuKernels;
+registerKernels('tensorflow', tensorflowKernels);

@@ -1,4 +1,4 @@
-import {backend_util, Conv2DBackpropFilter, Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo, util}
+import {backend_util, Conv2DBackpropFilter, Conv2DBackpropFilterAttrs, KernelFunc, TensorInfo, util}
   from '@tensorflow/tfjs-core';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -29,10 +29,4 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({inputs, backend, attrs}) =
       info.strideWidth, info.padInfo.top, info.padInfo.left, info.filterHeight, info.filterWidth,
       ...strideOf(x.shape), ...strideOf(dy.shape));
   return dw.info;
-};
-
-export const conv2DBackpropFilterConfig: KernelConfig = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilterWasm,
 };

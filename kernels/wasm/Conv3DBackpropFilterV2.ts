@@ -1,4 +1,4 @@
-import {backend_util, Conv3DBackpropFilterV2, Conv3DBackpropFilterV2Attrs, KernelConfig, KernelFunc, TensorInfo,
+import {backend_util, Conv3DBackpropFilterV2, Conv3DBackpropFilterV2Attrs, KernelFunc, TensorInfo,
   util} from '@tensorflow/tfjs-core';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -24,10 +24,4 @@ export const conv3DBackpropFilterWasm: KernelFunc = ({inputs, backend, attrs}) =
       info.strideDepth, info.strideHeight, info.strideWidth, info.padInfo.front, info.padInfo.top,
       info.padInfo.left, info.filterDepth, info.filterHeight, info.filterWidth);
   return dw.info;
-};
-
-export const conv3DBackpropFilterV2Config: KernelConfig = {
-  kernelName: Conv3DBackpropFilterV2,
-  backendName: 'wasm',
-  kernelFunc: conv3DBackpropFilterWasm,
 };

@@ -1,4 +1,4 @@
-import {backend_util, Conv3DBackpropInputV2, Conv3DBackpropInputV2Attrs, KernelConfig, KernelFunc, TensorInfo,
+import {backend_util, Conv3DBackpropInputV2, Conv3DBackpropInputV2Attrs, KernelFunc, TensorInfo,
   util} from '@tensorflow/tfjs-core';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -25,10 +25,4 @@ export const conv3DBackpropInputWasm: KernelFunc = ({inputs, backend, attrs}) =>
       info.strideDepth, info.strideHeight, info.strideWidth, info.padInfo.front, info.padInfo.top,
       info.padInfo.left, info.filterDepth, info.filterHeight, info.filterWidth);
   return dx.info;
-};
-
-export const conv3DBackpropInputV2Config: KernelConfig = {
-  kernelName: Conv3DBackpropInputV2,
-  backendName: 'wasm',
-  kernelFunc: conv3DBackpropInputWasm,
 };

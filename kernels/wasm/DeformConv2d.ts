@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
 import {allocOutput, assertFloat32, backendMemory, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
@@ -70,10 +70,4 @@ export const deformConv2dWasm: KernelFunc = ({inputs, backend, attrs}) => {
     b.disposeData(scratch.info.dataId);
   }
   return out.info;
-};
-
-export const deformConv2dConfig: KernelConfig = {
-  kernelName: DeformConv2d,
-  backendName: 'wasm',
-  kernelFunc: deformConv2dWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {KernelFunc} from '@tensorflow/tfjs-core';
 import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
 import {deformGeometry} from '../reference/deform_conv2d.ts';
 import {assertDeformInputs, dataOffset, deformScratch} from './DeformConv2d.ts';
@@ -31,10 +31,4 @@ export const deformConv2dGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
     b.disposeData(scratch.info.dataId);
   }
   return [dx.info, dOffset.info, dMask.info, dWeight.info];
-};
-
-export const deformConv2dGradConfig: KernelConfig = {
-  kernelName: DeformConv2dGrad,
-  backendName: 'wasm',
-  kernelFunc: deformConv2dGradWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {KernelFunc} from '@tensorflow/tfjs-core';
 import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -29,10 +29,4 @@ export const nmsWasm: KernelFunc = ({inputs, backend, attrs}) => {
   } finally {
     b.disposeData(scratch.info.dataId);
   }
-};
-
-export const nmsConfig: KernelConfig = {
-  kernelName: Nms,
-  backendName: 'wasm',
-  kernelFunc: nmsWasm,
 };

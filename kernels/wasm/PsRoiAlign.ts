@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {KernelFunc} from '@tensorflow/tfjs-core';
+import {PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
 import {WasmBackendLike} from './module.ts';
 import {runRoiAlignWasm} from './RoiAlign.ts';
 
@@ -9,10 +9,4 @@ export const psRoiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const p = attrs as unknown as PsRoiAlignAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3] / (p.pooledHeight * p.pooledWidth)];
   return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'ps_roi_align', x, boxes, outShape, x.shape, p);
-};
-
-export const psRoiAlignConfig: KernelConfig = {
-  kernelName: PsRoiAlign,
-  backendName: 'wasm',
-  kernelFunc: psRoiAlignWasm,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {KernelFunc} from '@tensorflow/tfjs-core';
+import {PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {WasmBackendLike} from './module.ts';
 import {runRoiAlignWasm} from './RoiAlign.ts';
 
@@ -7,10 +7,4 @@ export const psRoiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as PsRoiAlignGradInputs;
   const p = attrs as unknown as PsRoiAlignGradAttrs;
   return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'ps_roi_align_grad', dy, boxes, p.xShape, p.xShape, p);
-};
-
-export const psRoiAlignGradConfig: KernelConfig = {
-  kernelName: PsRoiAlignGrad,
-  backendName: 'wasm',
-  kernelFunc: psRoiAlignGradWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
+import {KernelFunc} from '@tensorflow/tfjs-core';
 import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
 import {WasmBackendLike} from './module.ts';
 import {runRoiPoolWasm} from './RoiPool.ts';
@@ -8,10 +8,4 @@ export const psRoiPoolWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const p = attrs as unknown as PsRoiPoolAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3] / (p.pooledHeight * p.pooledWidth)];
   return runRoiPoolWasm(backend as unknown as WasmBackendLike, PsRoiPool, x, boxes, outShape, p);
-};
-
-export const psRoiPoolConfig: KernelConfig = {
-  kernelName: PsRoiPool,
-  backendName: 'wasm',
-  kernelFunc: psRoiPoolWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -18,10 +18,4 @@ export const psRoiPoolGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const offset = (t: TensorInfo) => util.sizeFromShape(t.shape) === 0 ? 0 : heapOffset(b, t);
   mod.ps_roi_pool_grad(offset(dy), offset(boxes), dx.offset, ...ints, p.spatialScale);
   return dx.info;
-};
-
-export const psRoiPoolGradConfig: KernelConfig = {
-  kernelName: PsRoiPoolGrad,
-  backendName: 'wasm',
-  kernelFunc: psRoiPoolGradWasm,
 };

@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
@@ -57,10 +57,4 @@ export const roiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const p = attrs as unknown as RoiAlignAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
   return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align', x, boxes, outShape, x.shape, p);
-};
-
-export const roiAlignConfig: KernelConfig = {
-  kernelName: RoiAlign,
-  backendName: 'wasm',
-  kernelFunc: roiAlignWasm,
 };

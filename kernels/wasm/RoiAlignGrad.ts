@@ -1,5 +1,5 @@
-import {KernelConfig, KernelFunc} from '@tensorflow/tfjs-core';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {KernelFunc} from '@tensorflow/tfjs-core';
+import {RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {WasmBackendLike} from './module.ts';
 import {runRoiAlignWasm} from './RoiAlign.ts';
 
@@ -8,10 +8,4 @@ export const roiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as RoiAlignGradInputs;
   const p = attrs as unknown as RoiAlignGradAttrs;
   return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align_grad', dy, boxes, p.xShape, p.xShape, p);
-};
-
-export const roiAlignGradConfig: KernelConfig = {
-  kernelName: RoiAlignGrad,
-  backendName: 'wasm',
-  kernelFunc: roiAlignGradWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {PsRoiPool, RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -25,10 +25,4 @@ export const roiPoolWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const p = attrs as unknown as RoiPoolAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
   return runRoiPoolWasm(backend as unknown as WasmBackendLike, RoiPool, x, boxes, outShape, p);
-};
-
-export const roiPoolConfig: KernelConfig = {
-  kernelName: RoiPool,
-  backendName: 'wasm',
-  kernelFunc: roiPoolWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -19,10 +19,4 @@ export const roiPoolGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const boxesOffset = boxes.shape[0] === 0 ? 0 : heapOffset(b, boxes);
   mod.roi_pool_grad(dyOffset, heapOffset(b, x), boxesOffset, dx.offset, ...ints, p.spatialScale);
   return dx.info;
-};
-
-export const roiPoolGradConfig: KernelConfig = {
-  kernelName: RoiPoolGrad,
-  backendName: 'wasm',
-  kernelFunc: roiPoolGradWasm,
 };

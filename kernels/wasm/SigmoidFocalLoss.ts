@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -18,10 +18,4 @@ export const sigmoidFocalLossWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const out = allocOutput(b, x.shape, 'float32');
   mod.sigmoid_focal_loss(heapOffset(b, x), heapOffset(b, targets), out.offset, size, alpha, gamma);
   return out.info;
-};
-
-export const sigmoidFocalLossConfig: KernelConfig = {
-  kernelName: SigmoidFocalLoss,
-  backendName: 'wasm',
-  kernelFunc: sigmoidFocalLossWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -23,10 +23,4 @@ export const sigmoidFocalLossGradWasm: KernelFunc = ({inputs, backend, attrs}) =
       heapOffset(b, dy), heapOffset(b, x), heapOffset(b, targets), dx.offset, dt.offset, size,
       alpha, gamma);
   return [dx.info, dt.info];
-};
-
-export const sigmoidFocalLossGradConfig: KernelConfig = {
-  kernelName: SigmoidFocalLossGrad,
-  backendName: 'wasm',
-  kernelFunc: sigmoidFocalLossGradWasm,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo, UnsortedSegmentSum, UnsortedSegmentSumAttrs, util}
+import {KernelFunc, TensorInfo, UnsortedSegmentSum, UnsortedSegmentSumAttrs, util}
   from '@tensorflow/tfjs-core';
 import {allocOutput, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 
@@ -31,10 +31,4 @@ export const unsortedSegmentSumWasm: KernelFunc = ({inputs, backend, attrs}) => 
   mod.unsorted_segment_sum(empty ? 0 : heapOffset(b, x), empty ? 0 : heapOffset(b, segmentIds), out.offset,
       empty ? 0 : rows, inner, numSegments, x.dtype === 'int32' ? 1 : 0);
   return out.info;
-};
-
-export const unsortedSegmentSumConfig: KernelConfig = {
-  kernelName: UnsortedSegmentSum,
-  backendName: 'wasm',
-  kernelFunc: unsortedSegmentSumWasm,
 };

@@ -9,49 +9,59 @@
 // First, so that the replacement below comes after tfjs's own registrations.
 import '@tensorflow/tfjs-backend-wasm';
 import {getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
-import {registerKernels} from '../register_all.ts';
-import {conv2DBackpropFilterConfig} from './Conv2DBackpropFilter.ts';
-import {conv3DBackpropFilterV2Config} from './Conv3DBackpropFilterV2.ts';
-import {conv3DBackpropInputV2Config} from './Conv3DBackpropInputV2.ts';
-import {deformConv2dConfig} from './DeformConv2d.ts';
-import {deformConv2dGradConfig} from './DeformConv2dGrad.ts';
-import {nmsConfig} from './Nms.ts';
-import {psRoiAlignConfig} from './PsRoiAlign.ts';
-import {psRoiAlignGradConfig} from './PsRoiAlignGrad.ts';
-import {psRoiPoolConfig} from './PsRoiPool.ts';
-import {psRoiPoolGradConfig} from './PsRoiPoolGrad.ts';
-import {roiAlignConfig} from './RoiAlign.ts';
-import {roiAlignGradConfig} from './RoiAlignGrad.ts';
-import {roiPoolConfig} from './RoiPool.ts';
-import {roiPoolGradConfig} from './RoiPoolGrad.ts';
-import {sigmoidFocalLossConfig} from './SigmoidFocalLoss.ts';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad.ts';
-import {unsortedSegmentSumConfig} from './UnsortedSegmentSum.ts';
+import {KernelTable, registerKernels, registerTfjsKernels} from '../register_all.ts';
+import {conv2DBackpropFilterWasm} from './Conv2DBackpropFilter.ts';
+import {conv3DBackpropFilterWasm} from './Conv3DBackpropFilterV2.ts';
+import {conv3DBackpropInputWasm} from './Conv3DBackpropInputV2.ts';
+import {deformConv2dWasm} from './DeformConv2d.ts';
+import {deformConv2dGradWasm} from './DeformConv2dGrad.ts';
+import {nmsWasm} from './Nms.ts';
+import {psRoiAlignWasm} from './PsRoiAlign.ts';
+import {psRoiAlignGradWasm} from './PsRoiAlignGrad.ts';
+import {psRoiPoolWasm} from './PsRoiPool.ts';
+import {psRoiPoolGradWasm} from './PsRoiPoolGrad.ts';
+import {roiAlignWasm} from './RoiAlign.ts';
+import {roiAlignGradWasm} from './RoiAlignGrad.ts';
+import {roiPoolWasm} from './RoiPool.ts';
+import {roiPoolGradWasm} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossWasm} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradWasm} from './SigmoidFocalLossGrad.ts';
+import {unsortedSegmentSumWasm} from './UnsortedSegmentSum.ts';
 
 export {wasmReady} from './module.ts';
 
-/** Configs of this package's wasm kernels, registered on import. */
-export const wasmKernels = [
-  sigmoidFocalLossConfig, sigmoidFocalLossGradConfig,
-  roiAlignConfig, roiAlignGradConfig, roiPoolConfig, roiPoolGradConfig,
-  psRoiAlignConfig, psRoiAlignGradConfig, psRoiPoolConfig, psRoiPoolGradConfig,
-  nmsConfig,
-  deformConv2dConfig, deformConv2dGradConfig,
-];
-registerKernels(wasmKernels);
+/** This package's wasm kernels, registered on import. */
+export const wasmKernels: KernelTable = {
+  SigmoidFocalLoss: sigmoidFocalLossWasm,
+  SigmoidFocalLossGrad: sigmoidFocalLossGradWasm,
+  RoiAlign: roiAlignWasm,
+  RoiAlignGrad: roiAlignGradWasm,
+  RoiPool: roiPoolWasm,
+  RoiPoolGrad: roiPoolGradWasm,
+  PsRoiAlign: psRoiAlignWasm,
+  PsRoiAlignGrad: psRoiAlignGradWasm,
+  PsRoiPool: psRoiPoolWasm,
+  PsRoiPoolGrad: psRoiPoolGradWasm,
+  Nms: nmsWasm,
+  DeformConv2d: deformConv2dWasm,
+  DeformConv2dGrad: deformConv2dGradWasm,
+};
+registerKernels('wasm', wasmKernels);
 
 /** tfjs kernels that tfjs-backend-wasm 4.22 lacks (gradients of conv2d and gather), for training. */
-export const wasmTfjsKernels = [conv2DBackpropFilterConfig, unsortedSegmentSumConfig];
-registerKernels(wasmTfjsKernels);
+export const wasmTfjsKernels = {Conv2DBackpropFilter: conv2DBackpropFilterWasm, UnsortedSegmentSum: unsortedSegmentSumWasm};
+registerTfjsKernels('wasm', wasmTfjsKernels);
+
 /**
  * Replacements for tfjs-backend-wasm 4.22 kernels with wrong results:
  * Conv3DBackpropInputV2 never zeroes its output, Conv3DBackpropFilterV2 drops
  * terms when a stride is > 1.
  */
-export const wasmTfjsReplacements = [conv3DBackpropInputV2Config, conv3DBackpropFilterV2Config];
-for (const config of wasmTfjsReplacements) {
-  if (getKernel(config.kernelName, 'wasm') !== config) {
-    if (getKernel(config.kernelName, 'wasm') != null) unregisterKernel(config.kernelName, 'wasm');
-    registerKernel(config);
+export const wasmTfjsReplacements =
+    {Conv3DBackpropInputV2: conv3DBackpropInputWasm, Conv3DBackpropFilterV2: conv3DBackpropFilterWasm};
+for (const [kernelName, kernelFunc] of Object.entries(wasmTfjsReplacements)) {
+  if (getKernel(kernelName, 'wasm')?.kernelFunc !== kernelFunc) {
+    if (getKernel(kernelName, 'wasm') != null) unregisterKernel(kernelName, 'wasm');
+    registerKernel({kernelName, backendName: 'wasm', kernelFunc});
   }
 }

@@ -1,4 +1,4 @@
-import {BatchMatMul, getKernel, KernelConfig, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
+import {BatchMatMul, getKernel, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {columnLength, deformChunking, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
@@ -65,10 +65,4 @@ export const deformConv2dWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const out = ungroup(webgl, product, outShape);
   disposeAll(webgl, [col, weights, product]);
   return out;
-};
-
-export const deformConv2dConfig: KernelConfig = {
-  kernelName: DeformConv2d,
-  backendName: 'webgl',
-  kernelFunc: deformConv2dWebGL,
 };

@@ -1,4 +1,4 @@
-import {Add, BatchMatMul, KernelConfig, KernelFunc, Max, Reshape, TensorInfo} from '@tensorflow/tfjs-core';
+import {Add, BatchMatMul, KernelFunc, Max, Reshape, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
@@ -85,10 +85,4 @@ export const deformConv2dGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const dWeight = ungroup(webgl, dWeights, weight.shape);
   disposeAll(webgl, [...temps, r, dWeights]);
   return [dx, dOffset, dMask, dWeight];
-};
-
-export const deformConv2dGradConfig: KernelConfig = {
-  kernelName: DeformConv2dGrad,
-  backendName: 'webgl',
-  kernelFunc: deformConv2dGradWebGL,
 };

@@ -2,14 +2,15 @@
  * NMS on the webgl backend (WebGL2): the pairs that suppress one another are
  * found on the GPU (nms_gpu.ts) among boxes close in x1 order, as a band of
  * 24-bit words over the x1-sorted boxes; the host reads back that band with
- * the score order and runs the greedy scan (kernels/nms_band.ts). NmsBand
- * returns the band for the ops' async path; Nms reads it synchronously.
+ * the score order and runs the greedy scan (nms_band.ts). The sync kernel
+ * reads the band with readSync, the async one awaits it.
  */
-import {env, KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {env, KernelFunc} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsInputs} from '../../src/kernel_names.ts';
-import {BAND_WORDS, keptFromBand} from '../nms_band.ts';
-import {gpuThreshold} from '../nms_gpu_threshold.ts';
+import {NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import type {AsyncKernelFunc} from '../../src/ops/run_kernel.ts';
+import {gpuThreshold} from '../gpu/nms_threshold.ts';
+import {scanBand, scanBandAsync} from './nms_band.ts';
 import {NmsBandProgram, NmsWindowProgram, NmsXBoxesProgram, NmsXKeyProgram} from './nms_gpu.ts';
 import {sortElements} from './nms_sort_gpu.ts';
 
@@ -43,25 +44,30 @@ function runBand(webgl: MathBackendWebGL, {boxes, scores, idxs}: NmsInputs, iouT
   return band;
 }
 
-export const nmsBandWebGL: KernelFunc = ({inputs, backend, attrs}) => {
-  const {iouThreshold, bandWords} = attrs as unknown as NmsBandAttrs;
-  return runBand(backend as MathBackendWebGL, inputs as NmsInputs, iouThreshold, bandWords);
-};
-
-/** Reads the band back synchronously (again, wider, where the first was too narrow) and scans it. */
+/** Reads the band back synchronously and scans it. */
 export const nmsWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const webgl = backend as MathBackendWebGL;
-  const n = (inputs as NmsInputs).scores.shape[0];
-  let kept: Int32Array | undefined = n === 0 ? new Int32Array(0) : undefined;
-  for (let words = BAND_WORDS; kept == null;) {
-    const band: TensorInfo = runBand(webgl, inputs as NmsInputs, (attrs as unknown as NmsAttrs).iouThreshold, words);
-    const scan = keptFromBand(webgl.readSync(band.dataId) as Float32Array, n, words);
-    webgl.disposeIntermediateTensorInfo(band);
-    kept = scan.kept;
-    words = scan.words ?? words;
-  }
+  const kept = scanBand((inputs as NmsInputs).scores.shape[0], words => {
+    const band = runBand(webgl, inputs as NmsInputs, (attrs as unknown as NmsAttrs).iouThreshold, words);
+    try {
+      return webgl.readSync(band.dataId) as Float32Array;
+    } finally {
+      webgl.disposeIntermediateTensorInfo(band);
+    }
+  });
   return webgl.makeTensorInfo([kept.length], 'int32', kept);
 };
 
-export const nmsConfig: KernelConfig = {kernelName: Nms, backendName: 'webgl', kernelFunc: nmsWebGL};
-export const nmsBandConfig: KernelConfig = {kernelName: NmsBand, backendName: 'webgl', kernelFunc: nmsBandWebGL};
+/** Awaits the band's readback, so nothing blocks while the GPU works. */
+export const nmsAsyncWebGL: AsyncKernelFunc = async ({inputs, backend, attrs}) => {
+  const webgl = backend as MathBackendWebGL;
+  const kept = await scanBandAsync((inputs as NmsInputs).scores.shape[0], async words => {
+    const band = runBand(webgl, inputs as NmsInputs, (attrs as unknown as NmsAttrs).iouThreshold, words);
+    try {
+      return await webgl.read(band.dataId) as Float32Array;
+    } finally {
+      webgl.disposeIntermediateTensorInfo(band);
+    }
+  });
+  return webgl.makeTensorInfo([kept.length], 'int32', kept);
+};

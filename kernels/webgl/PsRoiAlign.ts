@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
 import {PsRoiAlignProgram} from './ps_roi_gpu.ts';
@@ -13,10 +13,4 @@ export const psRoiAlignWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(outShape) === 0 || util.sizeFromShape(x.shape) === 0) return zerosWebGL(webgl, outShape);
   return webgl.runWebGLProgram(new PsRoiAlignProgram(outShape), [x, boxes], 'float32',
       roiAlignUniforms(x.shape, boxes.shape[0], {...p, aligned: true}));
-};
-
-export const psRoiAlignConfig: KernelConfig = {
-  kernelName: PsRoiAlign,
-  backendName: 'webgl',
-  kernelFunc: psRoiAlignWebGL,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {PsRoiAlignGradProgram} from './ps_roi_gpu.ts';
@@ -13,10 +13,4 @@ export const psRoiAlignGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(p.xShape) === 0 || util.sizeFromShape(dy.shape) === 0) return zerosWebGL(webgl, p.xShape);
   return webgl.runWebGLProgram(new PsRoiAlignGradProgram(p.xShape), [dy, boxes], 'float32',
       roiAlignUniforms(p.xShape, boxes.shape[0], {...p, aligned: true}));
-};
-
-export const psRoiAlignGradConfig: KernelConfig = {
-  kernelName: PsRoiAlignGrad,
-  backendName: 'webgl',
-  kernelFunc: psRoiAlignGradWebGL,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
 import {PsRoiPoolProgram} from './ps_roi_gpu.ts';
@@ -14,10 +14,4 @@ export const psRoiPoolWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(outShape) === 0 || util.sizeFromShape(x.shape) === 0) return zerosWebGL(webgl, outShape);
   return webgl.runWebGLProgram(new PsRoiPoolProgram(outShape), [x, boxes], 'float32',
       roiPoolUniforms(x.shape, boxes.shape[0], p, false));
-};
-
-export const psRoiPoolConfig: KernelConfig = {
-  kernelName: PsRoiPool,
-  backendName: 'webgl',
-  kernelFunc: psRoiPoolWebGL,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {PsRoiPoolGradProgram} from './ps_roi_gpu.ts';
@@ -14,10 +14,4 @@ export const psRoiPoolGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(p.xShape) === 0 || util.sizeFromShape(dy.shape) === 0) return zerosWebGL(webgl, p.xShape);
   return webgl.runWebGLProgram(new PsRoiPoolGradProgram(p.xShape), [dy, boxes], 'float32',
       roiPoolUniforms(p.xShape, boxes.shape[0], p, false));
-};
-
-export const psRoiPoolGradConfig: KernelConfig = {
-  kernelName: PsRoiPoolGrad,
-  backendName: 'webgl',
-  kernelFunc: psRoiPoolGradWebGL,
 };

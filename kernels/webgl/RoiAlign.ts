@@ -1,4 +1,4 @@
-import {env, Fill, getKernel, KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {env, Fill, getKernel, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
 import {RoiAlignProgram} from './roi_align_gpu.ts';
@@ -33,10 +33,4 @@ export const roiAlignWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   }
   return webgl.runWebGLProgram(
       new RoiAlignProgram(outShape), [x, boxes], 'float32', roiAlignUniforms(x.shape, boxes.shape[0], p));
-};
-
-export const roiAlignConfig: KernelConfig = {
-  kernelName: RoiAlign,
-  backendName: 'webgl',
-  kernelFunc: roiAlignWebGL,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign.ts';
@@ -16,10 +16,4 @@ export const roiAlignGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   return webgl.runWebGLProgram(
       new RoiAlignGradProgram(p.xShape), [dy, boxes], 'float32',
       roiAlignUniforms(p.xShape, boxes.shape[0], p));
-};
-
-export const roiAlignGradConfig: KernelConfig = {
-  kernelName: RoiAlignGrad,
-  backendName: 'webgl',
-  kernelFunc: roiAlignGradWebGL,
 };

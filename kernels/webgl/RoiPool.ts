@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
 import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
@@ -24,10 +24,4 @@ export const roiPoolWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as RoiPoolInputs;
   assertWebGL2(RoiPool);
   return runRoiPoolWebGL(backend as MathBackendWebGL, x, boxes, attrs as unknown as RoiPoolAttrs, false);
-};
-
-export const roiPoolConfig: KernelConfig = {
-  kernelName: RoiPool,
-  backendName: 'webgl',
-  kernelFunc: roiPoolWebGL,
 };

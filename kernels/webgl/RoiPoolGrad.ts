@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
@@ -17,10 +17,4 @@ export const roiPoolGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
       new RoiPoolGradProgram(x.shape), [dy, arg, boxes], 'float32', roiPoolUniforms(x.shape, boxes.shape[0], p, false));
   webgl.disposeIntermediateTensorInfo(arg);
   return dx;
-};
-
-export const roiPoolGradConfig: KernelConfig = {
-  kernelName: RoiPoolGrad,
-  backendName: 'webgl',
-  kernelFunc: roiPoolGradWebGL,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
 import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise.ts';
@@ -20,10 +20,4 @@ export const sigmoidFocalLossWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const result: TensorInfo = reshapeTo(webgl, out, x.shape);
   if (result !== out) webgl.disposeIntermediateTensorInfo(out);
   return result;
-};
-
-export const sigmoidFocalLossConfig: KernelConfig = {
-  kernelName: SigmoidFocalLoss,
-  backendName: 'webgl',
-  kernelFunc: sigmoidFocalLossWebGL,
 };

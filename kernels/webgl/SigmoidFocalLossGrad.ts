@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
 import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from './elementwise.ts';
@@ -24,10 +24,4 @@ export const sigmoidFocalLossGradWebGL: KernelFunc = ({inputs, backend, attrs}) 
   });
   disposeViews(webgl, views, originals);
   return outs;
-};
-
-export const sigmoidFocalLossGradConfig: KernelConfig = {
-  kernelName: SigmoidFocalLossGrad,
-  backendName: 'webgl',
-  kernelFunc: sigmoidFocalLossGradWebGL,
 };

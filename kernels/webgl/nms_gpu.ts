@@ -12,14 +12,14 @@
  *     bit set where IoU > threshold (exact float32 test, evaluated as
  *     torchvision with the box of higher score first), then per row the words
  *     it needs, order[p] and xRank[p]. The host reads that back and runs the
- *     greedy scan (kernels/nms_band.ts).
+ *     greedy scan (nms_band.ts).
  * Thresholds < 0 suppress without overlap: every later position is in the window.
  * IoU is float32 as torchvision (products multiplied by a uniform 1.0 so that
  * no compiler fuses them into an FMA); the threshold test is exact
- * (kernels/nms_gpu_threshold.ts).
+ * (kernels/gpu/nms_threshold.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-import {BAND_WORD_BITS} from '../nms_band.ts';
+import {BAND_WORD_BITS} from './nms_band.ts';
 
 type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
 
@@ -36,7 +36,7 @@ const PAIR_MATH = `
   bool nmsFinite(float v) { return (floatBitsToUint(v) & 0x7f800000u) != 0x7f800000u; }
   bool nmsInf(float v) { return (floatBitsToUint(v) & 0x7fffffffu) == 0x7f800000u; }
 
-  // RN(inter / uni) > threshold, exact for a positive normal T (see nms_gpu_threshold.ts).
+  // RN(inter / uni) > threshold, exact for a positive normal T (see kernels/gpu/nms_threshold.ts).
   bool nmsQuotientAbove(float inter, float uni) {
     uint bi = floatBitsToUint(inter);
     uint bu = floatBitsToUint(uni);

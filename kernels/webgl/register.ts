@@ -6,26 +6,36 @@
  *
  * @module tfjs-vision-ops/webgl
  */
-import {registerKernels} from '../register_all.ts';
-import {deformConv2dConfig} from './DeformConv2d.ts';
-import {deformConv2dGradConfig} from './DeformConv2dGrad.ts';
-import {nmsBandConfig, nmsConfig} from './Nms.ts';
-import {psRoiAlignConfig} from './PsRoiAlign.ts';
-import {psRoiAlignGradConfig} from './PsRoiAlignGrad.ts';
-import {psRoiPoolConfig} from './PsRoiPool.ts';
-import {psRoiPoolGradConfig} from './PsRoiPoolGrad.ts';
-import {roiAlignConfig} from './RoiAlign.ts';
-import {roiAlignGradConfig} from './RoiAlignGrad.ts';
-import {roiPoolConfig} from './RoiPool.ts';
-import {roiPoolGradConfig} from './RoiPoolGrad.ts';
-import {sigmoidFocalLossConfig} from './SigmoidFocalLoss.ts';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad.ts';
+import {AsyncKernelTable, KernelTable, registerKernels} from '../register_all.ts';
+import {deformConv2dWebGL} from './DeformConv2d.ts';
+import {deformConv2dGradWebGL} from './DeformConv2dGrad.ts';
+import {nmsAsyncWebGL, nmsWebGL} from './Nms.ts';
+import {psRoiAlignWebGL} from './PsRoiAlign.ts';
+import {psRoiAlignGradWebGL} from './PsRoiAlignGrad.ts';
+import {psRoiPoolWebGL} from './PsRoiPool.ts';
+import {psRoiPoolGradWebGL} from './PsRoiPoolGrad.ts';
+import {roiAlignWebGL} from './RoiAlign.ts';
+import {roiAlignGradWebGL} from './RoiAlignGrad.ts';
+import {roiPoolWebGL} from './RoiPool.ts';
+import {roiPoolGradWebGL} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossWebGL} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradWebGL} from './SigmoidFocalLossGrad.ts';
 
-export const webglKernels = [
-  sigmoidFocalLossConfig, sigmoidFocalLossGradConfig,
-  roiAlignConfig, roiAlignGradConfig, roiPoolConfig, roiPoolGradConfig,
-  psRoiAlignConfig, psRoiAlignGradConfig, psRoiPoolConfig, psRoiPoolGradConfig,
-  nmsConfig, nmsBandConfig,
-  deformConv2dConfig, deformConv2dGradConfig,
-];
-registerKernels(webglKernels);
+export const webglKernels: KernelTable = {
+  SigmoidFocalLoss: sigmoidFocalLossWebGL,
+  SigmoidFocalLossGrad: sigmoidFocalLossGradWebGL,
+  RoiAlign: roiAlignWebGL,
+  RoiAlignGrad: roiAlignGradWebGL,
+  RoiPool: roiPoolWebGL,
+  RoiPoolGrad: roiPoolGradWebGL,
+  PsRoiAlign: psRoiAlignWebGL,
+  PsRoiAlignGrad: psRoiAlignGradWebGL,
+  PsRoiPool: psRoiPoolWebGL,
+  PsRoiPoolGrad: psRoiPoolGradWebGL,
+  Nms: nmsWebGL,
+  DeformConv2d: deformConv2dWebGL,
+  DeformConv2dGrad: deformConv2dGradWebGL,
+};
+/** The async ops (nmsAsync, batchedNmsAsync) await the readback instead of blocking. */
+export const webglAsyncKernels: AsyncKernelTable = {Nms: nmsAsyncWebGL};
+registerKernels('webgl', webglKernels, webglAsyncKernels);

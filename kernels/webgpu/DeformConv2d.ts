@@ -1,6 +1,6 @@
-import {BatchMatMul, getKernel, KernelConfig, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
+import {BatchMatMul, getKernel, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
 import {DeformColumnsProgram, deformUniforms, DeformRowsOutProgram} from './deform_conv2d_webgpu.ts';
 import {zerosWebGPU} from './RoiAlign.ts';
@@ -64,10 +64,4 @@ export const deformConv2dWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   }
   webgpu.disposeData(weights.dataId);
   return out;
-};
-
-export const deformConv2dConfig: KernelConfig = {
-  kernelName: DeformConv2d,
-  backendName: 'webgpu',
-  kernelFunc: deformConv2dWebGPU,
 };

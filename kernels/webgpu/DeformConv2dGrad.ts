@@ -1,6 +1,6 @@
-import {Add, BatchMatMul, KernelConfig, KernelFunc, Reshape, TensorInfo, Transpose} from '@tensorflow/tfjs-core';
+import {Add, BatchMatMul, KernelFunc, Reshape, TensorInfo, Transpose} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
+import {DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
 import {deformGeometry} from '../reference/deform_conv2d.ts';
 import {disposeAll, groupedWeight, positionChunks, runBackendKernel} from './DeformConv2d.ts';
 import {DeformColumnsProgram, DeformInputGradProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_webgpu.ts';
@@ -55,10 +55,4 @@ export const deformConv2dGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => 
   const dWeight = runBackendKernel(webgpu, Reshape, {x: grouped}, {shape: weight.shape});
   disposeAll(webgpu, grouped === dWeights ? [dWeights!] : [dWeights!, grouped]);
   return [dx, dOffset, dMask, dWeight];
-};
-
-export const deformConv2dGradConfig: KernelConfig = {
-  kernelName: DeformConv2dGrad,
-  backendName: 'webgpu',
-  kernelFunc: deformConv2dGradWebGPU,
 };

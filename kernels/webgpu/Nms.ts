@@ -1,14 +1,14 @@
 /**
  * NMS on the webgpu backend, all of it on the GPU (nms_webgpu.ts): score
  * order, suppression bitmask [N, N/32] u32 from the pairs that overlap along
- * x, and the greedy scan. NmsSortedKeep returns the int32 [N] result of the
- * scan (box index per sorted position or -1), which nmsAsync reads back (N
- * int32) to keep the entries >= 0.
+ * x, and the greedy scan. The scan's int32 [N] result (box index per sorted position or -1)
+ * is all that is read back (awaited: the async kernel), to keep the entries >= 0.
  */
-import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {Nms, NmsAttrs, NmsInputs, NmsSortedKeep} from '../../src/kernel_names.ts';
-import {gpuThreshold} from '../nms_gpu_threshold.ts';
+import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import type {AsyncKernelFunc} from '../../src/ops/run_kernel.ts';
+import {gpuThreshold} from '../gpu/nms_threshold.ts';
 import {NmsScanProgram, SCAN_WORDS} from './nms_scan_webgpu.ts';
 import {NmsByXProgram, NmsClearProgram, NmsDenseMaskProgram, NmsPairProgram, WORD_BITS} from './nms_webgpu.ts';
 import {NmsSortChunkProgram, sortPairs} from './nms_sort_webgpu.ts';
@@ -49,17 +49,28 @@ function runSortedKeep(backend: WebGPUBackend, {boxes, scores, idxs}: NmsInputs,
   return keep;
 }
 
-export const nmsSortedKeepWebGPU: KernelFunc = ({inputs, backend, attrs}) =>
-  runSortedKeep(backend as WebGPUBackend, inputs as NmsInputs, (attrs as unknown as NmsAttrs).iouThreshold);
+/** The kept indices of a scan result (box index or -1 per sorted position). */
+function keptFromSortedKeep(sortedKeep: ArrayLike<number>): Int32Array {
+  let count = 0;
+  for (let p = 0; p < sortedKeep.length; p++) if (sortedKeep[p] >= 0) count++;
+  const keep = new Int32Array(count);
+  for (let p = 0, k = 0; p < sortedKeep.length; p++) if (sortedKeep[p] >= 0) keep[k++] = sortedKeep[p];
+  return keep;
+}
 
-/**
- * Synchronous readback is not supported on webgpu (it breaks the device on
- * SwiftShader): the op throws first; this names the fix when called directly.
- */
+/** Awaits the N int32 of the scan, the only readback. */
+export const nmsAsyncWebGPU: AsyncKernelFunc = async ({inputs, backend, attrs}) => {
+  const webgpu = backend as WebGPUBackend;
+  const sortedKeep = runSortedKeep(webgpu, inputs as NmsInputs, (attrs as unknown as NmsAttrs).iouThreshold);
+  try {
+    const kept = keptFromSortedKeep(await webgpu.read(sortedKeep.dataId) as Int32Array);
+    return webgpu.makeTensorInfo([kept.length], 'int32', kept);
+  } finally {
+    webgpu.disposeData(sortedKeep.dataId);
+  }
+};
+
+/** Synchronous readback is not supported on webgpu (it breaks the device on SwiftShader). */
 export const nmsWebGPU: KernelFunc = () => {
   throw new Error(`${Nms} (webgpu): synchronous readback is not supported on webgpu; use nmsAsync / batchedNmsAsync`);
 };
-
-export const nmsConfig: KernelConfig = {kernelName: Nms, backendName: 'webgpu', kernelFunc: nmsWebGPU};
-export const nmsSortedKeepConfig: KernelConfig =
-    {kernelName: NmsSortedKeep, backendName: 'webgpu', kernelFunc: nmsSortedKeepWebGPU};

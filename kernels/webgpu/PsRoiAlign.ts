@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
 import {PsRoiAlignProgram} from './ps_roi_webgpu.ts';
 import {roiAlignUniforms, zerosWebGPU} from './RoiAlign.ts';
 
@@ -12,10 +12,4 @@ export const psRoiAlignWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(outShape) === 0 || util.sizeFromShape(x.shape) === 0) return zerosWebGPU(webgpu, outShape);
   return webgpu.runWebGPUProgram(new PsRoiAlignProgram(outShape), [x, boxes], 'float32',
       roiAlignUniforms(x.shape, boxes.shape[0], {...p, aligned: true}));
-};
-
-export const psRoiAlignConfig: KernelConfig = {
-  kernelName: PsRoiAlign,
-  backendName: 'webgpu',
-  kernelFunc: psRoiAlignWebGPU,
 };

@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiAlignGrad, PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignGradAttrs, PsRoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {PsRoiAlignGradProgram} from './ps_roi_webgpu.ts';
 import {roiAlignUniforms, zerosWebGPU} from './RoiAlign.ts';
 
@@ -12,10 +12,4 @@ export const psRoiAlignGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(p.xShape) === 0 || util.sizeFromShape(dy.shape) === 0) return zerosWebGPU(webgpu, p.xShape);
   return webgpu.runWebGPUProgram(new PsRoiAlignGradProgram(p.xShape), [dy, boxes], 'float32',
       roiAlignUniforms(p.xShape, boxes.shape[0], {...p, aligned: true}));
-};
-
-export const psRoiAlignGradConfig: KernelConfig = {
-  kernelName: PsRoiAlignGrad,
-  backendName: 'webgpu',
-  kernelFunc: psRoiAlignGradWebGPU,
 };

@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiPool, PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
+import {PsRoiPoolAttrs, PsRoiPoolInputs} from '../../src/kernel_names.ts';
 import {PsRoiPoolProgram} from './ps_roi_webgpu.ts';
 import {zerosWebGPU} from './RoiAlign.ts';
 import {roiPoolUniforms} from './RoiPool.ts';
@@ -13,10 +13,4 @@ export const psRoiPoolWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(outShape) === 0 || util.sizeFromShape(x.shape) === 0) return zerosWebGPU(webgpu, outShape);
   return webgpu.runWebGPUProgram(new PsRoiPoolProgram(outShape), [x, boxes], 'float32',
       roiPoolUniforms(x.shape, boxes.shape[0], p, false));
-};
-
-export const psRoiPoolConfig: KernelConfig = {
-  kernelName: PsRoiPool,
-  backendName: 'webgpu',
-  kernelFunc: psRoiPoolWebGPU,
 };

@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {PsRoiPoolGradAttrs, PsRoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {PsRoiPoolGradProgram} from './ps_roi_webgpu.ts';
 import {zerosWebGPU} from './RoiAlign.ts';
 import {roiPoolUniforms} from './RoiPool.ts';
@@ -13,10 +13,4 @@ export const psRoiPoolGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   if (util.sizeFromShape(p.xShape) === 0 || util.sizeFromShape(dy.shape) === 0) return zerosWebGPU(webgpu, p.xShape);
   return webgpu.runWebGPUProgram(new PsRoiPoolGradProgram(p.xShape), [dy, boxes], 'float32',
       roiPoolUniforms(p.xShape, boxes.shape[0], p, false));
-};
-
-export const psRoiPoolGradConfig: KernelConfig = {
-  kernelName: PsRoiPoolGrad,
-  backendName: 'webgpu',
-  kernelFunc: psRoiPoolGradWebGPU,
 };

@@ -1,6 +1,6 @@
-import {Fill, getKernel, KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {Fill, getKernel, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiAlign, RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
 import {ProgramUniforms} from './flat.ts';
 import {RoiAlignProgram} from './roi_align_webgpu.ts';
 
@@ -29,10 +29,4 @@ export const roiAlignWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   }
   return webgpu.runWebGPUProgram(
       new RoiAlignProgram(outShape), [x, boxes], 'float32', roiAlignUniforms(x.shape, boxes.shape[0], p));
-};
-
-export const roiAlignConfig: KernelConfig = {
-  kernelName: RoiAlign,
-  backendName: 'webgpu',
-  kernelFunc: roiAlignWebGPU,
 };

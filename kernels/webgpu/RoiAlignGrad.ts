@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiAlignGrad, RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
 import {roiAlignUniforms, zerosWebGPU} from './RoiAlign.ts';
 import {RoiAlignGradProgram} from './roi_align_webgpu.ts';
 
@@ -15,10 +15,4 @@ export const roiAlignGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   return webgpu.runWebGPUProgram(
       new RoiAlignGradProgram(p.xShape), [dy, boxes], 'float32',
       roiAlignUniforms(p.xShape, boxes.shape[0], p));
-};
-
-export const roiAlignGradConfig: KernelConfig = {
-  kernelName: RoiAlignGrad,
-  backendName: 'webgpu',
-  kernelFunc: roiAlignGradWebGPU,
 };

@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
+import {RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
 import {ProgramUniforms} from './flat.ts';
 import {zerosWebGPU} from './RoiAlign.ts';
 import {RoiPoolProgram} from './roi_pool_webgpu.ts';
@@ -26,10 +26,4 @@ export function runRoiPoolWebGPU(
 export const roiPoolWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as RoiPoolInputs;
   return runRoiPoolWebGPU(backend as WebGPUBackend, x, boxes, attrs as unknown as RoiPoolAttrs, false);
-};
-
-export const roiPoolConfig: KernelConfig = {
-  kernelName: RoiPool,
-  backendName: 'webgpu',
-  kernelFunc: roiPoolWebGPU,
 };

@@ -1,6 +1,6 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
+import {RoiPoolGradAttrs, RoiPoolGradInputs} from '../../src/kernel_names.ts';
 import {zerosWebGPU} from './RoiAlign.ts';
 import {roiPoolUniforms, runRoiPoolWebGPU} from './RoiPool.ts';
 import {RoiPoolGradProgram} from './roi_pool_webgpu.ts';
@@ -16,10 +16,4 @@ export const roiPoolGradWebGPU: KernelFunc = ({inputs, backend, attrs}) => {
       new RoiPoolGradProgram(x.shape), [dy, arg, boxes], 'float32', roiPoolUniforms(x.shape, boxes.shape[0], p, false));
   webgpu.disposeData(arg.dataId);
   return dx;
-};
-
-export const roiPoolGradConfig: KernelConfig = {
-  kernelName: RoiPoolGrad,
-  backendName: 'webgpu',
-  kernelFunc: roiPoolGradWebGPU,
 };

@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
 import {assertSameSize, runFlat} from './flat.ts';
@@ -13,10 +13,4 @@ export const sigmoidFocalLossWebGPU: KernelFunc = ({inputs, backend, attrs}) => 
   return runFlat(backend as WebGPUBackend, program, [x, targets], x.shape, [
     {type: 'float32', data: [alpha]}, {type: 'float32', data: [gamma]},
   ]);
-};
-
-export const sigmoidFocalLossConfig: KernelConfig = {
-  kernelName: SigmoidFocalLoss,
-  backendName: 'webgpu',
-  kernelFunc: sigmoidFocalLossWebGPU,
 };

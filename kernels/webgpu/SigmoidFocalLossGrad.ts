@@ -1,4 +1,4 @@
-import {KernelConfig, KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
 import {assertSameSize, runFlat} from './flat.ts';
@@ -16,10 +16,4 @@ export const sigmoidFocalLossGradWebGPU: KernelFunc = ({inputs, backend, attrs})
         {type: 'float32', data: [alpha]}, {type: 'float32', data: [gamma]},
         {type: 'int32', data: [gradOfTargets]},
       ]));
-};
-
-export const sigmoidFocalLossGradConfig: KernelConfig = {
-  kernelName: SigmoidFocalLossGrad,
-  backendName: 'webgpu',
-  kernelFunc: sigmoidFocalLossGradWebGPU,
 };

@@ -14,7 +14,7 @@
  *  4. NmsScanProgram (nms_scan_webgpu.ts) scans the mask.
  * IoU is float32 as torchvision (areas and intersection multiplied by a
  * uniform 1.0 so that no compiler fuses them into an FMA); the threshold test
- * is exact (kernels/nms_gpu_threshold.ts).
+ * is exact (kernels/gpu/nms_threshold.ts).
  */
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
@@ -36,7 +36,7 @@ const PAIR_MATH = `
   fn nmsFinite(v : f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
   fn nmsInf(v : f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) == 0x7f800000u; }
 
-  // RN(inter / uni) > threshold, exact for a positive normal T (see nms_gpu_threshold.ts).
+  // RN(inter / uni) > threshold, exact for a positive normal T (see kernels/gpu/nms_threshold.ts).
   fn nmsQuotientAbove(inter : f32, uni : f32) -> bool {
     let bi = bitcast<u32>(inter);
     let bu = bitcast<u32>(uni);
@@ -227,7 +227,7 @@ export class NmsPairProgram extends NmsProgram {
             let by1 = bitcast<f32>(ByX[at + 1]);
             let by2 = bitcast<f32>(ByX[at + 3]);
             // IoU > t needs an overlap of t * width and t * height of both boxes (shrink: see
-            // nms_gpu_threshold.ts); boxes that are not live may fail this freely: they suppress nothing.
+            // kernels/gpu/nms_threshold.ts); boxes that are not live may fail this freely: they suppress nothing.
             let bw = bx2 - bx1;
             let bh = by2 - by1;
             let ow = min(a.x2, bx2) - max(a.x1, bx1);

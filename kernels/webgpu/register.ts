@@ -6,26 +6,36 @@
  *
  * @module tfjs-vision-ops/webgpu
  */
-import {registerKernels} from '../register_all.ts';
-import {deformConv2dConfig} from './DeformConv2d.ts';
-import {deformConv2dGradConfig} from './DeformConv2dGrad.ts';
-import {nmsConfig, nmsSortedKeepConfig} from './Nms.ts';
-import {psRoiAlignConfig} from './PsRoiAlign.ts';
-import {psRoiAlignGradConfig} from './PsRoiAlignGrad.ts';
-import {psRoiPoolConfig} from './PsRoiPool.ts';
-import {psRoiPoolGradConfig} from './PsRoiPoolGrad.ts';
-import {roiAlignConfig} from './RoiAlign.ts';
-import {roiAlignGradConfig} from './RoiAlignGrad.ts';
-import {roiPoolConfig} from './RoiPool.ts';
-import {roiPoolGradConfig} from './RoiPoolGrad.ts';
-import {sigmoidFocalLossConfig} from './SigmoidFocalLoss.ts';
-import {sigmoidFocalLossGradConfig} from './SigmoidFocalLossGrad.ts';
+import {AsyncKernelTable, KernelTable, registerKernels} from '../register_all.ts';
+import {deformConv2dWebGPU} from './DeformConv2d.ts';
+import {deformConv2dGradWebGPU} from './DeformConv2dGrad.ts';
+import {nmsAsyncWebGPU, nmsWebGPU} from './Nms.ts';
+import {psRoiAlignWebGPU} from './PsRoiAlign.ts';
+import {psRoiAlignGradWebGPU} from './PsRoiAlignGrad.ts';
+import {psRoiPoolWebGPU} from './PsRoiPool.ts';
+import {psRoiPoolGradWebGPU} from './PsRoiPoolGrad.ts';
+import {roiAlignWebGPU} from './RoiAlign.ts';
+import {roiAlignGradWebGPU} from './RoiAlignGrad.ts';
+import {roiPoolWebGPU} from './RoiPool.ts';
+import {roiPoolGradWebGPU} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossWebGPU} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradWebGPU} from './SigmoidFocalLossGrad.ts';
 
-export const webgpuKernels = [
-  sigmoidFocalLossConfig, sigmoidFocalLossGradConfig,
-  roiAlignConfig, roiAlignGradConfig, roiPoolConfig, roiPoolGradConfig,
-  psRoiAlignConfig, psRoiAlignGradConfig, psRoiPoolConfig, psRoiPoolGradConfig,
-  nmsConfig, nmsSortedKeepConfig,
-  deformConv2dConfig, deformConv2dGradConfig,
-];
-registerKernels(webgpuKernels);
+export const webgpuKernels: KernelTable = {
+  SigmoidFocalLoss: sigmoidFocalLossWebGPU,
+  SigmoidFocalLossGrad: sigmoidFocalLossGradWebGPU,
+  RoiAlign: roiAlignWebGPU,
+  RoiAlignGrad: roiAlignGradWebGPU,
+  RoiPool: roiPoolWebGPU,
+  RoiPoolGrad: roiPoolGradWebGPU,
+  PsRoiAlign: psRoiAlignWebGPU,
+  PsRoiAlignGrad: psRoiAlignGradWebGPU,
+  PsRoiPool: psRoiPoolWebGPU,
+  PsRoiPoolGrad: psRoiPoolGradWebGPU,
+  Nms: nmsWebGPU,
+  DeformConv2d: deformConv2dWebGPU,
+  DeformConv2dGrad: deformConv2dGradWebGPU,
+};
+/** The async ops (nmsAsync, batchedNmsAsync) await the readback instead of blocking. */
+export const webgpuAsyncKernels: AsyncKernelTable = {Nms: nmsAsyncWebGPU};
+registerKernels('webgpu', webgpuKernels, webgpuAsyncKernels);

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D, TensorLike} from '@tensorflow/tfjs-core';
-import {BAND_WORDS, keptFromBand} from '../../kernels/nms_band.ts';
-import {keptFromSortedKeep} from '../../kernels/reference/nms.ts';
-import {Nms, NmsAttrs, NmsBand, NmsBandAttrs, NmsSortedKeep} from '../kernel_names.ts';
-import {runVisionKernel} from './run_kernel.ts';
+import {Nms, NmsAttrs} from '../kernel_names.ts';
+import {runVisionKernel, runVisionKernelAsync} from './run_kernel.ts';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertRank, assertTensor, fail, toTensor} from './validate.ts';
 
 /**
@@ -53,13 +51,6 @@ function checkArgs(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null,
   assertFiniteNumber(op, 'iouThreshold', iouThreshold);
 }
 
-/** Sync readback breaks webgpu on SwiftShader (see removeSmallBoxes): the async op is the way there. */
-function checkSyncBackend(op: string) {
-  if (tf.getBackend() === 'webgpu') {
-    throw new Error(`${op}: synchronous readback is not supported on webgpu; use ${op}Async`);
-  }
-}
-
 function inputsOf(boxes: Tensor, scores: Tensor, idxs: Tensor|null): NamedTensorMap {
   return idxs == null ? {boxes, scores} : {boxes, scores, idxs};
 }
@@ -67,37 +58,6 @@ function inputsOf(boxes: Tensor, scores: Tensor, idxs: Tensor|null): NamedTensor
 function attrsOf(iouThreshold: number): NamedAttrMap {
   const attrs: NmsAttrs = {iouThreshold};
   return attrs as unknown as NamedAttrMap;
-}
-
-/**
- * Every tensor made here is kept (see runAsyncOwned).
- * webgpu runs NMS on the GPU (NmsSortedKeep) and this awaits the read of its
- * int32 [N] result; webgl finds the suppression pairs on the GPU (NmsBand) and
- * this awaits the read of that band and scans it (a second, wider band where
- * a row needed more words); so nothing blocks while the GPU works. The other
- * backends compute on the host and return at once.
- */
-async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|null, iouThreshold: number) {
-  const inputs = inputsOf(boxes, scores, idxs);
-  const backend = tf.getBackend();
-  if (tf.getKernel(NmsBand, backend) != null && scores.shape[0] > 0) {
-    for (let bandWords = BAND_WORDS; ;) {
-      const attrs: NmsBandAttrs = {iouThreshold, bandWords};
-      const band = tf.keep(runVisionKernel<Tensor2D>(op, NmsBand, inputs, attrs as unknown as NamedAttrMap));
-      const values = await band.data();
-      band.dispose();
-      const {kept, words} = keptFromBand(values, scores.shape[0], bandWords);
-      if (kept != null) return tf.keep(tf.tensor1d(kept, 'int32'));
-      bandWords = words!;
-    }
-  }
-  if (tf.getKernel(NmsSortedKeep, backend) == null) {
-    return tf.keep(runVisionKernel<Tensor1D>(op, Nms, inputs, attrsOf(iouThreshold)));
-  }
-  const sortedKeep = tf.keep(runVisionKernel<Tensor1D>(op, NmsSortedKeep, inputs, attrsOf(iouThreshold)));
-  const values = await sortedKeep.data();
-  sortedKeep.dispose();
-  return tf.keep(tf.tensor1d(keptFromSortedKeep(values), 'int32'));
 }
 
 /**
@@ -110,7 +70,7 @@ async function runAsync(op: string, boxes: Tensor, scores: Tensor, idxs: Tensor|
  * NaN IoU, e.g. of two zero-area boxes, never suppresses).
  * On webgl this reads back the suppression band and the score order
  * (`nmsAsync` awaits them), on webgpu N int32 at the end; webgpu supports
- * only `nmsAsync`.
+ * only `nmsAsync` (sync `nms` is an Error naming it).
  * torchvision: `nms(boxes, scores, iou_threshold)`.
  *
  * ```js
@@ -127,7 +87,6 @@ function runSync(op: string, boxesIn: unknown, scoresIn: unknown, idxsIn: unknow
     withIdxs: boolean): Tensor1D {
   const {boxes, scores, idxs, owned} = nmsInputs(op, boxesIn, scoresIn, idxsIn, iouThreshold, withIdxs);
   try {
-    checkSyncBackend(op);
     return runVisionKernel<Tensor1D>(op, Nms, inputsOf(boxes, scores, idxs), attrsOf(iouThreshold));
   } finally {
     tf.dispose(owned);
@@ -139,11 +98,10 @@ async function runAsyncOwned(op: string, boxesIn: unknown, scoresIn: unknown, id
   const {boxes, scores, idxs, owned} = nmsInputs(op, boxesIn, scoresIn, idxsIn, iouThreshold, withIdxs);
   // Called inside tf.tidy (`tidy(() => { p = nmsAsync(...); })`), whatever is
   // created before the first await belongs to the tidy, which disposes it
-  // when it returns: the converted inputs, the GPU intermediates and the
-  // result are kept (and disposed here, or by the caller).
+  // when it returns: the converted inputs are kept (and disposed here).
   owned.forEach(t => tf.keep(t));
   try {
-    return await runAsync(op, boxes, scores, idxs, iouThreshold);
+    return await runVisionKernelAsync<Tensor1D>(op, Nms, inputsOf(boxes, scores, idxs), attrsOf(iouThreshold));
   } finally {
     tf.dispose(owned);
   }

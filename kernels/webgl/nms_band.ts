@@ -1,6 +1,6 @@
 /**
  * The greedy scan of NMS on the host over the suppression band that webgl's
- * NmsBand computes (kernels/webgl/nms_gpu.ts), as torchvision's CUDA kernel
+ * band program computes (nms_gpu.ts), as torchvision's CUDA kernel
  * scans its mask on the host. Row p of the band (boxes sorted by x1) holds
  * bandWords words of 24 bits, bit b of word s set when the boxes at x1-sorted
  * positions p and p + 1 + 24 s + b suppress one another (the one of higher
@@ -44,4 +44,33 @@ export function keptFromBand(
     for (let k = start[r]; k < start[r + 1]; k++) removed[suppressed[k]] = 1;
   }
   return {kept: Int32Array.from(kept)};
+}
+
+/**
+ * The one retry loop of the band scan: yields the band words to compute, is
+ * given that band's values, returns the kept indices (trying again, wider,
+ * where a row needed more words). `scanBand` / `scanBandAsync` drive it.
+ */
+function* bandScan(n: number): Generator<number, Int32Array, ArrayLike<number>> {
+  if (n === 0) return new Int32Array(0);
+  for (let bandWords = BAND_WORDS; ;) {
+    const band = yield bandWords;
+    const {kept, words} = keptFromBand(band, n, bandWords);
+    if (kept != null) return kept;
+    bandWords = words!;
+  }
+}
+
+export function scanBand(n: number, readBand: (words: number) => ArrayLike<number>): Int32Array {
+  const scan = bandScan(n);
+  let step = scan.next();
+  while (!step.done) step = scan.next(readBand(step.value));
+  return step.value;
+}
+
+export async function scanBandAsync(n: number, readBand: (words: number) => Promise<ArrayLike<number>>) {
+  const scan = bandScan(n);
+  let step = scan.next();
+  while (!step.done) step = scan.next(await readBand(step.value));
+  return step.value;
 }
