@@ -39,6 +39,9 @@ const SRC_DIR = join(ROOT, 'kernels/wasm/assembly');
 const ENTRY = join(SRC_DIR, 'index.ts');
 const OUT_DIR = join(ROOT, 'kernels/wasm/generated');
 const OUT_TS = join(OUT_DIR, 'module_bytes.ts');
+const CONSTANTS_TS = join(ROOT, 'kernels/constants.ts');
+/** The wasm source's copy of kernels/constants.ts (WASM_CONSTANTS), written before each build. */
+const CONSTANTS_AS = join(OUT_DIR, 'constants.ts');
 const VARIANT_TS = join(ROOT, 'kernels/wasm/shared_memory_variant.ts');
 const FORCE = process.argv.includes('--force');
 const QUIET = process.argv.includes('--quiet');
@@ -87,7 +90,7 @@ function buildHash() {
   const h = createHash('sha256');
   h.update(`asc ${ascVersion()}\n${JSON.stringify([COMMON_ARGS, PLAIN])}\n`);
   h.update(readFileSync(fileURLToPath(import.meta.url)));
-  for (const f of sourceFiles(SRC_DIR)) {
+  for (const f of [...sourceFiles(SRC_DIR), CONSTANTS_AS]) {
     h.update(`\n--- ${relative(ROOT, f)}\n`);
     h.update(readFileSync(f));
   }
@@ -274,6 +277,23 @@ async function loadVariantTransform() {
   return mod.sharedMemoryVariant;
 }
 
+/** Bundles kernels/constants.ts (esbuild, packages external) and writes its WASM_CONSTANTS as f64 for asc. */
+async function writeConstants() {
+  const {buildSync} = await import('esbuild');
+  mkdirSync(join(ROOT, '.build'), {recursive: true});
+  const bundle = join(ROOT, '.build/wasm-constants.mjs');
+  buildSync({entryPoints: [CONSTANTS_TS], bundle: true, packages: 'external', format: 'esm', platform: 'node',
+    outfile: bundle, logLevel: 'error'});
+  const {WASM_CONSTANTS} = await import(`${pathToFileURL(bundle).href}?${Date.now()}`);
+  const lines = Object.entries(WASM_CONSTANTS).map(([name, value]) => {
+    if (typeof value !== 'number' || !Number.isFinite(value)) fail(`constant ${name} = ${value} is not a finite number`);
+    return `// @ts-ignore: decorator\n@inline export const ${name}: f64 = ${value};`;
+  });
+  const text = `// Written by tools/build-wasm.mjs from kernels/constants.ts: do not edit.\n${lines.join('\n')}\n`;
+  mkdirSync(OUT_DIR, {recursive: true});
+  if (!existsSync(CONSTANTS_AS) || readFileSync(CONSTANTS_AS, 'utf8') !== text) writeFileSync(CONSTANTS_AS, text);
+}
+
 // --- compile --------------------------------------------------------------------
 
 async function compile(variant) {
@@ -366,6 +386,7 @@ async function verifyAscShared(derived) {
 
 async function main() {
   const t0 = performance.now();
+  await writeConstants();
   const hash = buildHash();
   const existing = readExisting();
   let sharedMemoryVariant;

@@ -7,6 +7,7 @@
  * integers: inter / union > M, M = T + ulp(T) / 2 = mM * 2^eM (mM odd, 25
  * bits), or equal to M with T's last bit odd (ties to even round up).
  */
+import {NMS_GPU_MIN_SHRINK_THRESHOLD, NMS_SHRINK_SLACK} from '../constants.ts';
 export interface GpuThreshold {
   /** T, compared with the GPU quotient when `exact` is 0. */
   t: number;
@@ -39,5 +40,5 @@ export function gpuThreshold(threshold: number): GpuThreshold {
   const exact = t > 0 && field >= 1 && field <= 254 ? 1 : 0;
   const mantissa = (bits[0] & 0x7fffff) | 0x800000;
   return {t, exact, mMant: exact ? 2 * mantissa + 1 : 0, mExp: exact ? field - 151 : 0,
-    tOdd: mantissa & 1, negative: threshold < 0 ? 1 : 0, shrink: t >= 1e-6 ? Math.fround(t * (1 - 1e-4)) : 0};
+    tOdd: mantissa & 1, negative: threshold < 0 ? 1 : 0, shrink: t >= NMS_GPU_MIN_SHRINK_THRESHOLD ? Math.fround(t * (1 - NMS_SHRINK_SLACK)) : 0};
 }

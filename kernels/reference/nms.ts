@@ -13,6 +13,7 @@
  * box that overlaps it enough, so kept boxes go into a grid and each box is
  * tested against the kept boxes near it only (each category on its own grid).
  */
+import {NMS_CELLS_PER_BOX, NMS_HOST_MIN_SHRINK_THRESHOLD, NMS_MARGIN, NMS_MIN_SHRINK_AREA, NMS_SHRINK_SLACK} from '../constants.ts';
 type Floats = ArrayLike<number>;
 
 /** Sort key of a float32 score: ascending key = descending score, every NaN first. */
@@ -113,8 +114,6 @@ export function nmsGreedy(boxes: Floats, scores: Floats, idxs: ArrayLike<number>
 }
 
 /** Level 0 of the grid has about 2 cells per box; a query margin of 1e-3 cell absorbs rounding. */
-const CELLS_PER_BOX = 2;
-const MARGIN = 1e-3;
 
 /**
  * IoU > t needs an overlap of more than t * width(j) along x (inter = ow oh,
@@ -124,7 +123,7 @@ const MARGIN = 1e-3;
  * filter. Small thresholds do not shrink.
  */
 function overlapFraction(threshold: number): number {
-  return threshold >= 0.01 ? threshold * (1 - 1e-4) : 0;
+  return threshold >= NMS_HOST_MIN_SHRINK_THRESHOLD ? threshold * (1 - NMS_SHRINK_SLACK) : 0;
 }
 
 /**
@@ -136,7 +135,6 @@ function overlapFraction(threshold: number): number {
  * below 2^-49 of it: the 1e-6 bound holds. (Differences of float32 are exact
  * when subnormal, so widths are always within 2^-24.)
  */
-export const MIN_SHRINK_AREA = 1e-30;
 
 /**
  * A box can interact only if its coordinates are finite and it has positive
@@ -220,7 +218,7 @@ function suppressSegment(
   }
   const ex = maxX - minX, ey = maxY - minY;
   // About 2 cells per box on level 0, at most 2 * nActive + 1 along one axis: 8 * nActive + levels cells in all.
-  const cell0 = Math.max(Math.sqrt(ex * ey / (CELLS_PER_BOX * nActive)), Math.max(ex, ey) / (CELLS_PER_BOX * nActive));
+  const cell0 = Math.max(Math.sqrt(ex * ey / (NMS_CELLS_PER_BOX * nActive)), Math.max(ex, ey) / (NMS_CELLS_PER_BOX * nActive));
   let levels = 1;
   for (let p = start; p < end; p++) {
     const i = seq[p];
@@ -253,7 +251,7 @@ function suppressSegment(
     }
     const b = 4 * j;
     const jx1 = boxes[b], jy1 = boxes[b + 1], jx2 = boxes[b + 2], jy2 = boxes[b + 3], aj = areas[j];
-    const sj = aj >= MIN_SHRINK_AREA ? shrink : 0;
+    const sj = aj >= NMS_MIN_SHRINK_AREA ? shrink : 0;
     const dx = sj * (jx2 - jx1), dy = sj * (jy2 - jy1);
     const sx1 = jx1 + dx, sy1 = jy1 + dy, sx2 = jx2 - dx, sy2 = jy2 - dy;
     let suppressed = false;
@@ -262,10 +260,10 @@ function suppressSegment(
       if (inLevel === 0) continue;
       const cs = cellSize[l], w = gx[l];
       // Cells of the corners of the boxes filed here that can reach into (sx1, sx2) x (sy1, sy2).
-      const x0 = clamp(Math.floor((sx1 - minX) / cs - 1 - MARGIN), w - 1);
-      const x1 = clamp(Math.floor((sx2 - minX) / cs + MARGIN), w - 1);
-      const y0 = clamp(Math.floor((sy1 - minY) / cs - 1 - MARGIN), gy[l] - 1);
-      const y1 = clamp(Math.floor((sy2 - minY) / cs + MARGIN), gy[l] - 1);
+      const x0 = clamp(Math.floor((sx1 - minX) / cs - 1 - NMS_MARGIN), w - 1);
+      const x1 = clamp(Math.floor((sx2 - minX) / cs + NMS_MARGIN), w - 1);
+      const y0 = clamp(Math.floor((sy1 - minY) / cs - 1 - NMS_MARGIN), gy[l] - 1);
+      const y1 = clamp(Math.floor((sy2 - minY) / cs + NMS_MARGIN), gy[l] - 1);
       if (x1 < x0 || y1 < y0) continue;
       if ((x1 - x0 + 1) * (y1 - y0 + 1) > inLevel) {
         for (let k = levelHead[l]; k >= 0 && !suppressed; k = link[NODE * k + LEVEL_NEXT]) {

@@ -15,13 +15,10 @@
  * overflow int there); an RoI whose batch index is NaN or outside [0, N) gives
  * zeros and no gradient.
  */
-import {MAX_ADAPTIVE_GRID} from '../../src/ops/limits.ts';
+import {MAX_ADAPTIVE_GRID} from '../constants.ts';
 
 type Floats = ArrayLike<number> & {[i: number]: number};
 const f = Math.fround;
-
-/** The cap of the adaptive grid (src/ops/limits.ts, where samplingRatio's bound is the same). */
-export {MAX_ADAPTIVE_GRID};
 
 export interface RoiAlignParams {
   pooledHeight: number;

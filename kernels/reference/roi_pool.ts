@@ -13,11 +13,10 @@
  * NaN corner gives empty bins), and an RoI whose batch index is NaN or outside
  * [0, N) gives zeros and no gradient.
  */
+import {FLT_MAX, MAX_ROUNDED_COORD} from '../constants.ts';
 type Floats = ArrayLike<number> & {[i: number]: number};
 const f = Math.fround;
 
-export const FLT_MAX = 3.4028234663852886e38;
-export const MAX_ROUNDED_COORD = 16777216;
 
 export interface RoiPoolParams { pooledHeight: number; pooledWidth: number; spatialScale: number; }
 

@@ -1,6 +1,7 @@
 import {KernelFunc} from '@tensorflow/tfjs-core';
-import {Nms, NmsAttrs, NmsInputs} from '../../src/kernel_names.ts';
+import {Nms, NmsInputs, nmsKernel} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {attrArgs} from './args.ts';
 
 /**
  * Runs nms of our module on the heap: boxes, scores and idxs are read in
@@ -10,8 +11,7 @@ import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, Wa
 export const nmsWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const b = backend as unknown as WasmBackendLike;
   const {boxes, scores, idxs} = inputs as NmsInputs;
-  const {iouThreshold} = attrs as unknown as NmsAttrs;
-  assertFloat32(Nms, 'boxes', boxes);
+    assertFloat32(Nms, 'boxes', boxes);
   assertFloat32(Nms, 'scores', scores);
   if (idxs != null && idxs.dtype !== 'int32') throw new Error(`${Nms} (wasm): 'idxs' must be int32, got ${idxs.dtype}`);
   const n = scores.shape[0];
@@ -21,7 +21,7 @@ export const nmsWasm: KernelFunc = ({inputs, backend, attrs}) => {
   try {
     const out = scratch.offset + 4 * mod.nms_scratch_words(n);
     const count = mod.nms(heapOffset(b, boxes), heapOffset(b, scores), idxs == null ? 0 : heapOffset(b, idxs),
-        idxs == null ? 0 : 1, n, iouThreshold, scratch.offset, out);
+        idxs == null ? 0 : 1, n, scratch.offset, out, ...attrArgs(Nms, nmsKernel, attrs!));
     const result = allocOutput(b, [count], 'int32');
     const heap = new Int32Array(backendMemory(b).buffer);
     heap.copyWithin(result.offset >> 2, out >> 2, (out >> 2) + count);

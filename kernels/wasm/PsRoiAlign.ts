@@ -1,5 +1,5 @@
 import {KernelFunc} from '@tensorflow/tfjs-core';
-import {PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignAttrs, PsRoiAlignInputs, psRoiAlignKernel} from '../../src/kernel_names.ts';
 import {WasmBackendLike} from './module.ts';
 import {runRoiAlignWasm} from './RoiAlign.ts';
 
@@ -8,5 +8,5 @@ export const psRoiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiAlignInputs;
   const p = attrs as unknown as PsRoiAlignAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3] / (p.pooledHeight * p.pooledWidth)];
-  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'ps_roi_align', x, boxes, outShape, x.shape, p);
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'ps_roi_align', psRoiAlignKernel, x, boxes, outShape, x.shape, p);
 };

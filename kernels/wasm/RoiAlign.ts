@@ -1,5 +1,6 @@
 import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {RoiAlignAttrs, RoiAlignInputs} from '../../src/kernel_names.ts';
+import {PsRoiAlignAttrs, psRoiAlignKernel, RoiAlignAttrs, RoiAlignInputs, roiAlignKernel} from '../../src/kernel_names.ts';
+import {attrArgs} from './args.ts';
 import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
 /**
@@ -10,9 +11,8 @@ import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, Wasm
  */
 export function runRoiAlignWasm(
     b: WasmBackendLike, kernel: 'roi_align'|'roi_align_grad'|'ps_roi_align'|'ps_roi_align_grad',
-    input: TensorInfo, boxes: TensorInfo, outShape: number[], xShape: number[],
-    p: {pooledHeight: number, pooledWidth: number, spatialScale: number, samplingRatio: number, aligned?: boolean}):
-    TensorInfo {
+    decl: typeof roiAlignKernel | typeof psRoiAlignKernel, input: TensorInfo, boxes: TensorInfo,
+    outShape: number[], xShape: number[], p: PsRoiAlignAttrs): TensorInfo {
   const grad = kernel.endsWith('_grad');
   assertFloat32(kernel, grad ? 'dy' : 'x', input);
   assertFloat32(kernel, 'boxes', boxes);
@@ -24,9 +24,8 @@ export function runRoiAlignWasm(
   const maxColTaps = Math.max(1, sr > 0 ? Math.min(width, 2 * sr) : width);
   const scratchWords = height + width + pooledHeight * (1 + 2 * maxRowTaps) +
       pooledWidth * (1 + 2 * maxColTaps) + 2 * maxRowTaps * maxColTaps;
-  const [iBatch, iHeight, iWidth, iChannels, numBoxes, iPooledHeight, iPooledWidth, iSr, rowTaps, colTaps] =
-      int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0], pooledHeight, pooledWidth,
-        samplingRatio: sr, maxRowTaps, maxColTaps});
+  const ints = int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0], maxRowTaps, maxColTaps});
+  const args = attrArgs(kernel, decl, p);
   const out = allocOutput(b, outShape, 'float32', `${kernel} output`);
   let scratch;
   try {
@@ -37,15 +36,8 @@ export function runRoiAlignWasm(
   }
   // With no boxes, dy and boxes have no heap data; nothing reads them then.
   const offset = (t: TensorInfo) => util.sizeFromShape(t.shape) === 0 ? 0 : heapOffset(b, t);
-  const head = [offset(input), offset(boxes), out.offset, scratch.offset, iBatch, iHeight, iWidth, iChannels,
-    numBoxes, iPooledHeight, iPooledWidth, p.spatialScale, iSr];
   try {
-    if (kernel.startsWith('ps_')) {
-      (mod[kernel as 'ps_roi_align'])(...head, rowTaps, colTaps);
-    } else {
-      (mod[kernel as 'roi_align'])(...head as [number, number, number, number, number, number, number,
-        number, number, number, number, number, number], p.aligned ? 1 : 0, rowTaps, colTaps);
-    }
+    mod[kernel](offset(input), offset(boxes), out.offset, scratch.offset, ...ints, ...args);
   } finally {
     b.disposeData(scratch.info.dataId);
   }
@@ -56,5 +48,5 @@ export const roiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as RoiAlignInputs;
   const p = attrs as unknown as RoiAlignAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
-  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align', x, boxes, outShape, x.shape, p);
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align', roiAlignKernel, x, boxes, outShape, x.shape, p);
 };

@@ -1,5 +1,5 @@
 import {KernelFunc} from '@tensorflow/tfjs-core';
-import {RoiAlignGradAttrs, RoiAlignGradInputs} from '../../src/kernel_names.ts';
+import {RoiAlignGradAttrs, RoiAlignGradInputs, roiAlignKernel} from '../../src/kernel_names.ts';
 import {WasmBackendLike} from './module.ts';
 import {runRoiAlignWasm} from './RoiAlign.ts';
 
@@ -7,5 +7,5 @@ import {runRoiAlignWasm} from './RoiAlign.ts';
 export const roiAlignGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, boxes} = inputs as RoiAlignGradInputs;
   const p = attrs as unknown as RoiAlignGradAttrs;
-  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align_grad', dy, boxes, p.xShape, p.xShape, p);
+  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align_grad', roiAlignKernel, dy, boxes, p.xShape, p.xShape, p);
 };

@@ -1,6 +1,7 @@
 import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
-import {PsRoiPool, RoiPool, RoiPoolAttrs, RoiPoolInputs} from '../../src/kernel_names.ts';
+import {PsRoiPool, psRoiPoolKernel, RoiPool, RoiPoolAttrs, RoiPoolInputs, roiPoolKernel} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {attrArgs} from './args.ts';
 
 /** Runs roi_pool or ps_roi_pool of our module on the heap, zero copy, into a new output of outShape. */
 export function runRoiPoolWasm(
@@ -12,10 +13,10 @@ export function runRoiPoolWasm(
   const mod = visionOpsWasm(b);
   const kernel = kernelName === RoiPool ? 'roi_pool' : 'ps_roi_pool';
   const [batch, height, width, channels] = x.shape;
-  const ints = int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0],
-    pooledHeight: p.pooledHeight, pooledWidth: p.pooledWidth});
+  const ints = int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0]});
   const out = allocOutput(b, outShape, 'float32', `${kernel} output`);
-  mod[kernel](heapOffset(b, x), heapOffset(b, boxes), out.offset, ...ints, p.spatialScale);
+  mod[kernel](heapOffset(b, x), heapOffset(b, boxes), out.offset, ...ints,
+      ...attrArgs(kernelName, kernelName === RoiPool ? roiPoolKernel : psRoiPoolKernel, p));
   return out.info;
 }
 

@@ -1,12 +1,13 @@
 import {KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, sigmoidFocalLossKernel, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {attrArgs} from './args.ts';
 
 /** Zero copy: reads the inputs and writes the loss in place on the wasm heap. */
 export const sigmoidFocalLossWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const b = backend as unknown as WasmBackendLike;
   const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;
-  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossAttrs;
+  const p = attrs as unknown as SigmoidFocalLossAttrs;
   assertFloat32(SigmoidFocalLoss, 'inputs', x);
   assertFloat32(SigmoidFocalLoss, 'targets', targets);
   const size = util.sizeFromShape(x.shape);
@@ -16,6 +17,7 @@ export const sigmoidFocalLossWasm: KernelFunc = ({inputs, backend, attrs}) => {
   // Instantiate before allocating, so that a not-ready error leaks nothing.
   const mod = visionOpsWasm(b);
   const out = allocOutput(b, x.shape, 'float32');
-  mod.sigmoid_focal_loss(heapOffset(b, x), heapOffset(b, targets), out.offset, size, alpha, gamma);
+  mod.sigmoid_focal_loss(heapOffset(b, x), heapOffset(b, targets), out.offset, size,
+      ...attrArgs(SigmoidFocalLoss, sigmoidFocalLossKernel, p));
   return out.info;
 };

@@ -1,12 +1,15 @@
 import {KernelFunc, util} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
+import {
+  SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs, sigmoidFocalLossKernel,
+} from '../../src/kernel_names.ts';
 import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {attrArgs} from './args.ts';
 
 /** Zero copy: both gradients in one pass over the wasm heap. Outputs [dInputs, dTargets]. */
 export const sigmoidFocalLossGradWasm: KernelFunc = ({inputs, backend, attrs}) => {
   const b = backend as unknown as WasmBackendLike;
   const {dy, inputs: x, targets} = inputs as SigmoidFocalLossGradInputs;
-  const {alpha, gamma} = attrs as unknown as SigmoidFocalLossGradAttrs;
+  const p = attrs as unknown as SigmoidFocalLossGradAttrs;
   assertFloat32(SigmoidFocalLossGrad, 'dy', dy);
   assertFloat32(SigmoidFocalLossGrad, 'inputs', x);
   assertFloat32(SigmoidFocalLossGrad, 'targets', targets);
@@ -21,6 +24,6 @@ export const sigmoidFocalLossGradWasm: KernelFunc = ({inputs, backend, attrs}) =
   const dt = allocOutput(b, x.shape, 'float32');
   mod.sigmoid_focal_loss_grad(
       heapOffset(b, dy), heapOffset(b, x), heapOffset(b, targets), dx.offset, dt.offset, size,
-      alpha, gamma);
+      ...attrArgs(SigmoidFocalLossGrad, sigmoidFocalLossKernel.grad, p));
   return [dx.info, dt.info];
 };

@@ -21,7 +21,7 @@
  *
  * Memory growth (any `_malloc`, e.g. `backend.makeOutput`) DETACHES every
  * typed-array view on the old buffer: take heap offsets (numbers) and re-create
- * views (`heapF32`) after the last allocation, never keep views across one.
+ * views after the last allocation, never keep views across one.
  * Our instance imports the Memory object itself, so growth never invalidates it.
  *
  * These are tfjs-backend-wasm internals, not API: checkWasmBackend() checks
@@ -40,27 +40,35 @@ import {MAX_TENSOR_BYTES} from '../../src/ops/limits.ts';
 import {WASM_SIMD} from './generated/module_bytes.ts';
 import {sharedMemoryVariant} from './shared_memory_variant.ts';
 
-/** Exports of our module. Pointers are byte offsets into the backend heap, n element counts. */
+/**
+ * Exports of our module. Pointers are byte offsets into the backend heap, n
+ * element counts; the kernel's scalar attributes come last, in declared order
+ * (`...attrs`, ./args.ts).
+ */
 export interface VisionOpsWasm {
-  sigmoid_focal_loss(x: number, t: number, out: number, n: number, alpha: number, gamma: number): void;
-  sigmoid_focal_loss_grad(
-      dy: number, x: number, t: number, dx: number, dt: number, n: number, alpha: number,
-      gamma: number): void;
-  roi_align(...args: RoiAlignWasmArgs): void;
-  roi_align_grad(...args: RoiAlignWasmArgs): void;
-  /** (x, boxes, out, batch, height, width, channels, numBoxes, pooledHeight, pooledWidth, spatialScale) */
-  roi_pool(...args: number[]): void;
-  /** (dy, x, boxes, dx, batch, height, width, channels, numBoxes, pooledHeight, pooledWidth, spatialScale) */
-  roi_pool_grad(...args: number[]): void;
-  /** roi_align's arguments without `aligned` (always on). */
+  /** (x, t, out, n, ...attrs) */
+  sigmoid_focal_loss(...args: number[]): void;
+  /** (dy, x, t, dx, dt, n, ...attrs) */
+  sigmoid_focal_loss_grad(...args: number[]): void;
+  /**
+   * (x or dy, boxes, out or dx, scratch, batch, height, width, channels,
+   * numBoxes, maxRowTaps, maxColTaps, ...attrs); ps_roi_align(_grad) alike.
+   */
+  roi_align(...args: number[]): void;
+  roi_align_grad(...args: number[]): void;
   ps_roi_align(...args: number[]): void;
   ps_roi_align_grad(...args: number[]): void;
-  /** roi_pool's arguments; ps_roi_pool_grad takes (dy, boxes, dx, ...), no x. */
+  /** (x, boxes, out, batch, height, width, channels, numBoxes, ...attrs); ps_roi_pool alike. */
+  roi_pool(...args: number[]): void;
+  /** (dy, x, boxes, dx, then as roi_pool); ps_roi_pool_grad takes (dy, boxes, dx, ...), no x. */
+  roi_pool_grad(...args: number[]): void;
   ps_roi_pool(...args: number[]): void;
   ps_roi_pool_grad(...args: number[]): void;
-  /** Kept indices into out (n i32), returns their count; scratch of nms_scratch_words(n) words. */
-  nms(boxes: number, scores: number, idxs: number, batched: number, n: number, iouThreshold: number,
-      scratch: number, out: number): number;
+  /**
+   * (boxes, scores, idxs, batched, n, scratch, out, ...attrs): kept indices
+   * into out (n i32), returns their count; scratch of nms_scratch_words(n) words.
+   */
+  nms(...args: number[]): number;
   nms_scratch_words(n: number): number;
   /** Scratch layout and header in assembly/deform_conv2d.ts (see ../DeformConv2d.ts). */
   deform_conv2d(x: number, offset: number, mask: number, weight: number, out: number, scratch: number): void;
@@ -79,16 +87,6 @@ export interface VisionOpsWasm {
   unsorted_segment_sum(
       x: number, ids: number, out: number, rows: number, inner: number, numSegments: number, isInt: number): void;
 }
-
-/**
- * (x or dy, boxes, out or dx, scratch, batch, height, width, channels,
- * numBoxes, pooledHeight, pooledWidth, spatialScale, samplingRatio, aligned
- * (0/1), maxRowTaps, maxColTaps).
- */
-export type RoiAlignWasmArgs = [
-  number, number, number, number, number, number, number, number, number, number, number, number,
-  number, number, number, number,
-];
 
 interface EmscriptenModuleLike {
   HEAPU8?: Uint8Array;
@@ -338,11 +336,6 @@ export function int32Fields(kernel: string, fields: Record<string, number>): num
     }
     return v;
   });
-}
-
-/** A fresh float32 view of the heap; re-create after any allocation. */
-export function heapF32(backend: WasmBackendLike, offset: number, length: number): Float32Array {
-  return new Float32Array(backendMemory(backend).buffer, offset, length);
 }
 
 /** Kernel input check: our kernels read raw float32 bytes. */

@@ -1,21 +1,9 @@
-import {BatchMatMul, getKernel, KernelFunc, NamedAttrMap, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
+import {BatchMatMul, KernelFunc, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {columnLength, deformChunking, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
 import {DeformColumnsProgram, DeformForwardProgram, deformUniforms} from './deform_conv2d_gpu.ts';
-import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
-
-/** Runs one of the webgl backend's own kernels on TensorInfos (the caller disposes the result). */
-export function runBackendKernel(
-    backend: MathBackendWebGL, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
-  const kernel = getKernel(name, 'webgl');
-  if (kernel == null) throw new Error(`kernel ${name} is not registered for backend 'webgl'`);
-  return kernel.kernelFunc({inputs, backend, attrs}) as TensorInfo;
-}
-
-export function disposeAll(backend: MathBackendWebGL, infos: TensorInfo[]) {
-  for (const t of infos) backend.disposeIntermediateTensorInfo(t);
-}
+import {assertWebGL2, disposeAll, runBackendKernel, zerosWebGL} from './webgl_util.ts';
 
 /** Whether the columns of all positions fit the one-shot path (16 column budgets, 64 MiB by default). */
 export function oneShot(g: DeformGeometry) {

@@ -2,9 +2,9 @@ import {Add, BatchMatMul, KernelFunc, Max, Reshape, TensorInfo} from '@tensorflo
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
-import {allColumns, disposeAll, groupedWeight, oneShot, runBackendKernel, ungroup} from './DeformConv2d.ts';
+import {allColumns, groupedWeight, oneShot, ungroup} from './DeformConv2d.ts';
 import {DeformColumnsProgram, DeformInputGradProgram, DeformReachProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_gpu.ts';
-import {assertWebGL2, zerosWebGL} from './RoiAlign.ts';
+import {assertWebGL2, disposeAll, runBackendKernel, zerosWebGL} from './webgl_util.ts';
 
 /** dy rows [p0, p0 + rows) as [groups, rows, Cout / groups] (a view of dy when groups is 1 and all rows). */
 function dyRows(webgl: MathBackendWebGL, dy2d: TensorInfo, g: DeformGeometry, p0: number, rows: number) {

@@ -1,16 +1,15 @@
-import {KernelFunc, util} from '@tensorflow/tfjs-core';
+import {KernelFunc} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {PsRoiAlign, PsRoiAlignAttrs, PsRoiAlignInputs} from '../../src/kernel_names.ts';
+import {roiShape} from '../gpu/uniforms.ts';
 import {PsRoiAlignProgram} from './ps_roi_gpu.ts';
-import {assertWebGL2, roiAlignUniforms, zerosWebGL} from './RoiAlign.ts';
+import {runRoiProgram} from './roi_common_glsl.ts';
 
 export const psRoiAlignWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, boxes} = inputs as PsRoiAlignInputs;
   const p = attrs as unknown as PsRoiAlignAttrs;
-  const webgl = backend as MathBackendWebGL;
-  assertWebGL2(PsRoiAlign);
-  const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3] / (p.pooledHeight * p.pooledWidth)];
-  if (util.sizeFromShape(outShape) === 0 || util.sizeFromShape(x.shape) === 0) return zerosWebGL(webgl, outShape);
-  return webgl.runWebGLProgram(new PsRoiAlignProgram(outShape), [x, boxes], 'float32',
-      roiAlignUniforms(x.shape, boxes.shape[0], {...p, aligned: true}));
+  const bins = p.pooledHeight * p.pooledWidth;
+  const program = new PsRoiAlignProgram([boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3] / bins]);
+  return runRoiProgram(backend as MathBackendWebGL, PsRoiAlign, program, [x, boxes], x,
+      {...roiShape(x.shape, boxes.shape[0]), ...p, aligned: true});
 };

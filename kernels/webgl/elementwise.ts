@@ -6,7 +6,9 @@
  */
 import {getKernel, KernelFunc, Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {MAX_SHAPE_UNIFORM_RANK} from './sigmoid_focal_loss_gpu.ts';
+
+/** Ranks whose shapes the webgl shader compiler can pass as uniforms. */
+export const MAX_SHAPE_UNIFORM_RANK = 4;
 
 /** A float32 tensor of `shape` with no elements (no program runs). */
 export function emptyOutput(backend: MathBackendWebGL, shape: number[]): TensorInfo {

@@ -19,6 +19,7 @@
  * (kernels/gpu/nms_threshold.ts).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
+import {floatLiteral, NMS_GPU_MIN_SHRINK_AREA, NMS_MIN_SHRINK_AREA} from '../constants.ts';
 import {BAND_WORD_BITS} from './nms_band.ts';
 
 type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
@@ -173,7 +174,7 @@ export class NmsWindowProgram implements GPGPUProgram {
       float h = getXBoxes(p, 3) - getXBoxes(p, 1);
       // Box q after p has IoU > t only if x1q < x2 - t w (t: shrink, valid for sides and area that do not
       // underflow); the reach is cut by 1e-3 and by a few ulps of the coordinates for rounding.
-      float t = min(w, h) >= 1e-30 && w * h >= 1e-20 ? shrink : 0.0;
+      float t = min(w, h) >= ${floatLiteral(NMS_MIN_SHRINK_AREA)} && w * h >= ${floatLiteral(NMS_GPU_MIN_SHRINK_AREA)} ? shrink : 0.0;
       float reach = max(0.0, t * w * (1.0 - 1e-3) - (abs(x1) + abs(x2)) * 4.8e-7);
       float end = x2 - reach;
       int lo = p + 1;
@@ -244,7 +245,7 @@ export class NmsBandProgram implements GPGPUProgram {
           float bh = by2 - by1;
           float ow = min(a.x2, bx2) - max(a.x1, bx1);
           float oh = min(a.y2, by2) - max(a.y1, by1);
-          bool proven = min(min(aw, bw), min(ah, bh)) >= 1e-30 && min(a.area, bw * bh) >= 1e-20;
+          bool proven = min(min(aw, bw), min(ah, bh)) >= ${floatLiteral(NMS_MIN_SHRINK_AREA)} && min(a.area, bw * bh) >= ${floatLiteral(NMS_GPU_MIN_SHRINK_AREA)};
           float t = proven ? shrink : 0.0;
           bool overlaps = negativeThreshold != 0 || (ow > t * max(aw, bw) && oh > t * max(ah, bh));
           ${batched ? 'overlaps = overlaps && getXBoxes(q, 4) == category;' : ''}

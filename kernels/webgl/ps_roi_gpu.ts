@@ -9,14 +9,15 @@
  */
 import {
   forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN,
-  ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH, ROI_ALIGN_UNIFORMS, ROI_POOL_GEOMETRY,
-  ROI_POOL_UNIFORMS, RoiProgram,
+  ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH, ROI_POOL_GEOMETRY,
+  RoiProgram,
 } from './roi_common_glsl.ts';
+import {PS_ROI_ALIGN_FIELDS, PS_ROI_POOL_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, Cout] from X [N, H, W, Cout * PH * PW] and Boxes [K, 5]. */
 export class PsRoiAlignProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
-  customUniforms = ROI_ALIGN_UNIFORMS;
+  fields = PS_ROI_ALIGN_FIELDS;
   userCode = `
     ${ROI_ALIGN_GEOMETRY}
     ${forwardMain(PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN)}
@@ -26,7 +27,7 @@ export class PsRoiAlignProgram extends RoiProgram {
 /** dx[N, H, W, C] from Dy [K, PH, PW, Cout] and Boxes [K, 5]. */
 export class PsRoiAlignGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Boxes'];
-  customUniforms = ROI_ALIGN_UNIFORMS;
+  fields = PS_ROI_ALIGN_FIELDS;
   userCode = `
     ${ROI_ALIGN_GEOMETRY}
     ${gatherMain(PS_BIN_OF_CHANNEL + ROI_ALIGN_REACH, `
@@ -41,7 +42,7 @@ export class PsRoiAlignGradProgram extends RoiProgram {
 /** out[K, PH, PW, Cout]: the mean of each bin, bins clipped to the map minus its last row and column. */
 export class PsRoiPoolProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
-  customUniforms = ROI_POOL_UNIFORMS;
+  fields = PS_ROI_POOL_FIELDS;
   userCode = `
     ${ROI_POOL_GEOMETRY}
     ${forwardMain(PS_INPUT_CHANNEL, `
@@ -62,7 +63,7 @@ export class PsRoiPoolProgram extends RoiProgram {
 /** dx[N, H, W, C]: dy / area over each bin, bins clipped to the whole map (torchvision's backward). */
 export class PsRoiPoolGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Boxes'];
-  customUniforms = ROI_POOL_UNIFORMS;
+  fields = PS_ROI_POOL_FIELDS;
   userCode = `
     ${ROI_POOL_GEOMETRY}
     ${gatherMain(PS_BIN_OF_CHANNEL, `

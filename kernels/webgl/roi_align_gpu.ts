@@ -11,13 +11,14 @@
  */
 import {
   forwardMain, gatherMain, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH,
-  ROI_ALIGN_UNIFORMS, RoiProgram,
+  RoiProgram,
 } from './roi_common_glsl.ts';
+import {ROI_ALIGN_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, C] from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiAlignProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
-  customUniforms = ROI_ALIGN_UNIFORMS;
+  fields = ROI_ALIGN_FIELDS;
   userCode = `
     ${ROI_ALIGN_GEOMETRY}
     ${forwardMain('coords[3]', ROI_ALIGN_BIN_MEAN)}
@@ -27,7 +28,7 @@ export class RoiAlignProgram extends RoiProgram {
 /** dx[N, H, W, C] from Dy [K, PH, PW, C] and Boxes [K, 5], one gathered value per invocation. */
 export class RoiAlignGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Boxes'];
-  customUniforms = ROI_ALIGN_UNIFORMS;
+  fields = ROI_ALIGN_FIELDS;
   userCode = `
     ${ROI_ALIGN_GEOMETRY}
 

@@ -6,16 +6,12 @@
  * that the ops have in common. Shapes, sizes and every attribute are
  * uniforms: a new box count or map size does not recompile a shader.
  */
-import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-
-type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
-
-export const ROI_ALIGN_UNIFORMS: CustomUniform[] = [
-  {name: 'batch', type: 'int'}, {name: 'height', type: 'int'}, {name: 'width', type: 'int'},
-  {name: 'numBoxes', type: 'int'}, {name: 'pooledHeight', type: 'int'},
-  {name: 'pooledWidth', type: 'int'}, {name: 'spatialScale', type: 'float'},
-  {name: 'samplingRatio', type: 'int'}, {name: 'aligned', type: 'int'},
-];
+import {TensorInfo, util} from '@tensorflow/tfjs-core';
+import type {GPGPUProgram, MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import {floatLiteral, MAX_ADAPTIVE_GRID, MAX_ROUNDED_COORD} from '../constants.ts';
+import {UniformFields, UniformValues} from '../gpu/uniforms.ts';
+import {glslUniforms, glslValues} from './uniforms.ts';
+import {assertWebGL2, zerosWebGL} from './webgl_util.ts';
 
 export const ROI_ALIGN_GEOMETRY = `
   bool roiIsFinite(float v) {
@@ -32,7 +28,7 @@ export const ROI_ALIGN_GEOMETRY = `
     float grid = float(samplingRatio);
     if (samplingRatio <= 0) {
       float g = ceil(bin);
-      grid = g > 0.0 ? min(g, 65536.0) : 0.0;
+      grid = g > 0.0 ? min(g, ${floatLiteral(MAX_ADAPTIVE_GRID)}) : 0.0;
     }
     if (!roiIsFinite(start) || !roiIsFinite(bin)) grid = 0.0;
     return vec3(start, bin, grid);
@@ -89,13 +85,6 @@ export const ROI_ALIGN_GEOMETRY = `
   }
 `;
 
-export const ROI_POOL_UNIFORMS: CustomUniform[] = [
-  {name: 'batch', type: 'int'}, {name: 'height', type: 'int'}, {name: 'width', type: 'int'},
-  {name: 'numBoxes', type: 'int'}, {name: 'pooledHeight', type: 'int'},
-  {name: 'pooledWidth', type: 'int'}, {name: 'spatialScale', type: 'float'},
-  {name: 'argmaxOut', type: 'int'},
-];
-
 export const ROI_POOL_GEOMETRY = `
   bool roiIsNaN(float v) {
     return (floatBitsToUint(v) & 0x7fffffffu) > 0x7f800000u;
@@ -111,7 +100,7 @@ export const ROI_POOL_GEOMETRY = `
     float a = abs(v);
     float r = floor(a);
     if (a - r >= 0.5) r += 1.0;
-    return clamp(v < 0.0 ? -r : r, -16777216.0, 16777216.0);
+    return clamp(v < 0.0 ? -r : r, -${floatLiteral(MAX_ROUNDED_COORD)}, ${floatLiteral(MAX_ROUNDED_COORD)});
   }
 
   // One axis of one RoI: (start, bin size), roi = end - start + plusOne (roi_pool: 1,
@@ -132,10 +121,10 @@ export const ROI_POOL_GEOMETRY = `
   }
 `;
 
-/** One invocation per output value, all shapes as uniforms; `customUniforms` is ROI_ALIGN_UNIFORMS or ROI_POOL_UNIFORMS. */
+/** One invocation per output value, all shapes as uniforms: the block `fields` (kernels/gpu/uniforms.ts). */
 export abstract class RoiProgram implements GPGPUProgram {
   abstract variableNames: string[];
-  abstract customUniforms: CustomUniform[];
+  abstract fields: UniformFields;
   abstract userCode: string;
   outputShape: number[];
   enableShapeUniforms = true;
@@ -143,6 +132,25 @@ export abstract class RoiProgram implements GPGPUProgram {
   constructor(outputShape: number[]) {
     this.outputShape = outputShape;
   }
+
+  get customUniforms() {
+    return glslUniforms(this.fields);
+  }
+}
+
+/**
+ * Runs an RoI program with its uniforms valued by name from `values`; zeros
+ * without running when the output or the sampled map (`source`) is empty.
+ */
+export function runRoiProgram(
+    webgl: MathBackendWebGL, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
+    source: TensorInfo | number[], values: UniformValues): TensorInfo {
+  assertWebGL2(kernelName);
+  const sourceShape = Array.isArray(source) ? source : source.shape;
+  if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
+    return zerosWebGL(webgl, program.outputShape);
+  }
+  return webgl.runWebGLProgram(program, inputs, 'float32', glslValues(kernelName, program.fields, values));
 }
 
 /**

@@ -8,12 +8,14 @@
  *    RoIs of its image) whose argmax is its pixel.
  * Geometry and shared pieces of main() in roi_common_glsl.ts.
  */
-import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, ROI_POOL_UNIFORMS, RoiProgram} from './roi_common_glsl.ts';
+import {floatLiteral, FLT_MAX} from '../constants.ts';
+import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, RoiProgram} from './roi_common_glsl.ts';
+import {ROI_POOL_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, C] (or its argmax) from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiPoolProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
-  customUniforms = ROI_POOL_UNIFORMS;
+  fields = ROI_POOL_FIELDS;
   userCode = `
     ${ROI_POOL_GEOMETRY}
     ${forwardMain('coords[3]', `
@@ -22,7 +24,7 @@ export class RoiPoolProgram extends RoiProgram {
       float arg = -1.0;
       if (rows.y > rows.x && cols.y > cols.x) {
         int n = int(b);
-        best = -3.4028234663852886e38;
+        best = -${floatLiteral(FLT_MAX)};
         for (int h = rows.x; h < rows.y; h++) {
           for (int w = cols.x; w < cols.y; w++) {
             float v = getX(n, h, w, c);
@@ -40,7 +42,7 @@ export class RoiPoolProgram extends RoiProgram {
 /** dx[N, H, W, C] from Dy and Arg [K, PH, PW, C] and Boxes [K, 5]. */
 export class RoiPoolGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Arg', 'Boxes'];
-  customUniforms = ROI_POOL_UNIFORMS;
+  fields = ROI_POOL_FIELDS;
   userCode = `
     ${ROI_POOL_GEOMETRY}
 

@@ -20,11 +20,9 @@
  */
 import {env} from '@tensorflow/tfjs-core';
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
-
-/** Ranks whose shapes the webgl shader compiler can pass as uniforms. */
-export const MAX_SHAPE_UNIFORM_RANK = 4;
-
-type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
+import {FOCAL_FIELDS, FOCAL_GRAD_FIELDS} from '../gpu/uniforms.ts';
+import {MAX_SHAPE_UNIFORM_RANK} from './elementwise.ts';
+import {glslUniforms} from './uniforms.ts';
 
 function mathSnippet() {
   // +Infinity and an isinf on bits for WebGL2 (GPUs may fold comparisons with inf);
@@ -82,19 +80,13 @@ function mathSnippet() {
   `;
 }
 
-function uniforms(grad: boolean): CustomUniform[] {
-  const u: CustomUniform[] = [{name: 'alpha', type: 'float'}, {name: 'gamma', type: 'float'}];
-  if (grad) u.push({name: 'gradOfTargets', type: 'int'});
-  return u;
-}
-
 /** Elementwise loss of X (logits) and T (targets), both of the output's shape. */
 export class SigmoidFocalLossProgram implements GPGPUProgram {
   variableNames = ['X', 'T'];
   outputShape: number[];
   userCode: string;
   enableShapeUniforms: boolean;
-  customUniforms = uniforms(false);
+  customUniforms = glslUniforms(FOCAL_FIELDS);
 
   constructor(shape: number[]) {
     this.outputShape = shape;
@@ -133,7 +125,7 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
   outputShape: number[];
   userCode: string;
   enableShapeUniforms: boolean;
-  customUniforms = uniforms(true);
+  customUniforms = glslUniforms(FOCAL_GRAD_FIELDS);
 
   constructor(shape: number[]) {
     this.outputShape = shape;

@@ -3,7 +3,7 @@ import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
 import {DeformColumnsProgram, deformUniforms, DeformRowsOutProgram} from './deform_conv2d_webgpu.ts';
-import {zerosWebGPU} from './RoiAlign.ts';
+import {zerosWebGPU} from './webgpu_util.ts';
 
 /** Runs one of the webgpu backend's own kernels on TensorInfos (the caller disposes the result). */
 export function runBackendKernel(

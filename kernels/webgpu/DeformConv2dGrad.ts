@@ -4,7 +4,7 @@ import {DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_na
 import {deformGeometry} from '../reference/deform_conv2d.ts';
 import {disposeAll, groupedWeight, positionChunks, runBackendKernel} from './DeformConv2d.ts';
 import {DeformColumnsProgram, DeformInputGradProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_webgpu.ts';
-import {zerosWebGPU} from './RoiAlign.ts';
+import {zerosWebGPU} from './webgpu_util.ts';
 
 /**
  * Per chunk: dcol = dy W^T and dW += col^T dy by the backend's BatchMatMul;

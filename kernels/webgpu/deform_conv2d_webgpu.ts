@@ -19,7 +19,7 @@
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
-import {ProgramUniforms} from './flat.ts';
+import {ProgramUniforms} from './uniforms.ts';
 
 const UNIFORM_NAMES = ['height', 'width', 'channels', 'outHeight', 'outWidth', 'outChannels', 'kernelH',
   'kernelW', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'offsetGroups', 'useMask',

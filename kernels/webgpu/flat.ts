@@ -5,8 +5,7 @@
  */
 import {DataType, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-
-export type ProgramUniforms = Array<{type: string, data: number[]}>;
+import {ProgramUniforms} from './uniforms.ts';
 
 export function assertSameSize(kernelName: string, x: TensorInfo, names: string[], others: TensorInfo[]) {
   const size = util.sizeFromShape(x.shape);

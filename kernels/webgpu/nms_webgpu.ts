@@ -18,6 +18,7 @@
  */
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {floatLiteral, NMS_GPU_MIN_SHRINK_AREA, NMS_MIN_SHRINK_AREA} from '../constants.ts';
 
 export const WORD_BITS = 32;
 /** int32 per x1-sorted box: x1, y1, x2, y2 (float bits), score rank, category. */
@@ -207,7 +208,7 @@ export class NmsPairProgram extends NmsProgram {
         let ah = a.y2 - a.y1;
         // A box after this one in x1 order has IoU > t only if its x1 < x2 - t w (t: shrink, valid where
         // sides and area do not underflow); the reach is cut by 1e-3 and a few ulps of x for rounding.
-        let t = select(0.0, uniforms.shrink, min(aw, ah) >= 1e-30 && a.area >= 1e-20);
+        let t = select(0.0, uniforms.shrink, min(aw, ah) >= ${floatLiteral(NMS_MIN_SHRINK_AREA)} && a.area >= ${floatLiteral(NMS_GPU_MIN_SHRINK_AREA)});
         let end = a.x2 - max(0.0, t * aw * (1.0 - 1e-3) - (abs(a.x1) + abs(a.x2)) * 4.8e-7);
         var candidates : array<i32, ${PAIR_BATCH}>;
         var q = index + 1;
@@ -232,7 +233,7 @@ export class NmsPairProgram extends NmsProgram {
             let bh = by2 - by1;
             let ow = min(a.x2, bx2) - max(a.x1, bx1);
             let oh = min(a.y2, by2) - max(a.y1, by1);
-            let proven = min(min(aw, bw), min(ah, bh)) >= 1e-30 && min(a.area, bw * bh) >= 1e-20;
+            let proven = min(min(aw, bw), min(ah, bh)) >= ${floatLiteral(NMS_MIN_SHRINK_AREA)} && min(a.area, bw * bh) >= ${floatLiteral(NMS_GPU_MIN_SHRINK_AREA)};
             let s = select(0.0, uniforms.shrink, proven);
             if (ow > s * max(aw, bw) && oh > s * max(ah, bh)${this.batched ? ' && ByX[at + 5] == category' : ''}) {
               candidates[count] = q;

@@ -7,15 +7,16 @@
  */
 import {
   forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN,
-  ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH, ROI_ALIGN_UNIFORMS, ROI_POOL_GEOMETRY,
-  ROI_POOL_UNIFORMS, RoiProgram,
+  ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH, ROI_POOL_GEOMETRY,
+  RoiProgram,
 } from './roi_common_wgsl.ts';
+import {PS_ROI_ALIGN_FIELDS, PS_ROI_POOL_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, Cout] from X [N, H, W, Cout * PH * PW] and Boxes [K, 5]. */
 export class PsRoiAlignProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
   shaderKey = 'tfjsVisionOps_psRoiAlign';
-  uniforms = ROI_ALIGN_UNIFORMS;
+  fields = PS_ROI_ALIGN_FIELDS;
 
   getUserCode() {
     return `
@@ -29,7 +30,7 @@ export class PsRoiAlignProgram extends RoiProgram {
 export class PsRoiAlignGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Boxes'];
   shaderKey = 'tfjsVisionOps_psRoiAlignGrad';
-  uniforms = ROI_ALIGN_UNIFORMS;
+  fields = PS_ROI_ALIGN_FIELDS;
 
   getUserCode() {
     return `
@@ -48,7 +49,7 @@ export class PsRoiAlignGradProgram extends RoiProgram {
 export class PsRoiPoolProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
   shaderKey = 'tfjsVisionOps_psRoiPool';
-  uniforms = ROI_POOL_UNIFORMS;
+  fields = PS_ROI_POOL_FIELDS;
 
   getUserCode() {
     return `
@@ -73,7 +74,7 @@ export class PsRoiPoolProgram extends RoiProgram {
 export class PsRoiPoolGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Boxes'];
   shaderKey = 'tfjsVisionOps_psRoiPoolGrad';
-  uniforms = ROI_POOL_UNIFORMS;
+  fields = PS_ROI_POOL_FIELDS;
 
   getUserCode() {
     return `

@@ -7,14 +7,15 @@
  */
 import {
   forwardMain, gatherMain, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH,
-  ROI_ALIGN_UNIFORMS, RoiProgram,
+  RoiProgram,
 } from './roi_common_wgsl.ts';
+import {ROI_ALIGN_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, C] from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiAlignProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
   shaderKey = 'tfjsVisionOps_roiAlign';
-  uniforms = ROI_ALIGN_UNIFORMS;
+  fields = ROI_ALIGN_FIELDS;
 
   getUserCode() {
     return `
@@ -28,7 +29,7 @@ export class RoiAlignProgram extends RoiProgram {
 export class RoiAlignGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Boxes'];
   shaderKey = 'tfjsVisionOps_roiAlignGrad';
-  uniforms = ROI_ALIGN_UNIFORMS;
+  fields = ROI_ALIGN_FIELDS;
 
   getUserCode() {
     return `

@@ -6,12 +6,13 @@
  * have in common. Shapes and attributes are uniforms: one pipeline per
  * program, whatever the box count or map size.
  */
+import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
-import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
-
-export const ROI_ALIGN_UNIFORMS =
-    'batch : i32, height : i32, width : i32, numBoxes : i32, pooledHeight : i32, pooledWidth : i32, ' +
-    'spatialScale : f32, samplingRatio : i32, aligned : i32,';
+import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {floatLiteral, MAX_ADAPTIVE_GRID, MAX_ROUNDED_COORD} from '../constants.ts';
+import {UniformFields, UniformValues} from '../gpu/uniforms.ts';
+import {wgslUniforms, wgslValues} from './uniforms.ts';
+import {zerosWebGPU} from './webgpu_util.ts';
 
 export const ROI_ALIGN_GEOMETRY = `
   fn roiIsFinite(v : f32) -> bool {
@@ -28,7 +29,7 @@ export const ROI_ALIGN_GEOMETRY = `
     var grid = f32(uniforms.samplingRatio);
     if (uniforms.samplingRatio <= 0) {
       let g = ceil(bin);
-      grid = select(0.0, min(g, 65536.0), g > 0.0);
+      grid = select(0.0, min(g, ${floatLiteral(MAX_ADAPTIVE_GRID)}), g > 0.0);
     }
     if (!roiIsFinite(start) || !roiIsFinite(bin)) { grid = 0.0; }
     return vec3<f32>(start, bin, grid);
@@ -89,10 +90,6 @@ export const ROI_ALIGN_GEOMETRY = `
   }
 `;
 
-export const ROI_POOL_UNIFORMS =
-    'batch : i32, height : i32, width : i32, numBoxes : i32, pooledHeight : i32, pooledWidth : i32, ' +
-    'spatialScale : f32, argmaxOut : i32,';
-
 export const ROI_POOL_GEOMETRY = `
   fn roiIsNaN(v : f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
@@ -108,7 +105,7 @@ export const ROI_POOL_GEOMETRY = `
     let a = abs(v);
     var r = floor(a);
     if (a - r >= 0.5) { r += 1.0; }
-    return clamp(select(r, -r, v < 0.0), -16777216.0, 16777216.0);
+    return clamp(select(r, -r, v < 0.0), -${floatLiteral(MAX_ROUNDED_COORD)}, ${floatLiteral(MAX_ROUNDED_COORD)});
   }
 
   // One axis of one RoI: (start, bin size), roi = end - start + plusOne (roi_pool: 1,
@@ -129,11 +126,11 @@ export const ROI_POOL_GEOMETRY = `
   }
 `;
 
-/** One invocation per output value; `uniforms` is ROI_ALIGN_UNIFORMS or ROI_POOL_UNIFORMS. */
+/** One invocation per output value, shapes and attributes in the uniform block `fields` (kernels/gpu/uniforms.ts). */
 export abstract class RoiProgram implements WebGPUProgram {
   abstract variableNames: string[];
   abstract shaderKey: string;
-  abstract uniforms: string;
+  abstract fields: UniformFields;
   outputShape: number[];
   dispatchLayout: {x: number[]};
   dispatch: [number, number, number];
@@ -147,6 +144,21 @@ export abstract class RoiProgram implements WebGPUProgram {
   }
 
   abstract getUserCode(): string;
+
+  get uniforms() {
+    return wgslUniforms(this.fields);
+  }
+}
+
+/** Runs an RoI program with its uniforms valued by name; zeros when the output or the sampled map is empty. */
+export function runRoiProgram(
+    webgpu: WebGPUBackend, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
+    source: TensorInfo | number[], values: UniformValues): TensorInfo {
+  const sourceShape = Array.isArray(source) ? source : source.shape;
+  if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
+    return zerosWebGPU(webgpu, program.outputShape);
+  }
+  return webgpu.runWebGPUProgram(program, inputs, 'float32', wgslValues(kernelName, program.fields, values));
 }
 
 /**

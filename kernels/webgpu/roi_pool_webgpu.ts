@@ -5,13 +5,15 @@
  * gather of dy over the bins whose argmax is each dx value's pixel). Geometry
  * and shared pieces of main() in roi_common_wgsl.ts.
  */
-import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, ROI_POOL_UNIFORMS, RoiProgram} from './roi_common_wgsl.ts';
+import {floatLiteral, FLT_MAX} from '../constants.ts';
+import {forwardMain, gatherMain, poolRoiBins, ROI_POOL_GEOMETRY, RoiProgram} from './roi_common_wgsl.ts';
+import {ROI_POOL_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, C] (or its argmax) from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiPoolProgram extends RoiProgram {
   variableNames = ['X', 'Boxes'];
   shaderKey = 'tfjsVisionOps_roiPool';
-  uniforms = ROI_POOL_UNIFORMS;
+  fields = ROI_POOL_FIELDS;
 
   getUserCode() {
     return `
@@ -22,7 +24,7 @@ export class RoiPoolProgram extends RoiProgram {
         var arg = -1.0;
         if (rows.y > rows.x && cols.y > cols.x) {
           let n = i32(b);
-          best = -3.4028234663852886e38;
+          best = -${floatLiteral(FLT_MAX)};
           for (var h = rows.x; h < rows.y; h++) {
             for (var w = cols.x; w < cols.y; w++) {
               let v = getX(n, h, w, c);
@@ -42,7 +44,7 @@ export class RoiPoolProgram extends RoiProgram {
 export class RoiPoolGradProgram extends RoiProgram {
   variableNames = ['Dy', 'Arg', 'Boxes'];
   shaderKey = 'tfjsVisionOps_roiPoolGrad';
-  uniforms = ROI_POOL_UNIFORMS;
+  fields = ROI_POOL_FIELDS;
 
   getUserCode() {
     return `

@@ -17,6 +17,8 @@
  */
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {FOCAL_FIELDS, FOCAL_GRAD_FIELDS} from '../gpu/uniforms.ts';
+import {wgslUniforms} from './uniforms.ts';
 
 const MATH = `
   // log(1 + e) for e in [0, 1]: 2 atanh(z) = 2 (z + z^3/3 + ... + z^15/15) + O(z^17 / 17).
@@ -164,7 +166,7 @@ abstract class FlatProgram implements WebGPUProgram {
 /** Loss of X (logits) and T (targets), flat, of equal size. */
 export class SigmoidFocalLossProgram extends FlatProgram {
   variableNames = ['X', 'T'];
-  uniforms = 'alpha : f32, gamma : f32,';
+  uniforms = wgslUniforms(FOCAL_FIELDS);
   shaderKey: string;
 
   constructor(size: number) {
@@ -190,7 +192,7 @@ export class SigmoidFocalLossProgram extends FlatProgram {
 /** dInputs (gradOfTargets = 0) or dTargets (1) of DY, X, T, flat, of equal size. */
 export class SigmoidFocalLossGradProgram extends FlatProgram {
   variableNames = ['DY', 'X', 'T'];
-  uniforms = 'alpha : f32, gamma : f32, gradOfTargets : i32,';
+  uniforms = wgslUniforms(FOCAL_GRAD_FIELDS);
   shaderKey: string;
 
   constructor(size: number) {

@@ -11,12 +11,10 @@
  * returned. Pointers are byte offsets into the imported memory (the tfjs heap).
  */
 
-// @ts-ignore: decorator
-@inline const CELLS_PER_BOX: f64 = 2;
-// @ts-ignore: decorator
-@inline const MARGIN: f64 = 1e-3;
-// @ts-ignore: decorator
-@inline const MIN_SHRINK_AREA: f64 = 1e-30;
+import {
+  NMS_CELLS_PER_BOX, NMS_HOST_MIN_SHRINK_THRESHOLD, NMS_MARGIN, NMS_MIN_SHRINK_AREA, NMS_SHRINK_SLACK,
+} from '../generated/constants';
+
 // @ts-ignore: decorator
 @inline const MAX_LEVELS: i32 = 40;
 // @ts-ignore: decorator
@@ -108,8 +106,8 @@ export function nms_scratch_words(n: i32): i32 {
  * Kept box indices (decreasing score) into out; returns their count.
  * idxs (i32 categories) is read only when batched != 0.
  */
-export function nms(boxes: usize, scores: usize, idxs: usize, batched: i32, n: i32, threshold: f64,
-    scratch: usize, out: usize): i32 {
+export function nms(boxes: usize, scores: usize, idxs: usize, batched: i32, n: i32, scratch: usize,
+    out: usize, threshold: f64): i32 {
   if (n <= 0) return 0;
   const nw = <usize>n << 2;
   // Scratch (4-byte words): keys 2n, orders 3n, counts 256, areas n, nodes 8n, level and kept
@@ -195,7 +193,7 @@ function suppressSegment(boxes: usize, areas: usize, seq: usize, start: i32, end
   }
   if (nActive == 0) return;
   const ex = maxX - minX, ey = maxY - minY;
-  let cell0 = max<f64>(sqrt<f64>(ex * ey / (CELLS_PER_BOX * <f64>nActive)), max<f64>(ex, ey) / (CELLS_PER_BOX * <f64>nActive));
+  let cell0 = max<f64>(sqrt<f64>(ex * ey / (NMS_CELLS_PER_BOX * <f64>nActive)), max<f64>(ex, ey) / (NMS_CELLS_PER_BOX * <f64>nActive));
 
   // Level per box and grid per level; the cell size doubles until the heads fit (the bound always allows it).
   let levels = 1;
@@ -229,7 +227,7 @@ function suppressSegment(boxes: usize, areas: usize, seq: usize, start: i32, end
   memory.fill(levelHead, 0xff, <usize>levels << 2);
   memory.fill(levelCount, 0, <usize>levels << 2);
 
-  const shrink: f64 = threshold >= 0.01 ? threshold * (1 - 1e-4) : 0;
+  const shrink: f64 = threshold >= NMS_HOST_MIN_SHRINK_THRESHOLD ? threshold * (1 - NMS_SHRINK_SLACK) : 0;
   let stored = 0;
   for (let p = start; p < end; p++) {
     const j = i32At(seq, p);
@@ -238,8 +236,8 @@ function suppressSegment(boxes: usize, areas: usize, seq: usize, start: i32, end
     const b = boxes + (<usize>j << 4);
     const jx1 = load<f32>(b), jy1 = load<f32>(b, 4), jx2 = load<f32>(b, 8), jy2 = load<f32>(b, 12);
     const aj = f32At(areas, j);
-    // No shrink below MIN_SHRINK_AREA (kernels/reference/nms.ts): subnormal products round too far.
-    const sj: f64 = <f64>aj >= MIN_SHRINK_AREA ? shrink : 0;
+    // No shrink below NMS_MIN_SHRINK_AREA (kernels/reference/nms.ts): subnormal products round too far.
+    const sj: f64 = <f64>aj >= NMS_MIN_SHRINK_AREA ? shrink : 0;
     const dx = sj * (<f64>jx2 - <f64>jx1), dy = sj * (<f64>jy2 - <f64>jy1);
     const sx1 = <f64>jx1 + dx, sy1 = <f64>jy1 + dy, sx2 = <f64>jx2 - dx, sy2 = <f64>jy2 - dy;
     let suppressed = false;
@@ -249,10 +247,10 @@ function suppressSegment(boxes: usize, areas: usize, seq: usize, start: i32, end
       const cs = load<f64>(cellSize + (<usize>l << 3));
       const w = i32At(gx, l), h = i32At(gy, l);
       // Cells of the corners of the boxes filed here that can reach into (sx1, sx2) x (sy1, sy2).
-      const x0 = cellOf(floor<f64>((sx1 - minX) / cs - 1 - MARGIN), w - 1);
-      const x1 = cellOf(floor<f64>((sx2 - minX) / cs + MARGIN), w - 1);
-      const y0 = cellOf(floor<f64>((sy1 - minY) / cs - 1 - MARGIN), h - 1);
-      const y1 = cellOf(floor<f64>((sy2 - minY) / cs + MARGIN), h - 1);
+      const x0 = cellOf(floor<f64>((sx1 - minX) / cs - 1 - NMS_MARGIN), w - 1);
+      const x1 = cellOf(floor<f64>((sx2 - minX) / cs + NMS_MARGIN), w - 1);
+      const y0 = cellOf(floor<f64>((sy1 - minY) / cs - 1 - NMS_MARGIN), h - 1);
+      const y1 = cellOf(floor<f64>((sy2 - minY) / cs + NMS_MARGIN), h - 1);
       if (x1 < x0 || y1 < y0) continue;
       if (<i64>(x1 - x0 + 1) * <i64>(y1 - y0 + 1) > <i64>inLevel) {
         for (let k = i32At(levelHead, l); k >= 0 && !suppressed; k = load<i32>(nodes + <usize>k * NODE_BYTES, 24)) {

@@ -13,8 +13,8 @@ import {binBounds, binSize, roundCoord} from './roi_pool';
 /** out[K, PH, PW, C / (PH PW)] = ps_roi_align of x[N, H, W, C]; scratch as roi_align's. */
 export function ps_roi_align(
     x: usize, boxes: usize, out: usize, scratch: usize, batch: i32, height: i32, width: i32,
-    channels: i32, numBoxes: i32, pooledHeight: i32, pooledWidth: i32, spatialScale: f32,
-    samplingRatio: i32, maxRowTaps: i32, maxColTaps: i32): void {
+    channels: i32, numBoxes: i32, maxRowTaps: i32, maxColTaps: i32, pooledHeight: i32, pooledWidth: i32,
+    spatialScale: f32, samplingRatio: i32): void {
   run(PS_GATHER, x, boxes, out, scratch, batch, height, width, channels, numBoxes, pooledHeight,
       pooledWidth, spatialScale, samplingRatio, true, maxRowTaps, maxColTaps);
 }
@@ -22,8 +22,8 @@ export function ps_roi_align(
 /** dx[N, H, W, C] = gradient of ps_roi_align for x, from dy[K, PH, PW, C / (PH PW)]. */
 export function ps_roi_align_grad(
     dy: usize, boxes: usize, dx: usize, scratch: usize, batch: i32, height: i32, width: i32,
-    channels: i32, numBoxes: i32, pooledHeight: i32, pooledWidth: i32, spatialScale: f32,
-    samplingRatio: i32, maxRowTaps: i32, maxColTaps: i32): void {
+    channels: i32, numBoxes: i32, maxRowTaps: i32, maxColTaps: i32, pooledHeight: i32, pooledWidth: i32,
+    spatialScale: f32, samplingRatio: i32): void {
   zeroWords(dx, batch * height * width * channels);
   run(PS_SCATTER, dx, boxes, dy, scratch, batch, height, width, channels, numBoxes, pooledHeight,
       pooledWidth, spatialScale, samplingRatio, true, maxRowTaps, maxColTaps);

@@ -5,7 +5,7 @@
  * once in the caller's scratch buffer; then, per bin, the (row, column) pairs
  * are applied to 16 contiguous channels at a time in f32x4 lanes.
  *
- * Scratch, in 4-byte words (see roiAlignScratchWords in ../RoiAlign.ts):
+ * Scratch, in 4-byte words (sized by runRoiAlignWasm in ../RoiAlign.ts):
  * denseY[H], denseX[W], rowCount[PH], rowIndex[PH * maxRowTaps],
  * rowWeight[PH * maxRowTaps], colCount[PW], colIndex[PW * maxColTaps],
  * colWeight[PW * maxColTaps], pairOffset[maxRowTaps * maxColTaps],
@@ -16,16 +16,14 @@
  * coordinates never index outside the map, the output or the scratch.
  */
 
-// MAX_ADAPTIVE_GRID of src/ops/limits.ts (also the bound on samplingRatio, checked before any kernel).
-// @ts-ignore: decorator
-@inline const MAX_ADAPTIVE_GRID: f32 = 65536;
+import {MAX_ADAPTIVE_GRID} from '../generated/constants';
 
 /** Samples per bin along one axis (0: none). */
 // @ts-ignore: decorator
 @inline function gridSize(bin: f32, samplingRatio: i32): f32 {
   if (samplingRatio > 0) return <f32>samplingRatio;
   const g = ceil<f32>(bin);
-  return g > 0 ? min<f32>(g, MAX_ADAPTIVE_GRID) : 0; // NaN: 0
+  return g > 0 ? min<f32>(g, <f32>MAX_ADAPTIVE_GRID) : 0; // NaN: 0
 }
 
 /**
@@ -313,8 +311,8 @@ export function axisTaps(
  */
 export function roi_align(
     x: usize, boxes: usize, out: usize, scratch: usize, batch: i32, height: i32, width: i32,
-    channels: i32, numBoxes: i32, pooledHeight: i32, pooledWidth: i32, spatialScale: f32,
-    samplingRatio: i32, aligned: i32, maxRowTaps: i32, maxColTaps: i32): void {
+    channels: i32, numBoxes: i32, maxRowTaps: i32, maxColTaps: i32, pooledHeight: i32, pooledWidth: i32,
+    spatialScale: f32, samplingRatio: i32, aligned: i32): void {
   run(GATHER, x, boxes, out, scratch, batch, height, width, channels, numBoxes, pooledHeight,
       pooledWidth, spatialScale, samplingRatio, aligned != 0, maxRowTaps, maxColTaps);
 }
@@ -322,8 +320,8 @@ export function roi_align(
 /** dx[N, H, W, C] = gradient of roi_align for x, from dy[K, PH, PW, C]. */
 export function roi_align_grad(
     dy: usize, boxes: usize, dx: usize, scratch: usize, batch: i32, height: i32, width: i32,
-    channels: i32, numBoxes: i32, pooledHeight: i32, pooledWidth: i32, spatialScale: f32,
-    samplingRatio: i32, aligned: i32, maxRowTaps: i32, maxColTaps: i32): void {
+    channels: i32, numBoxes: i32, maxRowTaps: i32, maxColTaps: i32, pooledHeight: i32, pooledWidth: i32,
+    spatialScale: f32, samplingRatio: i32, aligned: i32): void {
   zeroWords(dx, batch * height * width * channels);
   run(SCATTER, dx, boxes, dy, scratch, batch, height, width, channels, numBoxes, pooledHeight,
       pooledWidth, spatialScale, samplingRatio, aligned != 0, maxRowTaps, maxColTaps);

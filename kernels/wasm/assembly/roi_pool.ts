@@ -7,12 +7,11 @@
  * conversion, so no coordinate can index outside the map.
  */
 
+import {FLT_MAX as FLT_MAX_F64, MAX_ROUNDED_COORD} from '../generated/constants';
 import {zeroWords} from './roi_align';
 
 // @ts-ignore: decorator
-@inline const FLT_MAX: f32 = 3.4028234663852886e38;
-// @ts-ignore: decorator
-@inline const MAX_ROUNDED_COORD: f64 = 16777216;
+@inline const FLT_MAX: f32 = <f32>FLT_MAX_F64;
 
 /** round() of C (half away from zero) of a float32 product, clamped to +-2^24; NaN stays NaN. */
 // @ts-ignore: decorator

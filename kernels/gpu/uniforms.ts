@@ -1,0 +1,54 @@
+/**
+ * Uniform blocks of the GPU programs, declared once for GLSL and WGSL
+ * (kernels/webgl/uniforms.ts, kernels/webgpu/uniforms.ts write them) and
+ * valued by name, so no list of values depends on an order kept by hand. A
+ * kernel's block is its program's shape fields, then the scalar attributes of
+ * its declaration (src/kernel_names.ts), then program-only fields.
+ */
+import {
+  AttrDecl, psRoiAlignKernel, psRoiPoolKernel, roiAlignKernel, roiPoolKernel, sigmoidFocalLossKernel,
+} from '../../src/kernel_names.ts';
+
+export type UniformType = 'int' | 'float';
+export type UniformFields = Readonly<Record<string, UniformType>>;
+/** Values by name; entries that are no uniform of the block (e.g. a grad kernel's xShape) are ignored. */
+export type UniformValues = Readonly<Record<string, unknown>>;
+
+const SCALAR_KINDS: Readonly<Record<string, UniformType>> = {int: 'int', float: 'float', bool: 'int'};
+
+export function uniformFields(shape: readonly string[], attrs: AttrDecl = {}, extra: UniformFields = {}):
+    UniformFields {
+  const fields: Record<string, UniformType> = {};
+  for (const name of shape) fields[name] = 'int';
+  for (const [name, kind] of Object.entries(attrs)) {
+    if (SCALAR_KINDS[kind] != null) fields[name] = SCALAR_KINDS[kind];
+  }
+  return {...fields, ...extra};
+}
+
+/** The values of `fields` in their order (bool as 0/1); a missing one is an Error naming the uniform. */
+export function uniformValues(program: string, fields: UniformFields, values: UniformValues):
+    Array<[UniformType, number]> {
+  return Object.entries(fields).map(([name, type]) => {
+    const value = values[name];
+    if (typeof value === 'boolean') return [type, Number(value)];
+    if (typeof value !== 'number') throw new Error(`${program}: no value for uniform '${name}'`);
+    return [type, value];
+  });
+}
+
+/** The map and box count of the RoI programs, from x's (or dx's) shape [N, H, W, C]. */
+export function roiShape(xShape: readonly number[], numBoxes: number) {
+  return {batch: xShape[0], height: xShape[1], width: xShape[2], numBoxes};
+}
+const ROI_SHAPE = Object.keys(roiShape([], 0));
+
+export const ROI_ALIGN_FIELDS = uniformFields(ROI_SHAPE, roiAlignKernel.attrs);
+/** ps_roi_align shares roi_align's geometry, always aligned. */
+export const PS_ROI_ALIGN_FIELDS = uniformFields(ROI_SHAPE, psRoiAlignKernel.attrs, {aligned: 'int'});
+/** argmaxOut: the forward program writes each bin's argmax instead of its max (for the gradient). */
+export const ROI_POOL_FIELDS = uniformFields(ROI_SHAPE, roiPoolKernel.attrs, {argmaxOut: 'int'});
+export const PS_ROI_POOL_FIELDS = uniformFields(ROI_SHAPE, psRoiPoolKernel.attrs);
+export const FOCAL_FIELDS = uniformFields([], sigmoidFocalLossKernel.attrs);
+/** gradOfTargets: one shader, run once per output. */
+export const FOCAL_GRAD_FIELDS = uniformFields([], sigmoidFocalLossKernel.grad.attrs, {gradOfTargets: 'int'});
