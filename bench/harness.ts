@@ -9,13 +9,6 @@ function tensorsIn(container: tf.TensorContainer): tf.Tensor[] {
   return Object.values(container).flatMap(v => tensorsIn(v as tf.TensorContainer));
 }
 
-/**
- * Times fn (which returns, or resolves to, tensors to await and dispose) with a full sync each
- * run. Slow cases (software GPUs, tfjs's cpu conv2d backward) get fewer runs
- * so the whole bench stays within its 15-minute budget: past 500 ms a run, the
- * first run is the warm-up and 3 runs follow; past 5 s, the first run is the
- * only measurement (warm-up is negligible there).
- */
 let cap = {warmup: Infinity, runs: Infinity};
 
 /** Caps every case's repetitions (the browser runs use 1 warm-up and 3 runs). */
@@ -23,6 +16,15 @@ export function capRepetitions(warmup: number, runs: number) {
   cap = {warmup, runs};
 }
 
+/**
+ * Times fn (which returns, or resolves to, tensors to await and dispose) with a
+ * full sync each run: `warmup` runs (the first run always is one), then the
+ * median of `runs` runs, each count at most what `capRepetitions` set. Slow
+ * cases (software GPUs, tfjs's cpu conv2d backward) get fewer runs so the
+ * whole bench stays within about 15 minutes: past 500 ms a run, the first run
+ * is the only warm-up and 3 runs follow; past 5 s, the first run is the only
+ * measurement (warm-up is negligible there).
+ */
 export async function timeMedian(
     fn: () => tf.TensorContainer | Promise<tf.TensorContainer>, {warmup = 2, runs = 7} = {}): Promise<Timing> {
   [warmup, runs] = [Math.min(warmup, cap.warmup), Math.min(runs, cap.runs)];

@@ -42,14 +42,19 @@ def focal_loss_100000x80():
     return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward)}
 
 
+def bench_rois(g, k):
+    """The RoI bench distribution: k boxes [batch index (0 or 1), x1, y1, x2, y2] of side [16, 144) in a 512x512 image."""
+    wh = torch.rand(k, 2, generator=g) * 128 + 16
+    xy = torch.rand(k, 2, generator=g) * (512 - wh)
+    index = torch.randint(0, 2, (k, 1), generator=g).float()
+    return torch.cat([index, xy, xy + wh], 1)
+
+
 def roi_align_2x64x64x256_k512_7x7():
     """The roi_align bench case: backward is timed alone (a fresh forward runs outside the clock)."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 256, 64, 64, generator=g).requires_grad_()
-    wh = torch.rand(512, 2, generator=g) * 128 + 16
-    xy = torch.rand(512, 2, generator=g) * (512 - wh)
-    index = torch.randint(0, 2, (512, 1), generator=g).float()
-    rois = torch.cat([index, xy, xy + wh], 1)
+    rois = bench_rois(g, 512)
     args = dict(output_size=7, spatial_scale=1 / 8, sampling_ratio=2, aligned=True)
     dy = torch.randn(512, 256, 7, 7, generator=g)
 
@@ -93,10 +98,7 @@ def batched_nms_5000x80():
 def ps_roi_align_2x64x64x490_k256_7x7():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 490, 64, 64, generator=g).requires_grad_()
-    wh = torch.rand(256, 2, generator=g) * 128 + 16
-    xy = torch.rand(256, 2, generator=g) * (512 - wh)
-    index = torch.randint(0, 2, (256, 1), generator=g).float()
-    rois = torch.cat([index, xy, xy + wh], 1)
+    rois = bench_rois(g, 256)
     args = dict(output_size=7, spatial_scale=1 / 8, sampling_ratio=2)
     dy = torch.randn(256, 10, 7, 7, generator=g)
 

@@ -1,15 +1,47 @@
-/** The op -> kernel -> gradient architecture itself. */
+/** The op -> kernel -> gradient architecture itself, on the active backend (every environment runs it). */
 import * as tf from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
-import {ALL_KERNELS, SigmoidFocalLoss} from '../src/kernel_names';
+import {ALL_KERNELS, DIFFERENTIABLE_KERNELS, KERNELS, SigmoidFocalLoss} from '../src/kernel_names';
 import {expectOptimizerLowersLoss, expectThrows} from './support/helpers';
 
+/** One small differentiable call per differentiable kernel, its inputs first. */
+const GRAD_CALLS: Record<string, () => {inputs: tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor}> = {
+  SigmoidFocalLoss: () => ({inputs: [tf.tensor1d([-1, 2])],
+    f: x => vision.sigmoidFocalLoss(x, tf.tensor1d([0, 1]), {reduction: 'sum'})}),
+  RoiAlign: () => ({inputs: [tf.ones([1, 4, 4, 2])],
+    f: x => vision.roiAlign(x as tf.Tensor4D, tf.tensor2d([[0, 0, 0, 3, 3]]), {outputSize: 2, dataFormat: 'channelsLast'})}),
+  RoiPool: () => ({inputs: [tf.tensor4d(Array.from({length: 32}, (_, i) => i), [1, 4, 4, 2])],
+    f: x => vision.roiPool(x as tf.Tensor4D, tf.tensor2d([[0, 0, 0, 3, 3]]), {outputSize: 2, dataFormat: 'channelsLast'})}),
+  PsRoiAlign: () => ({inputs: [tf.ones([1, 4, 4, 4])],
+    f: x => vision.psRoiAlign(x as tf.Tensor4D, tf.tensor2d([[0, 0, 0, 3, 3]]), {outputSize: 2, dataFormat: 'channelsLast'})}),
+  PsRoiPool: () => ({inputs: [tf.ones([1, 4, 4, 4])],
+    f: x => vision.psRoiPool(x as tf.Tensor4D, tf.tensor2d([[0, 0, 0, 3, 3]]), {outputSize: 2, dataFormat: 'channelsLast'})}),
+  DeformConv2d: () => ({inputs: [tf.ones([1, 3, 3, 2]), tf.fill([1, 2, 2, 8], 0.25), tf.ones([2, 2, 2, 2])],
+    f: (x, offset, weight) => vision.deformConv2d(x as tf.Tensor4D, offset as tf.Tensor4D, weight as tf.Tensor4D)}),
+};
+
 describe('architecture', () => {
-  it('every kernel and its gradient is registered on the active backend', () => {
-    for (const name of ALL_KERNELS) {
-      expect(tf.getKernel(name, tf.getBackend()) != null).toBe(true);
+  it('every declared kernel is registered on the active backend, gradient kernels included', () => {
+    expect(ALL_KERNELS).toEqual(KERNELS.map(k => k.name));
+    const missing = ALL_KERNELS.filter(name => tf.getKernel(name, tf.getBackend()) == null);
+    expect(missing).toEqual([]);
+  });
+
+  it('every differentiable kernel has its derived gradient, which runs its *Grad kernel', async () => {
+    expect(Object.keys(GRAD_CALLS).sort()).toEqual(DIFFERENTIABLE_KERNELS.map(k => k.name).sort());
+    for (const decl of DIFFERENTIABLE_KERNELS) {
+      expect(tf.getGradient(decl.name)?.inputsToSave).toEqual(decl.inputs);
+      const {inputs, f} = GRAD_CALLS[decl.name]();
+      let grads: tf.Tensor[] = [];
+      const info = await tf.profile(() => {
+        grads = tf.keep(tf.grads(f)(inputs)) as tf.Tensor[];
+      });
+      expect(info.kernelNames).toContain(decl.grad.name);
+      grads.forEach((g, i) => expect(g.shape).toEqual(inputs[i].shape));
+      const sums = await Promise.all(grads.map(g => tf.tidy(() => tf.sum(tf.abs(g))).data()));
+      expect(sums.some(v => v[0] > 0)).toBe(true);
+      tf.dispose([...grads, ...inputs]);
     }
-    expect(tf.getGradient(SigmoidFocalLoss) != null).toBe(true);
   });
 
   it('a backend without our kernel gets an Error naming the import to add', () => {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
-import {chunkPositions, COLUMN_BUDGET, deformChunking, deformConv2dGradValues, deformConv2dValues, deformGeometry} from '../kernels/reference/deform_conv2d';
+import {chunkPositions, COLUMN_BUDGET, COLUMN_BUDGET_FLAG, columnBudget, deformConv2dGradValues, deformConv2dValues, deformGeometry} from '../kernels/reference/deform_conv2d';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dGrad} from '../src/kernel_names';
 import {permute} from '../src/ops/roi_common';
 import fixture from './fixtures/deform_conv2d.json';
@@ -86,13 +86,13 @@ function randomProblem(
 }
 
 describe('deformConv2d: torchvision fixtures in chunks of a few positions', () => {
-  const budget = deformChunking.columnBudget;
-  afterAll(() => { deformChunking.columnBudget = budget; });
+  const budget = columnBudget();
+  afterAll(() => tf.env().set(COLUMN_BUDGET_FLAG, budget));
   for (const name of ['torchvision_geometry_b33_mask', 'groups_2_offset_groups_2_c20']) {
     it(name, async () => {
-      deformChunking.columnBudget = 5 * 6 * 6;  // 5 positions of the torchvision geometry, 1 of the other
+      tf.env().set(COLUMN_BUDGET_FLAG, 5 * 6 * 6);  // 5 positions of the torchvision geometry, 1 of the other
       await checkFixture(casesOf(fixture as Fixture, 'deform_conv2d').find(c => c.name === name)!, LAYOUTS[1]);
-      deformChunking.columnBudget = budget;
+      tf.env().set(COLUMN_BUDGET_FLAG, budget);
     });
   }
 });
@@ -103,7 +103,7 @@ async function checkAgainstReference(
   const p = randomProblem(xShape, [kh, kw, cout], attrs, 101);
   const g = deformGeometry(p.shapes.x, p.shapes.weight, attrs);
   const positions = g.batch * g.outHeight * g.outWidth, rowLength = g.channels * kh * kw;
-  if (chunks > 1) deformChunking.columnBudget = Math.ceil(positions / chunks) * rowLength;
+  if (chunks > 1) tf.env().set(COLUMN_BUDGET_FLAG, Math.ceil(positions / chunks) * rowLength);
   const expected = new Float32Array(p.dy.length);
   deformConv2dValues(p.x, p.offset, p.mask, p.weight, g, expected);
   const expectedGrads = [p.x, p.offset, p.mask, p.weight].map(a => new Float32Array(a.length));
@@ -138,8 +138,8 @@ describe('deformConv2d: kernels against the reference math', () => {
     ['64 channels, 3x3, 2x32x32 (several chunks by default)', [2, 32, 32, 64], [3, 3, 8],
       {strides: [1, 1], pad: [1, 1], dilations: [1, 1], groups: 1, offsetGroups: 1, useMask: true}],
   ];
-  const budget = deformChunking.columnBudget;
-  afterEach(() => { deformChunking.columnBudget = budget; });
+  const budget = columnBudget();
+  afterEach(() => tf.env().set(COLUMN_BUDGET_FLAG, budget));
   for (const [name, xShape, kernel, attrs] of cases) {
     it(name, async () => { await checkAgainstReference(xShape, kernel, attrs, 1); });
     // The chunk loops of cpu, wasm and webgpu, and webgl's path without temporaries.

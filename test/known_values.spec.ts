@@ -1,55 +1,36 @@
-/** Values known from torchvision's own test suite (SEMANTICS.md). */
+/**
+ * Values known from torchvision's own test suite (SEMANTICS.md): the fixture
+ * cases named known_* (stated once, in tools/make_fixtures.py, which checks
+ * them against the real torchvision and writes its outputs), then rules shown
+ * on hand-made inputs.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
-import {expectNoLeak, expectTensorClose, expectThrows} from './support/helpers';
+import boxOps from './fixtures/box_ops.json';
+import losses from './fixtures/losses.json';
+import {expectNoLeak, expectTensorClose, expectThrows, Fixture, fixtureTensor} from './support/helpers';
+import {OPS} from './support/op_table';
 import {KNOWN_VALUE_TOLERANCE as TOL} from './support/tolerances';
 
-const BOXES = [[0, 0, 100, 100], [0, 0, 50, 50], [200, 200, 300, 300], [0, 0, 25, 25]];
-const PAIRWISE: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, number[][]]> = [
-  ['boxIou', vision.boxIou, [[1, .25, 0], [.25, 1, 0], [0, 0, 1], [.0625, .25, 0]]],
-  ['generalizedBoxIou', vision.generalizedBoxIou,
-    [[1, .25, -.7778], [.25, 1, -.8611], [-.7778, -.8611, 1], [.0625, .25, -.8819]]],
-  ['distanceBoxIou', vision.distanceBoxIou,
-    [[1, .1875, -.4444], [.1875, 1, -.5625], [-.4444, -.5625, 1], [-.0781, .1875, -.6267]]],
-  ['completeBoxIou', vision.completeBoxIou,
-    [[1, .1875, -.4444], [.1875, 1, -.5625], [-.4444, -.5625, 1], [-.0781, .1875, -.6267]]],
-];
+const KNOWN = [boxOps, losses].flatMap(f => (f as Fixture).cases.filter(c => c.name.startsWith('known')));
+const KNOWN_OPS = ['box_iou', 'generalized_box_iou', 'distance_box_iou', 'complete_box_iou',
+  'generalized_box_iou_loss', 'distance_box_iou_loss', 'complete_box_iou_loss', 'sigmoid_focal_loss'];
 
 describe('known values', () => {
-  for (const [name, fn, expected] of PAIRWISE) {
-    it(`${name} on torchvision's test boxes`, async () => {
-      await expectNoLeak(() => tf.tidy(() => fn(tf.tensor2d(BOXES), tf.tensor2d(BOXES.slice(0, 3)))),
-          out => expectTensorClose(out, expected.flat(), {atol: 1e-4, rtol: 0}));
+  it('every op with a SEMANTICS.md known value has its known_* fixture case', () => {
+    expect([...new Set(KNOWN.map(c => c.op))].sort()).toEqual([...KNOWN_OPS].sort());
+  });
+
+  for (const c of KNOWN) {
+    it(`${c.op} ${c.name}`, async () => {
+      const inputs = Object.values(c.inputs).map(fixtureTensor);
+      try {
+        await expectNoLeak(() => OPS[c.op](c.args, ...inputs), out => expectTensorClose(out, c.output!, TOL));
+      } finally {
+        tf.dispose(inputs);
+      }
     });
   }
-
-  const b1 = [-1, -1, 1, 1], b2 = [0, 0, 1, 1], b3 = [0, 1, 1, 2], b4 = [1, 1, 2, 2];
-  const pairs = (ps: number[][][]) => [tf.tensor2d(ps.map(p => p[0])), tf.tensor2d(ps.map(p => p[1]))];
-  it('generalizedBoxIouLoss', async () => {
-    await expectNoLeak(() => tf.tidy(() => {
-      const [a, b] = pairs([[b1, b1], [b1, b2], [b2, b3], [b2, b4]]);
-      return vision.generalizedBoxIouLoss(a, b);
-    }), out => expectTensorClose(out, [0, .75, 1, 1.5], TOL));
-  });
-  for (const [name, fn] of [['distanceBoxIouLoss', vision.distanceBoxIouLoss],
-                            ['completeBoxIouLoss', vision.completeBoxIouLoss]] as const) {
-    it(name, async () => {
-      await expectNoLeak(() => tf.tidy(() => {
-        const [a, b] = pairs([[b1, b1], [b1, b2], [b1, b3], [b1, b4]]);
-        return fn(a, b);
-      }), out => expectTensorClose(out, [0, .8125, 1.1923, 1.25], TOL));
-    });
-  }
-
-  const x = () => tf.tensor1d([-2, 0, 3]), t = () => tf.tensor1d([0, 1, 1]);
-  it('sigmoidFocalLoss default, mean and alpha = -1', async () => {
-    await expectNoLeak(() => tf.tidy(() => vision.sigmoidFocalLoss(x(), t())),
-        out => expectTensorClose(out, [1.352672e-3, 4.332170e-2, 2.732081e-5], TOL));
-    await expectNoLeak(() => tf.tidy(() => vision.sigmoidFocalLoss(x(), t(), {reduction: 'mean'})),
-        out => expectTensorClose(out, 0.014901, TOL));
-    await expectNoLeak(() => tf.tidy(() => vision.sigmoidFocalLoss(x(), t(), {alpha: -1})),
-        out => expectTensorClose(out, [1.803563e-3, 1.732868e-1, 1.092832e-4], TOL));
-  });
 
   it('box formats: area, convert and clip on a hand-made box', async () => {
     await expectNoLeak(() => tf.tidy(() => vision.boxArea(tf.tensor2d([[10, 20, 4, 6]]), {fmt: 'cxcywh'})),

@@ -6,7 +6,7 @@ import {psRoiAlignGradValues, psRoiAlignValues, psRoiPoolGradValues, psRoiPoolVa
 import {PsRoiAlign, PsRoiAlignGrad, PsRoiPool, PsRoiPoolGrad} from '../src/kernel_names';
 import roi from './fixtures/roi.json';
 import {casesOf, expectClose, expectNoLeak, expectTensorClose, expectThrows, Fixture, seededUniform} from './support/helpers';
-import {checkRoiFixture, DATA_FORMATS, expectAllFinite, expectGradOfXMatchesFiniteDifferences, expectNoLeakOver, expectNoStrayWrites, hostileBoxes} from './support/roi';
+import {checkRoiFixture, DATA_FORMATS, expectAllFinite, expectGradOfXMatchesFiniteDifferences, expectNoLeakOver, expectNoStrayWrites, hostileBoxes, seededRois} from './support/roi';
 import {FINITE_DIFFERENCE_TOLERANCE} from './support/tolerances';
 
 for (const op of ['ps_roi_align', 'ps_roi_pool']) {
@@ -25,12 +25,7 @@ describe('position-sensitive kernels against the reference math', () => {
   const channels = ph * pw * outChannels;
   const xShape = [batch, height, width, channels];
   const xs = seededUniform(batch * height * width * channels, -2, 2, 91);
-  const coords = seededUniform(numBoxes * 4, -30, 130, 92);
-  const boxes = new Float32Array(numBoxes * 5);
-  for (let k = 0; k < numBoxes; k++) {
-    boxes[k * 5] = k % batch;
-    boxes.set(coords.subarray(k * 4, k * 4 + 4), k * 5 + 1);  // some reversed
-  }
+  const boxes = seededRois(numBoxes, batch, 92);
   const outSize = numBoxes * ph * pw * outChannels;
   const dy = seededUniform(outSize, -1, 1, 93);
   const cases = [

@@ -6,8 +6,8 @@ import {roiAlignGradValues, roiAlignValues} from '../kernels/reference/roi_align
 import {RoiAlign, RoiAlignGrad} from '../src/kernel_names';
 import roi from './fixtures/roi.json';
 import {casesOf, expectClose, expectNoLeak, expectOptimizerLowersLoss, expectTensorClose, expectThrows, Fixture, seededUniform} from './support/helpers';
-import {checkRoiFixture, DATA_FORMATS, expectAllFinite, expectGradOfXMatchesFiniteDifferences, expectNoLeakOver, expectNoStrayWrites, hostileBoxes} from './support/roi';
-import {FINITE_DIFFERENCE_TOLERANCE, KNOWN_VALUE_TOLERANCE} from './support/tolerances';
+import {checkRoiFixture, DATA_FORMATS, expectAllFinite, expectGradOfXMatchesFiniteDifferences, expectNoLeakOver, expectNoStrayWrites, hostileBoxes, seededRois} from './support/roi';
+import {FINITE_DIFFERENCE_TOLERANCE} from './support/tolerances';
 
 describe('roiAlign: torchvision fixtures', () => {
   for (const c of casesOf(roi as Fixture, 'roi_align')) {
@@ -18,20 +18,8 @@ describe('roiAlign: torchvision fixtures', () => {
 });
 
 describe('roiAlign: known values', () => {
+  // The known values of SEMANTICS.md are the fixture cases known_* run above.
   const x = () => tf.reshape(tf.range(0, 16), [1, 4, 4, 1]) as Tensor4D;
-  const cases: Array<[number[], number, number, boolean, number[]]> = [
-    [[0, 0, 3, 3], 2, 1, false, [3.75, 5.25, 9.75, 11.25]],
-    [[0, 0, 4, 4], 4, -1, true, Array.from({length: 16}, (_, i) => i)],
-    [[1, 1, 1, 1], 1, -1, false, [7.5]],
-    [[1, 1, 1, 1], 1, -1, true, [0]],
-    [[-2, -2, 1, 1], 1, 2, false, [0.3125]],
-  ];
-  for (const [box, outputSize, samplingRatio, aligned, expected] of cases) {
-    it(`box [${box}], ${outputSize}x${outputSize}, samplingRatio ${samplingRatio}, aligned ${aligned}`, async () => {
-      await expectNoLeak(() => tf.tidy(() => vision.roiAlign(x(), tf.tensor2d([[0, ...box]]),
-          {outputSize, samplingRatio, aligned})), out => expectTensorClose(out, expected, KNOWN_VALUE_TOLERANCE));
-    });
-  }
   it('K = 0 gives [0, oh, ow, C]', async () => {
     await expectNoLeak(() => tf.tidy(() => vision.roiAlign(x(), tf.zeros([0, 5]) as tf.Tensor2D, {outputSize: [2, 3]})),
         out => expect(out.shape).toEqual([0, 2, 3, 1]));
@@ -42,13 +30,7 @@ describe('roiAlign: kernels against the reference math', () => {
   const [batch, height, width, channels, numBoxes] = [2, 13, 11, 19, 40];
   const xShape = [batch, height, width, channels];
   const xs = seededUniform(batch * height * width * channels, -2, 2, 11);
-  const coords = seededUniform(numBoxes * 4, -30, 130, 12);
-  const boxes = new Float32Array(numBoxes * 5);
-  for (let k = 0; k < numBoxes; k++) {
-    boxes[k * 5] = k % batch;
-    const [a, b, c, d] = coords.subarray(k * 4, k * 4 + 4);
-    boxes.set([Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)], k * 5 + 1);
-  }
+  const boxes = seededRois(numBoxes, batch, 12, {ordered: true});
   boxes.set([1, 10, 10, 10, 40], 0);  // zero width
   boxes.set([0, 90, 80, 20, 30], 5);  // reversed
   for (const [aligned, samplingRatio, spatialScale] of [[false, -1, 0.125], [true, 2, 0.125], [true, -1, 0.1], [false, 3, 0.05]] as const) {

@@ -52,32 +52,44 @@ function conv2dFilterGrad(x: Float32Array, dy: Float32Array, xs: number[], ws: n
   return dw;
 }
 
-/** d sum(conv3d(x, w) * dy) / dx on NDHWC arrays. */
-function conv3dInputGrad(w: Float32Array, dy: Float32Array, xs: number[], ws: number[], s: number, pad: 'valid'|'same') {
+/**
+ * Calls tap(xIndex, wIndex, dyIndex) for every input, filter and output
+ * element that conv3d on NDHWC arrays multiplies together.
+ */
+function forEachConv3dTap(xs: number[], ws: number[], s: number, pad: 'valid'|'same',
+    tap: (xIndex: number, wIndex: number, dyIndex: number) => void) {
   const [n, dd, h, wd, ci] = xs;
   const [kd, kh, kw, , co] = ws;
   const sizes = [dd, h, wd];
   const ks = [kd, kh, kw];
   const outs = sizes.map((v, i) => outSize(pad, v, ks[i], s));
   const pads = sizes.map((v, i) => padBefore(pad, v, ks[i], s));
-  const dx = new Float32Array(n * dd * h * wd * ci);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < outs[0]; a++) for (let b = 0; b < outs[1]; b++) for (let c = 0; c < outs[2]; c++) {
       for (let p = 0; p < kd; p++) for (let q = 0; q < kh; q++) for (let r = 0; r < kw; r++) {
         const [x0, x1, x2] = [a * s - pads[0] + p, b * s - pads[1] + q, c * s - pads[2] + r];
         if (x0 < 0 || x1 < 0 || x2 < 0 || x0 >= dd || x1 >= h || x2 >= wd) continue;
-        for (let e = 0; e < ci; e++) {
-          let sum = 0;
-          for (let f = 0; f < co; f++) {
-            sum += dy[(((i * outs[0] + a) * outs[1] + b) * outs[2] + c) * co + f] *
-                w[((((p * kh) + q) * kw + r) * ci + e) * co + f];
-          }
-          dx[(((i * dd + x0) * h + x1) * wd + x2) * ci + e] += sum;
+        for (let e = 0; e < ci; e++) for (let f = 0; f < co; f++) {
+          tap((((i * dd + x0) * h + x1) * wd + x2) * ci + e, ((((p * kh) + q) * kw + r) * ci + e) * co + f,
+              (((i * outs[0] + a) * outs[1] + b) * outs[2] + c) * co + f);
         }
       }
     }
   }
+}
+
+/** d sum(conv3d(x, w) * dy) / dx on NDHWC arrays. */
+function conv3dInputGrad(w: Float32Array, dy: Float32Array, xs: number[], ws: number[], s: number, pad: 'valid'|'same') {
+  const dx = new Float32Array(xs.reduce((a, b) => a * b));
+  forEachConv3dTap(xs, ws, s, pad, (xi, wi, dyi) => { dx[xi] += dy[dyi] * w[wi]; });
   return dx;
+}
+
+/** d sum(conv3d(x, w) * dy) / dw on NDHWC arrays. */
+function conv3dFilterGrad(x: Float32Array, dy: Float32Array, xs: number[], ws: number[], s: number, pad: 'valid'|'same') {
+  const dw = new Float32Array(ws.reduce((a, b) => a * b));
+  forEachConv3dTap(xs, ws, s, pad, (xi, wi, dyi) => { dw[wi] += x[xi] * dy[dyi]; });
+  return dw;
 }
 
 const TOL = {atol: 1e-4, rtol: 1e-4};
@@ -144,32 +156,6 @@ describe('training kernels: Conv3DBackpropInputV2', () => {
     });
   }
 });
-
-/** d sum(conv3d(x, w) * dy) / dw on NDHWC arrays. */
-function conv3dFilterGrad(x: Float32Array, dy: Float32Array, xs: number[], ws: number[], s: number, pad: 'valid'|'same') {
-  const [n, dd, h, wd, ci] = xs;
-  const [kd, kh, kw, , co] = ws;
-  const sizes = [dd, h, wd];
-  const ks = [kd, kh, kw];
-  const outs = sizes.map((v, i) => outSize(pad, v, ks[i], s));
-  const pads = sizes.map((v, i) => padBefore(pad, v, ks[i], s));
-  const dw = new Float32Array(kd * kh * kw * ci * co);
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < outs[0]; a++) for (let b = 0; b < outs[1]; b++) for (let c = 0; c < outs[2]; c++) {
-      for (let p = 0; p < kd; p++) for (let q = 0; q < kh; q++) for (let r = 0; r < kw; r++) {
-        const [x0, x1, x2] = [a * s - pads[0] + p, b * s - pads[1] + q, c * s - pads[2] + r];
-        if (x0 < 0 || x1 < 0 || x2 < 0 || x0 >= dd || x1 >= h || x2 >= wd) continue;
-        for (let e = 0; e < ci; e++) {
-          for (let f = 0; f < co; f++) {
-            dw[((((p * kh) + q) * kw + r) * ci + e) * co + f] += x[(((i * dd + x0) * h + x1) * wd + x2) * ci + e] *
-                dy[(((i * outs[0] + a) * outs[1] + b) * outs[2] + c) * co + f];
-          }
-        }
-      }
-    }
-  }
-  return dw;
-}
 
 describe('training kernels: Conv3DBackpropFilterV2', () => {
   const cases: Array<[string, number[], number[], number, 'valid'|'same']> = [

@@ -8,7 +8,7 @@
 #      from the tensorflow-cpu wheel that pip's configured index serves;
 #   3. link them under node_modules/@tensorflow/tfjs-node/deps/ and build the N-API addon with
 #      npm's bundled node-gyp against the local Node headers.
-# See /work/shared/ENVIRONMENT.md ("tfjs-node").
+# See README.md ("tfjs-node offline").
 #
 # Idempotent: a quick no-op when tfjs-node already loads with backend 'tensorflow'.
 # Usage: bash tools/build-tfjs-node.sh        (or: npm run setup:node-backend)

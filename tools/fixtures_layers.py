@@ -114,14 +114,6 @@ def conv_norm_act_cases(fx):
                                        "activation_layer": torch.nn.Sigmoid, "inplace": None},
          {"kernelSize": 4, "padding": "same", "groups": 2, "normLayer": None, "activation": "sigmoid"}, False),
     ]
-    for name, kw, cfg, training in variants:
-        op = "Conv2dNormActivation"
-        g = fx.gen(op, name)
-        torch.manual_seed(fx.zlib.crc32(f"{op}/{name}".encode()))
-        m = misc.Conv2dNormActivation(4, 6, **kw)
-        randomise(m, g)
-        layer_case(fx, op, name, m, {"inChannels": 4, "outChannels": 6, **cfg},
-                   [torch.randn(2, 4, 9, 8, generator=g)], training)
     variants3d = [
         ("default_eval", {}, {}, False),
         ("default_train", {}, {}, True),
@@ -130,14 +122,17 @@ def conv_norm_act_cases(fx):
                                       "inplace": None},
          {"stride": 2, "groups": 2, "normLayer": None, "activation": "tanh"}, False),
     ]
-    for name, kw, cfg, training in variants3d:
-        op = "Conv3dNormActivation"
-        g = fx.gen(op, name)
-        torch.manual_seed(fx.zlib.crc32(f"{op}/{name}".encode()))
-        m = misc.Conv3dNormActivation(4, 6, **kw)
-        randomise(m, g)
-        layer_case(fx, op, name, m, {"inChannels": 4, "outChannels": 6, **cfg},
-                   [torch.randn(2, 4, 5, 6, 4, generator=g)], training)
+    for op, module, cases, input_shape in (
+        ("Conv2dNormActivation", misc.Conv2dNormActivation, variants, (2, 4, 9, 8)),
+        ("Conv3dNormActivation", misc.Conv3dNormActivation, variants3d, (2, 4, 5, 6, 4)),
+    ):
+        for name, kw, cfg, training in cases:
+            g = fx.gen(op, name)
+            torch.manual_seed(fx.zlib.crc32(f"{op}/{name}".encode()))
+            m = module(4, 6, **kw)
+            randomise(m, g)
+            layer_case(fx, op, name, m, {"inChannels": 4, "outChannels": 6, **cfg},
+                       [torch.randn(*input_shape, generator=g)], training)
 
 
 def mlp_cases(fx):

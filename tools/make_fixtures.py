@@ -10,8 +10,9 @@ a case does not change the others. Where torchvision 0.14.1 lacks a 0.29 feature
 fmt, leading batch dims, rotated box formats, all-zero masks in masks_to_boxes) the 0.29 behaviour is
 emulated in torch float32 with the same arithmetic order as torchvision main; such cases carry a "note".
 
-Before writing anything the script re-checks the known values of /work/shared/SEMANTICS.md against the
-real torchvision functions (asserts), so regenerating the fixtures re-validates the oracle.
+Before writing anything the script re-checks the known values of docs/SEMANTICS.md against the
+real torchvision functions (asserts), so regenerating the fixtures re-validates the oracle. Their inputs are
+written as the cases named known_*, the only place test/known_values.spec.ts takes them from.
 
 File format: {"generator": str, "cases": [case, ...]}, case = {"op", "name", "args", "inputs", "output",
 ["dy", "grads"], ["note"]}; a tensor is {"shape", "dtype", "data": base64 of little-endian bytes}
@@ -247,7 +248,8 @@ def masks_to_boxes_029(masks):
 
 
 # --------------------------------------------------------------------------------------------------
-# known values (SEMANTICS.md), checked against the real torchvision 0.14.1 functions
+# known values (SEMANTICS.md), checked against the real torchvision 0.14.1 functions; the known_* cases below
+# record torchvision's outputs for them
 # --------------------------------------------------------------------------------------------------
 KNOWN_B1 = t32([[0, 0, 100, 100], [0, 0, 50, 50], [200, 200, 300, 300], [0, 0, 25, 25]])
 KNOWN_B2 = KNOWN_B1[:3]

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {roiAlign} from '../../src/index';
 import {RoiAlignGrad} from '../../src/kernel_names';
+import {roiAlignAttrs} from '../../src/ops/roi_align';
 import {BenchCase, BenchSize, timeMedian, torchvisionRows} from '../harness';
 
 const NAME = 'roi_align_2x64x64x256_k512_7x7';
@@ -58,8 +59,8 @@ export const roiAlignCase: BenchCase = {
 
     const forward = (await timeMedian(() => roiAlign(x, rois, ARGS), TIMING)).median;
     const dy = tf.randomNormal([NUM_BOXES, 7, 7, CHANNELS], 0, 1, 'float32', 4);
-    const gradAttrs = {pooledHeight: 7, pooledWidth: 7, spatialScale: ARGS.spatialScale,
-      samplingRatio: ARGS.samplingRatio, aligned: ARGS.aligned, xShape: x.shape};
+    const gradAttrs = {...roiAlignAttrs('bench', ARGS.outputSize, ARGS.spatialScale, ARGS.samplingRatio, ARGS.aligned),
+      xShape: x.shape};
     const backward = (await timeMedian(
         () => tf.engine().runKernel(RoiAlignGrad, {dy, boxes: rois}, gradAttrs) as tf.Tensor, TIMING)).median;
     // On software GPUs the backward gather takes minutes for 512 boxes: the

@@ -8,6 +8,7 @@
 import {
   AttrDecl, psRoiAlignKernel, psRoiPoolKernel, roiAlignKernel, roiPoolKernel, sigmoidFocalLossKernel,
 } from '../../src/kernel_names.ts';
+import type {DeformGeometry} from '../reference/deform_conv2d.ts';
 
 export type UniformType = 'int' | 'float';
 export type UniformFields = Readonly<Record<string, UniformType>>;
@@ -52,3 +53,12 @@ export const PS_ROI_POOL_FIELDS = uniformFields(ROI_SHAPE, psRoiPoolKernel.attrs
 export const FOCAL_FIELDS = uniformFields([], sigmoidFocalLossKernel.attrs);
 /** gradOfTargets: one shader, run once per output. */
 export const FOCAL_GRAD_FIELDS = uniformFields([], sigmoidFocalLossKernel.grad.attrs, {gradOfTargets: 'int'});
+
+/** deform_conv2d's geometry; p0, rows: the chunk of output positions of the column programs. */
+export const DEFORM_FIELDS = uniformFields(['height', 'width', 'channels', 'outHeight', 'outWidth', 'outChannels',
+  'kernelH', 'kernelW', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'offsetGroups',
+  'useMask', 'p0', 'rows']);
+
+export function deformValues(g: DeformGeometry, p0 = 0, rows = 0): UniformValues {
+  return {...g, kernelH: g.kernelHeight, kernelW: g.kernelWidth, p0, rows};
+}

@@ -19,21 +19,23 @@
  * -1 cut-off (torchvision's get_coordinate_weight). Non-finite positions
  * sample nothing and get no gradient (torchvision's behaviour is undefined).
  */
+import {env} from '@tensorflow/tfjs-core';
+import {DeformConv2dAttrs} from '../../src/kernel_names.ts';
+
 type Floats = ArrayLike<number> & {[i: number]: number};
 
 /** Floats of columns per chunk (4 MiB; the backward pass holds two such buffers). */
 export const COLUMN_BUDGET = 1 << 20;
 
-/** The budget every backend's kernels use; specs lower it to run many chunks on small inputs. */
-export const deformChunking = {columnBudget: COLUMN_BUDGET};
+/**
+ * The tfjs flag holding the budget every backend's kernels use (default
+ * COLUMN_BUDGET); specs lower it with `tf.env().set` to run many chunks on small inputs.
+ */
+export const COLUMN_BUDGET_FLAG = 'VISION_OPS_DEFORM_COLUMN_BUDGET';
+env().registerFlag(COLUMN_BUDGET_FLAG, () => COLUMN_BUDGET);
 
-export interface DeformConv2dParams {
-  strides: [number, number];
-  pad: [number, number];
-  dilations: [number, number];
-  groups: number;
-  offsetGroups: number;
-  useMask: boolean;
+export function columnBudget(): number {
+  return env().getNumber(COLUMN_BUDGET_FLAG);
 }
 
 export interface DeformGeometry {
@@ -48,7 +50,7 @@ export function deformOutputSize(size: number, kernel: number, stride: number, p
   return Math.floor((size + 2 * pad - (dilation * (kernel - 1) + 1)) / stride) + 1;
 }
 
-export function deformGeometry(xShape: number[], weightShape: number[], p: DeformConv2dParams): DeformGeometry {
+export function deformGeometry(xShape: number[], weightShape: number[], p: DeformConv2dAttrs): DeformGeometry {
   const [batch, height, width, channels] = xShape;
   const [kernelHeight, kernelWidth, , outChannels] = weightShape;
   const [strideH, strideW] = p.strides, [padH, padW] = p.pad, [dilationH, dilationW] = p.dilations;
@@ -67,7 +69,7 @@ export function columnLength(g: DeformGeometry) {
 }
 
 /** Output positions per chunk: as many as fit COLUMN_BUDGET (at least one). */
-export function chunkPositions(positions: number, rowLength: number, budget = deformChunking.columnBudget) {
+export function chunkPositions(positions: number, rowLength: number, budget = columnBudget()) {
   return Math.max(1, Math.min(positions, Math.floor(budget / Math.max(1, rowLength))));
 }
 

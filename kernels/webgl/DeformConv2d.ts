@@ -1,13 +1,13 @@
 import {BatchMatMul, KernelFunc, Reshape, TensorInfo, Transpose, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
-import {columnLength, deformChunking, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
+import {columnBudget, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
 import {DeformColumnsProgram, DeformForwardProgram, deformUniforms} from './deform_conv2d_gpu.ts';
 import {assertWebGL2, disposeAll, runBackendKernel, zerosWebGL} from './webgl_util.ts';
 
 /** Whether the columns of all positions fit the one-shot path (16 column budgets, 64 MiB by default). */
 export function oneShot(g: DeformGeometry) {
-  return g.batch * g.outHeight * g.outWidth * columnLength(g) <= 16 * deformChunking.columnBudget;
+  return g.batch * g.outHeight * g.outWidth * columnLength(g) <= 16 * columnBudget();
 }
 
 /** Columns [groups, B OH OW, Kg] of all positions. */

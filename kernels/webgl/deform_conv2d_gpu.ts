@@ -23,21 +23,15 @@
  * 1).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
+import {DeformConv2d} from '../../src/kernel_names.ts';
+import {DEFORM_FIELDS, deformValues} from '../gpu/uniforms.ts';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
+import {glslUniforms, glslValues} from './uniforms.ts';
 
-type CustomUniform = NonNullable<GPGPUProgram['customUniforms']>[number];
+const DEFORM_UNIFORMS = glslUniforms(DEFORM_FIELDS);
 
-const UNIFORM_NAMES = ['height', 'width', 'channels', 'outHeight', 'outWidth', 'outChannels', 'kernelH',
-  'kernelW', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'offsetGroups', 'p0',
-  'rows'] as const;
-
-const DEFORM_UNIFORMS: CustomUniform[] = UNIFORM_NAMES.map(name => ({name, type: 'int' as const}));
-
-/** Uniform values in the order of DEFORM_UNIFORMS (p0, rows: the chunk of the column programs). */
 export function deformUniforms(g: DeformGeometry, p0 = 0, rows = 0): number[][] {
-  return [g.height, g.width, g.channels, g.outHeight, g.outWidth, g.outChannels, g.kernelHeight, g.kernelWidth,
-    g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups, g.offsetGroups, p0, rows]
-      .map(v => [v]);
+  return glslValues(DeformConv2d, DEFORM_FIELDS, deformValues(g, p0, rows));
 }
 
 /** GLSL helpers for a program reading `inputs` (always Offset; X, Mask, Dy and Weight when listed). */

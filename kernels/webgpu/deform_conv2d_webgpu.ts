@@ -18,21 +18,15 @@
  */
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {DeformConv2d} from '../../src/kernel_names.ts';
+import {DEFORM_FIELDS, deformValues} from '../gpu/uniforms.ts';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
-import {ProgramUniforms} from './uniforms.ts';
+import {ProgramUniforms, wgslUniforms, wgslValues} from './uniforms.ts';
 
-const UNIFORM_NAMES = ['height', 'width', 'channels', 'outHeight', 'outWidth', 'outChannels', 'kernelH',
-  'kernelW', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups', 'offsetGroups', 'useMask',
-  'p0', 'rows'] as const;
+export const DEFORM_UNIFORMS = wgslUniforms(DEFORM_FIELDS);
 
-export const DEFORM_UNIFORMS = UNIFORM_NAMES.map(n => `${n} : i32,`).join(' ');
-
-/** Uniform values in the order of DEFORM_UNIFORMS for the chunk [p0, p0 + rows). */
 export function deformUniforms(g: DeformGeometry, p0: number, rows: number): ProgramUniforms {
-  const values = [g.height, g.width, g.channels, g.outHeight, g.outWidth, g.outChannels, g.kernelHeight,
-    g.kernelWidth, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.groups, g.offsetGroups,
-    g.useMask ? 1 : 0, p0, rows];
-  return values.map(v => ({type: 'int32', data: [v]}));
+  return wgslValues(DeformConv2d, DEFORM_FIELDS, deformValues(g, p0, rows));
 }
 
 /** WGSL helpers for a program reading `inputs` (always Offset; X and Mask when listed). */

@@ -12,6 +12,8 @@
  * whose message starts with 'parseSafetensors:' and names the tensor and the
  * field.
  */
+import {Json, JsonNumber, describeJson, parseStrictJson, quote} from './strict_json.ts';
+
 const FORMAT = 'parseSafetensors';
 
 /** The largest header accepted, in bytes (the reference implementation's limit). */
@@ -52,169 +54,6 @@ const FIELDS = ['dtype', 'shape', 'data_offsets'];
 function fail(message: string): never {
   throw new Error(`${FORMAT}: ${message}`);
 }
-
-/** A name for messages: escaped, and cut when long. */
-function quote(name: string): string {
-  const escaped = JSON.stringify(name).slice(1, -1);
-  return `'${escaped.length > 120 ? `${escaped.slice(0, 120)}...` : escaped}'`;
-}
-
-// ---------------------------------------------------------------------------
-// A strict JSON reader (RFC 8259): objects become Maps (so duplicate keys are
-// seen and no key is special), numbers keep their literal text.
-
-/** A JSON number: its literal and its value. */
-class JsonNumber {
-  constructor(readonly text: string, readonly value: number) {}
-}
-type Json = null|boolean|string|JsonNumber|Json[]|Map<string, Json>;
-
-function describeJson(v: Json): string {
-  if (v === null) return 'null';
-  if (v instanceof JsonNumber) return `the number ${v.text.length > 40 ? `${v.text.slice(0, 40)}...` : v.text}`;
-  if (typeof v === 'string') return `the string ${quote(v).replace(/^'|'$/g, '"')}`;
-  if (typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  return 'an object';
-}
-
-class JsonReader {
-  private at = 0;
-  constructor(private readonly text: string) {}
-
-  parse(): Json {
-    const value = this.value(0);
-    this.space();
-    if (this.at < this.text.length) this.error('unexpected text after the top-level value');
-    return value;
-  }
-
-  private error(what: string): never {
-    fail(`the header is not JSON (${what} at character ${this.at})`);
-  }
-
-  private space() {
-    const t = this.text;
-    while (this.at < t.length) {
-      const c = t.charCodeAt(this.at);
-      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-      this.at++;
-    }
-  }
-
-  private value(depth: number): Json {
-    this.space();
-    if (this.at >= this.text.length) this.error('unexpected end');
-    const c = this.text[this.at];
-    if (c === '{' || c === '[') {
-      if (depth >= MAX_DEPTH) fail(`the header nests deeper than ${MAX_DEPTH} levels`);
-      return c === '{' ? this.object(depth + 1) : this.array(depth + 1);
-    }
-    if (c === '"') return this.string();
-    if (c === '-' || (c >= '0' && c <= '9')) return this.number();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.text.startsWith(word, this.at)) {
-        this.at += word.length;
-        return v;
-      }
-    }
-    this.error(`unexpected ${JSON.stringify(c)}`);
-  }
-
-  private object(depth: number): Map<string, Json> {
-    const out = new Map<string, Json>();
-    this.at++;  // {
-    this.space();
-    if (this.text[this.at] === '}') {
-      this.at++;
-      return out;
-    }
-    for (;;) {
-      this.space();
-      if (this.text[this.at] !== '"') this.error('expected a string key');
-      const key = this.string();
-      this.space();
-      if (this.text[this.at] !== ':') this.error('expected \':\'');
-      this.at++;
-      const value = this.value(depth);
-      if (out.has(key)) fail(`the header has the key ${quote(key)} twice${depth > 1 ? ' in one object' : ''}`);
-      out.set(key, value);
-      this.space();
-      const next = this.text[this.at++];
-      if (next === '}') return out;
-      if (next !== ',') {
-        this.at--;
-        this.error('expected \',\' or \'}\'');
-      }
-    }
-  }
-
-  private array(depth: number): Json[] {
-    const out: Json[] = [];
-    this.at++;  // [
-    this.space();
-    if (this.text[this.at] === ']') {
-      this.at++;
-      return out;
-    }
-    for (;;) {
-      out.push(this.value(depth));
-      this.space();
-      const next = this.text[this.at++];
-      if (next === ']') return out;
-      if (next !== ',') {
-        this.at--;
-        this.error('expected \',\' or \']\'');
-      }
-    }
-  }
-
-  private string(): string {
-    const t = this.text;
-    this.at++;  // "
-    let out = '';
-    let start = this.at;
-    for (;;) {
-      if (this.at >= t.length) this.error('unterminated string');
-      const c = t.charCodeAt(this.at);
-      if (c === 0x22) {
-        out += t.slice(start, this.at++);
-        return out;
-      }
-      if (c < 0x20) this.error('control character in a string');
-      if (c !== 0x5c) {
-        this.at++;
-        continue;
-      }
-      out += t.slice(start, this.at);
-      const e = t[this.at + 1];
-      const simple: Record<string, string> = {'"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t'};
-      if (e === 'u') {
-        const hex = t.slice(this.at + 2, this.at + 6);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.error('bad \\u escape');
-        out += String.fromCharCode(parseInt(hex, 16));
-        this.at += 6;
-      } else if (e !== undefined && Object.prototype.hasOwnProperty.call(simple, e)) {
-        out += simple[e];
-        this.at += 2;
-      } else {
-        this.error('bad escape');
-      }
-      start = this.at;
-    }
-  }
-
-  private number(): JsonNumber {
-    const match = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-    match.lastIndex = this.at;
-    const m = match.exec(this.text);
-    if (m == null) this.error('bad number');
-    this.at += m[0].length;
-    return new JsonNumber(m[0], Number(m[0]));
-  }
-}
-
-// ---------------------------------------------------------------------------
 
 /** A non-negative integer field of the header (written as plain digits, at most 2^53 - 1). */
 function index(v: Json, where: string): number {
@@ -370,7 +209,7 @@ export function parseSafetensors(source: ArrayBuffer|Uint8Array): Safetensors {
   } catch (e) {
     fail(`the header is not valid UTF-8 (${(e as Error).message})`);
   }
-  const header = new JsonReader(text).parse();
+  const header = parseStrictJson(text, MAX_DEPTH, problem => fail(`the header ${problem}`));
   if (!(header instanceof Map)) fail(`the header is ${describeJson(header)}, not a JSON object`);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;

@@ -1,5 +1,5 @@
 import {serialization} from '@tensorflow/tfjs-core';
-import {ConvNormActivation, ConvNormActivationArgs} from './conv_norm_activation.ts';
+import {CONV_NORM_ACTIVATION_POSITIONAL, ConvNormActivation, ConvNormActivationArgs, ConvNormActivationParams} from './conv_norm_activation.ts';
 import {layerArgs} from './torch_layer.ts';
 
 /**
@@ -24,20 +24,8 @@ import {layerArgs} from './torch_layer.ts';
 export class Conv2dNormActivation extends ConvNormActivation {
   static className = 'Conv2dNormActivation';
 
-  /** One arguments object (also what deserialization passes). */
-  constructor(args: ConvNormActivationArgs);
-  /** torchvision's positional arguments (inChannels, outChannels), then optionally an object of the other options. */
-  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
-  /** torchvision's positional arguments (inChannels, outChannels, kernelSize), then optionally an object of the other options. */
-  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
-  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride), then optionally an object of the other options. */
-  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
-  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride, padding), then optionally an object of the other options. */
-  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], padding: ConvNormActivationArgs['padding'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
-  /** torchvision's positional arguments (inChannels, outChannels, kernelSize, stride, padding, groups), then optionally an object of the other options. */
-  constructor(inChannels: ConvNormActivationArgs['inChannels'], outChannels: ConvNormActivationArgs['outChannels'], kernelSize: ConvNormActivationArgs['kernelSize'], stride: ConvNormActivationArgs['stride'], padding: ConvNormActivationArgs['padding'], groups: ConvNormActivationArgs['groups'], options?: Omit<ConvNormActivationArgs, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>);
-  constructor(...values: unknown[]) {
-    const args = layerArgs<ConvNormActivationArgs>(Conv2dNormActivation.className, values, ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'groups']);
+  constructor(...values: ConvNormActivationParams) {
+    const args = layerArgs<ConvNormActivationArgs>(Conv2dNormActivation.className, values, CONV_NORM_ACTIVATION_POSITIONAL);
     super(args, 2);
   }
 }

@@ -12,8 +12,8 @@ import {assertFiniteNumber, fail} from '../ops/validate.ts';
 import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
 import {checkGroups, checkTuple, resolvePadding, TorchConv} from './blocks/conv.ts';
 import {checkNorm, NormName, NORMS, TorchBatchNorm} from './blocks/norm.ts';
-import {checkDataFormat, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst, toChannelsLast,
-  TorchLayer} from './torch_layer.ts';
+import {checkDataFormat, checkInputChannels, checkPositiveInt, isTraining, Kwargs, LayerArgs, toChannelsFirst,
+  toChannelsLast, TorchLayer} from './torch_layer.ts';
 
 /**
  * One integer for every spatial dimension, or one per dimension.
@@ -50,6 +50,35 @@ export interface ConvNormActivationArgs extends LayerArgs {
   /** Default 'channelsLast': [N, ...spatial, C]; 'channelsFirst': [N, C, ...spatial]. */
   dataFormat?: DataFormat;
 }
+
+/** @inline */
+type A = ConvNormActivationArgs;
+/**
+ * What follows torchvision's positional arguments: the other options.
+ * @inline
+ */
+type Options = Omit<A, 'inChannels'|'outChannels'|'kernelSize'|'stride'|'padding'|'groups'>;
+
+/**
+ * The constructor forms of {@link Conv2dNormActivation} and
+ * {@link Conv3dNormActivation}: one arguments object (also what
+ * deserialization passes), or torchvision's positional arguments (inChannels,
+ * outChannels[, kernelSize[, stride[, padding[, groups]]]]), then optionally
+ * an object of the other options.
+ */
+export type ConvNormActivationParams =
+  | [args: A]
+  | [inChannels: A['inChannels'], outChannels: A['outChannels'], options?: Options]
+  | [inChannels: A['inChannels'], outChannels: A['outChannels'], kernelSize: A['kernelSize'], options?: Options]
+  | [inChannels: A['inChannels'], outChannels: A['outChannels'], kernelSize: A['kernelSize'], stride: A['stride'],
+     options?: Options]
+  | [inChannels: A['inChannels'], outChannels: A['outChannels'], kernelSize: A['kernelSize'], stride: A['stride'],
+     padding: A['padding'], options?: Options]
+  | [inChannels: A['inChannels'], outChannels: A['outChannels'], kernelSize: A['kernelSize'], stride: A['stride'],
+     padding: A['padding'], groups: A['groups'], options?: Options];
+
+/** The names of torchvision's positional arguments, in order. */
+export const CONV_NORM_ACTIVATION_POSITIONAL = ['inChannels', 'outChannels', 'kernelSize', 'stride', 'padding', 'groups'];
 
 export abstract class ConvNormActivation extends TorchLayer {
   readonly inChannels: number;
@@ -102,17 +131,8 @@ export abstract class ConvNormActivation extends TorchLayer {
         new TorchBatchNorm('1.', this.outChannels, this.normEps, this.normMomentum, this.normLayer === 'frozenBatchNorm');
   }
 
-  private channelAxis(rank: number) {
-    return this.dataFormat === 'channelsFirst' ? 1 : rank - 1;
-  }
-
   build(inputShape: Shape|Shape[]) {
-    const shape = inputShape as Shape;
-    const c = shape[this.channelAxis(shape.length)];
-    if (shape.length !== this.spatialDims + 2 || (c != null && c !== this.inChannels)) {
-      fail(this.getClassName(), 'inputs', `must be ${this.spatialDims + 2}D with ${this.inChannels} channels ` +
-          `(${this.dataFormat}), got shape [${shape}]`);
-    }
+    checkInputChannels(this.getClassName(), inputShape as Shape, this.spatialDims + 2, this.inChannels, this.dataFormat);
     this.conv.build(this);
     this.norm?.build(this);
     this.built = true;

@@ -1,11 +1,10 @@
 /** Shared body of the DropBlock2d and DropBlock3d layers. */
-import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
-import {layers, Shape} from '@tensorflow/tfjs-layers';
 import {checkDropBlockArgs, dropBlock2d, dropBlock3d} from '../ops/drop_block.ts';
 import {DataFormat} from '../ops/roi_common.ts';
 import {assertFiniteNumber, fail} from '../ops/validate.ts';
-import {checkDataFormat, isTraining, Kwargs, LayerArgs} from './torch_layer.ts';
+import {DropLayer} from './drop_layer.ts';
+import {checkDataFormat, LayerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link DropBlock2d} and {@link DropBlock3d} layers. */
 export interface DropBlockLayerArgs extends LayerArgs {
@@ -21,13 +20,11 @@ export interface DropBlockLayerArgs extends LayerArgs {
   seed?: number|null;
 }
 
-export abstract class DropBlockLayer extends layers.Layer {
+export abstract class DropBlockLayer extends DropLayer {
   readonly p: number;
   readonly blockSize: number;
   readonly eps: number;
   readonly dataFormat: DataFormat;
-  readonly seed: number|null;
-  private calls = 0;
 
   constructor(args: DropBlockLayerArgs, private readonly spatialDims: 2|3) {
     super(args);
@@ -39,34 +36,16 @@ export abstract class DropBlockLayer extends layers.Layer {
     this.eps = args.eps ?? 1e-6;
     assertFiniteNumber(name, 'eps', this.eps);
     this.dataFormat = checkDataFormat(name, args.dataFormat);
-    this.seed = args.seed ?? null;
-    if (this.seed != null) assertFiniteNumber(name, 'seed', this.seed);
   }
 
-  computeOutputShape(inputShape: Shape|Shape[]): Shape|Shape[] {
-    return inputShape;
-  }
-
-  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const training = isTraining(kwargs);
-      const seed = this.seed == null || !training ? undefined : this.seed + this.calls++;
-      const args = {training, eps: this.eps, dataFormat: this.dataFormat, seed};
-      return this.spatialDims === 2 ? dropBlock2d(x, this.p, this.blockSize, args) :
-          dropBlock3d(x, this.p, this.blockSize, args);
-    });
+  protected drop(x: Tensor, training: boolean, seed: number|undefined): Tensor {
+    const args = {training, eps: this.eps, dataFormat: this.dataFormat, seed};
+    return this.spatialDims === 2 ? dropBlock2d(x, this.p, this.blockSize, args) :
+        dropBlock3d(x, this.p, this.blockSize, args);
   }
 
   /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      p: this.p,
-      blockSize: this.blockSize,
-      eps: this.eps,
-      dataFormat: this.dataFormat,
-      seed: this.seed,
-    };
+    return {...super.getConfig(), p: this.p, blockSize: this.blockSize, eps: this.eps, dataFormat: this.dataFormat};
   }
 }

@@ -7,7 +7,7 @@ export * from './multi_scale_roi_align.ts';
 export * from './frozen_batch_norm2d.ts';
 export * from './conv2d_norm_activation.ts';
 export * from './conv3d_norm_activation.ts';
-export type {ConvNormActivationArgs} from './conv_norm_activation.ts';
+export type {ConvNormActivationArgs, ConvNormActivationParams} from './conv_norm_activation.ts';
 export * from './mlp.ts';
 export * from './permute.ts';
 export * from './squeeze_excitation.ts';

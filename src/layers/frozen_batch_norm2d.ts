@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
 import {DataFormat} from '../ops/roi_common.ts';
-import {assertFiniteNumber, fail} from '../ops/validate.ts';
+import {assertFiniteNumber} from '../ops/validate.ts';
 import {TorchBatchNorm} from './blocks/norm.ts';
-import {checkDataFormat, checkPositiveInt, LayerArgs, layerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer.ts';
+import {checkDataFormat, checkInputChannels, checkPositiveInt, LayerArgs, layerArgs, toChannelsFirst, toChannelsLast, TorchLayer} from './torch_layer.ts';
 
 /** Arguments of the {@link FrozenBatchNorm2d} layer. */
 export interface FrozenBatchNorm2dArgs extends LayerArgs {
@@ -54,12 +54,7 @@ export class FrozenBatchNorm2d extends TorchLayer {
   }
 
   build(inputShape: Shape|Shape[]) {
-    const shape = inputShape as Shape;
-    const c = shape[this.dataFormat === 'channelsFirst' ? 1 : shape.length - 1];
-    if (shape.length !== 4 || (c != null && c !== this.numFeatures)) {
-      fail(FrozenBatchNorm2d.className, 'inputs', `must be 4D with ${this.numFeatures} channels ` +
-          `(${this.dataFormat}), got shape [${shape}]`);
-    }
+    checkInputChannels(FrozenBatchNorm2d.className, inputShape as Shape, 4, this.numFeatures, this.dataFormat);
     this.norm.build(this);
     this.built = true;
   }

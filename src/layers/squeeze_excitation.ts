@@ -2,10 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
 import {Shape} from '@tensorflow/tfjs-layers';
 import {DataFormat} from '../ops/roi_common.ts';
-import {fail} from '../ops/validate.ts';
 import {activate, ActivationName, checkActivation} from './blocks/activation.ts';
 import {TorchConv} from './blocks/conv.ts';
-import {checkDataFormat, checkPositiveInt, LayerArgs, layerArgs, TorchLayer} from './torch_layer.ts';
+import {checkDataFormat, checkInputChannels, checkPositiveInt, LayerArgs, layerArgs, TorchLayer} from './torch_layer.ts';
 
 /** Arguments of the {@link SqueezeExcitation} layer. */
 export interface SqueezeExcitationArgs extends LayerArgs {
@@ -65,17 +64,8 @@ export class SqueezeExcitation extends TorchLayer {
     this.fc2 = new TorchConv(conv1x1(this.squeezeChannels, this.inputChannels), 'fc2.');
   }
 
-  private channelAxis(rank: number) {
-    return this.dataFormat === 'channelsFirst' ? 1 : rank - 1;
-  }
-
   build(inputShape: Shape|Shape[]) {
-    const shape = inputShape as Shape;
-    const c = shape[this.channelAxis(shape.length)];
-    if (shape.length !== 4 || (c != null && c !== this.inputChannels)) {
-      fail(SqueezeExcitation.className, 'inputs', `must be 4D with ${this.inputChannels} channels ` +
-          `(${this.dataFormat}), got shape [${shape}]`);
-    }
+    checkInputChannels(SqueezeExcitation.className, inputShape as Shape, 4, this.inputChannels, this.dataFormat);
     this.fc1.build(this);
     this.fc2.build(this);
     this.built = true;

@@ -1,9 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import {serialization, Tensor} from '@tensorflow/tfjs-core';
-import {layers, Shape} from '@tensorflow/tfjs-layers';
-import {assertFiniteNumber} from '../ops/validate.ts';
 import {checkStochasticDepthArgs, stochasticDepth, StochasticDepthMode} from '../ops/stochastic_depth.ts';
-import {isTraining, Kwargs, LayerArgs, layerArgs} from './torch_layer.ts';
+import {DropLayer} from './drop_layer.ts';
+import {LayerArgs, layerArgs} from './torch_layer.ts';
 
 /** Arguments of the {@link StochasticDepth} layer. */
 export interface StochasticDepthLayerArgs extends LayerArgs {
@@ -26,12 +24,10 @@ export interface StochasticDepthLayerArgs extends LayerArgs {
  * new StochasticDepth(0.1, 'row')  // the same layer, torchvision's StochasticDepth(0.1, 'row')
  * ```
  */
-export class StochasticDepth extends layers.Layer {
+export class StochasticDepth extends DropLayer {
   static className = 'StochasticDepth';
   readonly p: number;
   readonly mode: StochasticDepthMode;
-  readonly seed: number|null;
-  private calls = 0;
 
   /** One arguments object (also what deserialization passes). */
   constructor(args: StochasticDepthLayerArgs);
@@ -43,26 +39,15 @@ export class StochasticDepth extends layers.Layer {
     checkStochasticDepthArgs(StochasticDepth.className, args.p, args.mode);
     this.p = args.p;
     this.mode = args.mode;
-    this.seed = args.seed ?? null;
-    if (this.seed != null) assertFiniteNumber(StochasticDepth.className, 'seed', this.seed);
   }
 
-  computeOutputShape(inputShape: Shape|Shape[]): Shape|Shape[] {
-    return inputShape;
-  }
-
-  call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
-    return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const training = isTraining(kwargs);
-      const seed = this.seed == null || !training ? undefined : this.seed + this.calls++;
-      return stochasticDepth(x, this.p, this.mode, {training, seed});
-    });
+  protected drop(x: Tensor, training: boolean, seed: number|undefined): Tensor {
+    return stochasticDepth(x, this.p, this.mode, {training, seed});
   }
 
   /** The layer's arguments, for serialization (model.save / tf.loadLayersModel). */
   getConfig(): serialization.ConfigDict {
-    return {...super.getConfig(), p: this.p, mode: this.mode, seed: this.seed};
+    return {...super.getConfig(), p: this.p, mode: this.mode};
   }
 }
 serialization.registerClass(StochasticDepth);

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {initializers, layers, LayerVariable} from '@tensorflow/tfjs-layers';
+import {initializers, layers, LayerVariable, Shape} from '@tensorflow/tfjs-layers';
 import {DATA_FORMATS, DataFormat} from '../ops/roi_common.ts';
 import {assertOneOf, describe, fail, isPlainObject} from '../ops/validate.ts';
 import {checkElementCount} from '../ops/limits.ts';
@@ -97,6 +97,17 @@ export function checkProbability(layer: string, arg: string, value: unknown): nu
     fail(layer, arg, `must be in [0, 1], got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/**
+ * The input shape check of a layer's build: rank `rank`, and `channels` on the
+ * channel axis of `dataFormat` where that dimension is known.
+ */
+export function checkInputChannels(layer: string, shape: Shape, rank: number, channels: number, dataFormat: DataFormat) {
+  const c = shape[dataFormat === 'channelsFirst' ? 1 : shape.length - 1];
+  if (shape.length !== rank || (c != null && c !== channels)) {
+    fail(layer, 'inputs', `must be ${rank}D with ${channels} channels (${dataFormat}), got shape [${shape}]`);
+  }
 }
 
 /**

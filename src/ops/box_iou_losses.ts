@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
-import {aspectPenalty, divKeepingNaN} from './box_ops.ts';
+import {aspectPenalty, divKeepingNaN} from './box_iou.ts';
 import {connectedZeros, maximum, minimum, stopGradient} from './grad_utils.ts';
 import {assertDtype, assertFiniteNumber, assertLastDim, assertMinRank, assertOneOf, assertSameShape, assertTensor, checkOptions, toTensor} from './validate.ts';
 

@@ -60,12 +60,19 @@ export function roiAlign(
       roiArgs<RoiAlignArgs>(op, outputSizeOrArgs, options, OPTIONS);
   return tf.tidy(() => {
     const {map, rois} = roiInputs(op, x, boxes, dataFormat);
-    const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
-    checkSpatialScale(op, spatialScale);
-    const ratio = checkSamplingRatio(op, samplingRatio);
-    if (typeof aligned !== 'boolean') fail(op, 'aligned', `must be a boolean, got ${aligned}`);
-    checkRoiOutput(op, rois, pooledHeight, pooledWidth, map.shape[dataFormat === 'channelsFirst' ? 1 : 3]);
-    const attrs: RoiAlignAttrs = {pooledHeight, pooledWidth, spatialScale, samplingRatio: ratio, aligned};
+    const attrs = roiAlignAttrs(op, outputSize, spatialScale, samplingRatio, aligned);
+    checkRoiOutput(op, rois, attrs.pooledHeight, attrs.pooledWidth, map.shape[dataFormat === 'channelsFirst' ? 1 : 3]);
     return runRoiKernel(op, RoiAlign, map, rois, attrs, dataFormat);
   });
+}
+
+/** The RoiAlign kernel's attributes from the op's arguments, checked. */
+export function roiAlignAttrs(
+    op: string, outputSize: number|[number, number], spatialScale: number, samplingRatio: number,
+    aligned: boolean): RoiAlignAttrs {
+  const [pooledHeight, pooledWidth] = checkOutputSize(op, outputSize);
+  checkSpatialScale(op, spatialScale);
+  const ratio = checkSamplingRatio(op, samplingRatio);
+  if (typeof aligned !== 'boolean') fail(op, 'aligned', `must be a boolean, got ${aligned}`);
+  return {pooledHeight, pooledWidth, spatialScale, samplingRatio: ratio, aligned};
 }

@@ -1,7 +1,7 @@
 /** Shared checks of the RoI op specs (roiAlign, roiPool, psRoiAlign, psRoiPool). */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {expectClose, expectNoLeak, expectTensorClose, FixtureCase, fixtureTensor, gradsOf} from './helpers';
+import {expectClose, expectNoLeak, expectTensorClose, FixtureCase, fixtureTensor, gradsOf, seededUniform} from './helpers';
 import {Tolerance} from './tolerances';
 import {permute} from '../../src/ops/roi_common';
 import {OPS} from './op_table';
@@ -11,6 +11,22 @@ export const DATA_FORMATS: DataFormat[] = ['channelsFirst', 'channelsLast'];
 
 /** NCHW <-> NHWC (RoI outputs are [K, C, oh, ow] in torchvision's layout). */
 const toLast = (t: Tensor) => permute(t, [0, 2, 3, 1]);
+
+/**
+ * numBoxes RoIs as flat [K, 5] rows (batch index k % batch, then x1, y1, x2, y2
+ * drawn from `seed` in [-30, 130]: partly off the map, and some reversed unless
+ * `ordered`), for the specs against the reference math.
+ */
+export function seededRois(numBoxes: number, batch: number, seed: number, {ordered = false} = {}): Float32Array {
+  const coords = seededUniform(numBoxes * 4, -30, 130, seed);
+  const boxes = new Float32Array(numBoxes * 5);
+  for (let k = 0; k < numBoxes; k++) {
+    const [a, b, c, d] = coords.subarray(k * 4, k * 4 + 4);
+    const box = ordered ? [Math.min(a, c), Math.min(b, d), Math.max(a, c), Math.max(b, d)] : [a, b, c, d];
+    boxes.set([k % batch, ...box], k * 5);
+  }
+  return boxes;
+}
 
 /**
  * One NCHW torchvision fixture case in either data format: forward output,

@@ -1,0 +1,188 @@
+/**
+ * The webgl backend's GLSL and the webgpu backend's WGSL are hand translations
+ * of the same math: each pair below is token-equivalent, function by function,
+ * after normalisation (test/support/shader_tokens.ts). A function is left out
+ * only by name (`uncompared`: not a translation, e.g. input access), a real
+ * difference only by a `known` entry (failing once the difference is gone),
+ * and a function on one side only fails.
+ */
+import {env} from '@tensorflow/tfjs-core';
+import * as glCommon from '../kernels/webgl/roi_common_glsl';
+import * as gpuCommon from '../kernels/webgpu/roi_common_wgsl';
+import * as glAlign from '../kernels/webgl/roi_align_gpu';
+import * as gpuAlign from '../kernels/webgpu/roi_align_webgpu';
+import * as glPool from '../kernels/webgl/roi_pool_gpu';
+import * as gpuPool from '../kernels/webgpu/roi_pool_webgpu';
+import * as glPs from '../kernels/webgl/ps_roi_gpu';
+import * as gpuPs from '../kernels/webgpu/ps_roi_webgpu';
+import * as glNms from '../kernels/webgl/nms_gpu';
+import * as gpuNms from '../kernels/webgpu/nms_webgpu';
+import * as glFocal from '../kernels/webgl/sigmoid_focal_loss_gpu';
+import * as gpuFocal from '../kernels/webgpu/sigmoid_focal_loss_webgpu';
+import * as glDeform from '../kernels/webgl/deform_conv2d_gpu';
+import * as gpuDeform from '../kernels/webgpu/deform_conv2d_webgpu';
+import {DeformGeometry} from '../kernels/reference/deform_conv2d';
+import {firstDifference, glslFunctions, replaceAll, tokenize, wgslFunctions} from './support/shader_tokens';
+
+/** A real difference in functions 'Unit.fn': fragments removed from each side, or without them the whole function. */
+interface Known {at: string[]; why: string; glsl?: string; wgsl?: string}
+interface Pair {
+  units: Record<string, string[]>;  // name -> [GLSL, WGSL]
+  uncompared?: Record<string, string>;  // function -> why it is no translation
+  renames?: Record<string, string>;  // WGSL identifier -> GLSL identifier
+  known?: Known[];
+}
+
+/** What keeps `pair` from being token-equivalent ([] when it is). */
+function problems(pair: Pair): string[] {
+  const out: string[] = [], seen = new Set<string>();
+  for (const [unit, [glsl, wgsl]] of Object.entries(pair.units)) {
+    const gl = glslFunctions(glsl), gpu = wgslFunctions(wgsl, pair.renames);
+    for (const fn of new Set([...gl.keys(), ...gpu.keys()])) {
+      const at = `${unit}.${fn}`;
+      seen.add(fn).add(at);
+      if (pair.uncompared?.[fn] != null) continue;
+      const known = (pair.known ?? []).filter(k => k.at.includes(at));
+      const whole = known.find(k => k.glsl == null);
+      const [glFn, gpuFn] = [gl.get(fn), gpu.get(fn)];
+      if (glFn == null || gpuFn == null) {
+        if (whole == null) out.push(`${at}: only in ${glFn == null ? 'WGSL' : 'GLSL'}`);
+        continue;
+      }
+      let [a, b] = [glFn, gpuFn];
+      for (const k of known) {
+        if (firstDifference(a, b) == null) out.push(`${at}: no longer differs: ${k.why}`);
+        if (k === whole) break;
+        const [a2, b2]: string[][] = [replaceAll(a, tokenize(k.glsl!), []), replaceAll(b, tokenize(k.wgsl!), [])];
+        if (a2.length === a.length || b2.length === b.length) out.push(`${at}: fragment not found: ${k.why}`);
+        [a, b] = [a2, b2];
+      }
+      const diff = whole == null ? firstDifference(a, b) : null;
+      if (diff != null) out.push(`${at}: ${diff}`);
+    }
+  }
+  const wgslTokens = new Set(Object.values(pair.units).flatMap(([, wgsl]) => tokenize(wgsl)));
+  Object.keys(pair.renames ?? {}).filter(name => wgslTokens.has(name)).forEach(name => seen.add(name));
+  const listed = [...Object.keys(pair.uncompared ?? {}), ...(pair.known ?? []).flatMap(k => k.at),
+    ...Object.keys(pair.renames ?? {})];
+  return [...out, ...listed.filter(name => !seen.has(name)).map(name => `${name}: listed, but not in the sources`)];
+}
+
+type Programs = Record<string, unknown>;
+/** Units of the programs `names` of two modules, built with `args`. */
+function programs(gl: Programs, gpu: Programs, names: string[], ...args: unknown[]): Record<string, string[]> {
+  type Ctor<T> = new (...a: unknown[]) => T;
+  return Object.fromEntries(names.map(n => [n, [new (gl[n] as Ctor<{userCode: string}>)(...args).userCode,
+    new (gpu[n] as Ctor<{getUserCode(): string}>)(...args).getUserCode()]]));
+}
+
+/** `make()` with WEBGL_VERSION 2 (a flag of the webgl backend, which jest does not load). */
+function webgl2<T>(make: () => T): T {
+  try { env().getNumber('WEBGL_VERSION'); } catch { env().registerFlag('WEBGL_VERSION', () => 2); }
+  const before = env().getNumber('WEBGL_VERSION');
+  env().set('WEBGL_VERSION', 2);
+  try { return make(); } finally { env().set('WEBGL_VERSION', before); }
+}
+
+const ROI = [2, 3, 3, 4];
+const DEFORM: DeformGeometry = {batch: 1, height: 5, width: 5, channels: 4, outHeight: 3, outWidth: 3,
+  outChannels: 2, kernelHeight: 3, kernelWidth: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1,
+  dilationW: 1, groups: 2, offsetGroups: 2, useMask: true};
+const FLAT = 'input access: texture getters at output coordinates vs flat-buffer reads by index';
+const RESULT_FIRST = {glsl: 'decl result = 0.0;', wgsl: 'decl result = 0.0;',
+  why: 'ROI_ALIGN_BIN_MEAN declares result before the axes ay, ax in GLSL, after them in WGSL'};
+
+const PAIRS: Record<string, Pair> = {
+  'roi_common_glsl ~ roi_common_wgsl': {units: {
+    ROI_ALIGN_GEOMETRY: [glCommon.ROI_ALIGN_GEOMETRY, gpuCommon.ROI_ALIGN_GEOMETRY],
+    ROI_POOL_GEOMETRY: [glCommon.ROI_POOL_GEOMETRY, gpuCommon.ROI_POOL_GEOMETRY],
+    forwardMain: [glCommon.forwardMain('c0', 'setOutput(b);'),
+      gpuCommon.forwardMain('c0', 'setOutputAtIndex(index, b);')],
+    gatherMain: [glCommon.gatherMain('int d = 0;', 'sum += b;'), gpuCommon.gatherMain('let d = 0;', 'sum += b;')],
+  }},
+  'roi_align_gpu ~ roi_align_webgpu': {
+    units: programs(glAlign, gpuAlign, ['RoiAlignProgram', 'RoiAlignGradProgram'], ROI),
+    known: [{at: ['RoiAlignProgram.main'], ...RESULT_FIRST}],
+  },
+  'roi_pool_gpu ~ roi_pool_webgpu': {
+    units: programs(glPool, gpuPool, ['RoiPoolProgram', 'RoiPoolGradProgram'], ROI),
+    known: [{at: ['RoiPoolGradProgram.main'], glsl: 'index', wgsl: 'pixel',
+      why: 'pixel h * W + w is `index` in GLSL, `pixel` in WGSL (where index is main\'s parameter)'}],
+  },
+  'ps_roi_gpu ~ ps_roi_webgpu': {
+    units: programs(glPs, gpuPs, ['PsRoiAlignProgram', 'PsRoiAlignGradProgram', 'PsRoiPoolProgram',
+      'PsRoiPoolGradProgram'], ROI),
+    known: [{at: ['PsRoiAlignProgram.main'], ...RESULT_FIRST}],
+  },
+  'nms_gpu ~ nms_webgpu (IoU and threshold test)': {
+    units: {PAIR_MATH: [new glNms.NmsBandProgram(8, 1, false).userCode,
+      new gpuNms.NmsPairProgram(8, false).getUserCode()]},
+    renames: {exact: 'exactTest', threshold: 'iouThreshold', negative: 'negativeThreshold', one: 'unitScale',
+      nmsMakeBox: 'nmsBox'},
+    uncompared: {
+      boxAt: 'webgl input access: box q from the XBoxes texture',
+      xBox: 'webgpu input access: box p decoded from the int32 ByX buffer',
+      main: 'different algorithms: webgl fills band words per (position, word), webgpu ORs mask bits atomically',
+    },
+    known: [{at: ['PAIR_MATH.nmsBox'], why: 'GLSL fills NmsBox b field by field and reads b.x1.. back for area ' +
+      'and live; WGSL (nmsMakeBox) computes them from the arguments and calls the constructor'}],
+  },
+  'sigmoid_focal_loss_gpu ~ sigmoid_focal_loss_webgpu': {
+    units: {
+      SigmoidFocalLossProgram: [webgl2(() => new glFocal.SigmoidFocalLossProgram([6]).userCode),
+        new gpuFocal.SigmoidFocalLossProgram(6).getUserCode()],
+      SigmoidFocalLossGradProgram: [webgl2(() => new glFocal.SigmoidFocalLossGradProgram([6]).userCode),
+        new gpuFocal.SigmoidFocalLossGradProgram(6).getUserCode()],
+    },
+    uncompared: {main: `${FLAT} (webgpu: vec4 lanes)`},
+    known: [...['SigmoidFocalLossProgram', 'SigmoidFocalLossGradProgram'].flatMap(p => [
+      {at: [`${p}.sflPow`], glsl: 'isnan(b)) return b;', wgsl: 'isnan(b)) return NAN;',
+        why: 'sflPow of a NaN base returns b in GLSL, the NAN constant in WGSL'},
+      {at: [`${p}.sflPow`], glsl: 'mod(abs(y), 2.0)', wgsl: 'abs(y) % 2.0',
+        why: 'sflPow\'s parity test: GLSL mod() floors, WGSL % truncates (the same for abs(y) >= 0)'},
+      {at: [`${p}.sflCe`, `${p}.sflTerms`, `${p}.SflTerms`],
+        why: 'GLSL computes e, d, p, q, ce (sflCe), m inline in both entry points, WGSL once in sflTerms()'},
+    ]), {at: ['SigmoidFocalLossProgram.sigmoidFocalLoss'],
+      why: 'WGSL reads s.ce, s.m of sflTerms(), copies alpha into a local, writes loss = loss * (w) for loss *= w'},
+    {at: ['SigmoidFocalLossGradProgram.sigmoidFocalLossGrad'], why: 'WGSL reads s.p, s.q, s.ce, s.m of sflTerms(), ' +
+      'copies gamma, alpha into locals, and dmg, cx, ct test != 0.0 where GLSL\'s ternaries test == 0.0'}],
+  },
+  'deform_conv2d_gpu ~ deform_conv2d_webgpu': {
+    units: {DeformSampleGradProgram: [new glDeform.DeformSampleGradProgram(DEFORM, 'offset', ['Dcol']).userCode,
+      new gpuDeform.DeformSampleGradProgram(DEFORM, 3, 'offset').getUserCode()]},
+    renames: {isFiniteF32: 'isFiniteFloat'},
+    uncompared: {
+      samplePosition: `${FLAT} (webgl: position b, oy, ox and getOffset; webgpu: chunk position p and Offset[])`,
+      maskValue: `${FLAT} (webgpu: and the useMask uniform)`,
+      corner: `${FLAT} (webgpu: through inside() and pixelIndex())`,
+      columnGrad: 'webgl input access: the column gradient from the Dcol texture',
+      columnIndex: 'webgpu input access: flat index into the Dcol buffer',
+      pixelIndex: 'webgpu input access: flat index into X',
+      inside: 'webgpu input access: the bounds test of corner()',
+      main: 'different work split: webgl one output value per invocation, webgpu a chunk of rows by flat index',
+    },
+  },
+};
+
+describe('GLSL ~ WGSL shader pairs are token-equivalent', () => {
+  for (const [name, pair] of Object.entries(PAIRS)) {
+    it(name, () => expect(problems(pair)).toEqual([]));
+  }
+
+  it('a one-token change, a function on one side and a stale entry fail (self-check)', () => {
+    const gpu = gpuCommon.ROI_ALIGN_GEOMETRY;
+    const check = (wgsl: string, more: Partial<Pair> = {}) =>
+      problems({units: {G: [glCommon.ROI_ALIGN_GEOMETRY, wgsl]}, ...more});
+    expect(check(gpu)).toEqual([]);
+    const [value, comparison] = [check(gpu.replace('0.5', '0.25')), check(gpu.replace('size < 1.0', 'size <= 1.0'))];
+    expect([value.length, comparison.length]).toEqual([1, 1]);
+    expect(value[0]).toMatch(/^G\.roiAxis: token \d+: glsl: .*\[\[ 0\.5 .* wgsl: .*\[\[ 0\.25 /);
+    expect(comparison[0]).toMatch(/^G\.roiAxis: token \d+: glsl: .*\[\[ < 1\.0 .* wgsl: .*\[\[ <= 1\.0 /);
+    expect(check(gpu.replace('fn roiSample(', 'fn roiExtra() -> f32 { return 1.0; }\n fn roiSample('))).toEqual(
+        ['G.roiExtra: only in WGSL']);
+    expect(check(gpu, {known: [{at: ['G.roiTaps'], why: 'w', glsl: 'y', wgsl: 'y'}]}))
+        .toEqual(['G.roiTaps: no longer differs: w']);
+    expect(check(gpu, {uncompared: {roiGone: 'r'}, renames: {gone: 'g'}}))
+        .toEqual(['roiGone: listed, but not in the sources', 'gone: listed, but not in the sources']);
+  });
+});
