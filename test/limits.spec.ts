@@ -12,6 +12,7 @@ import * as vision from '../src/index';
 import {roiAlignValues} from '../kernels/reference/roi_align';
 import {allocOutput, int32Fields, WasmBackendLike} from '../kernels/wasm/module';
 import {RoiAlign} from '../src/kernel_names';
+import {roiAlignAttrs} from '../src/ops/roi_align';
 import {MAX_ADAPTIVE_GRID, MAX_CONV_PARAM, MAX_OUTPUT_SIZE, MAX_SAMPLING_RATIO, MAX_TENSOR_BYTES, MAX_TENSOR_ELEMENTS} from '../src/ops/limits';
 import {expectClose, expectNoLeak, expectThrows, seededUniform} from './support/helpers';
 
@@ -91,7 +92,7 @@ describe('limits: RoI op outputs of 4 GiB and more (used to wrap the wasm alloca
   it('outputSize 65536 on one side (the limit) still works', async () => {
     const xs = seededUniform(16, -1, 1, 5);
     const expected = new Float32Array(65536);
-    const attrs = {pooledHeight: 1, pooledWidth: 65536, spatialScale: 1, samplingRatio: 1, aligned: false};
+    const attrs = roiAlignAttrs('test', [1, 65536], 1, 1, false);
     roiAlignValues(xs, [1, 4, 4, 1], [0, 0, 0, 3, 3], 1, attrs, expected);
     await expectNoLeak(() => tf.tidy(() => vision.roiAlign(tf.tensor4d(xs, [1, 4, 4, 1]), [[0, 0, 0, 3, 3]],
         {outputSize: [1, 65536], samplingRatio: 1})), async out => {
@@ -120,8 +121,7 @@ describe('limits: samplingRatio', () => {
     const boxes = [0, -1e5, -2e5, 1e5, 1e5];
     for (const samplingRatio of [MAX_SAMPLING_RATIO, -1]) {
       const expected = new Float32Array(1);
-      roiAlignValues(xs, [1, 4, 4, 1], boxes, 1, {pooledHeight: 1, pooledWidth: 1, spatialScale: 1, samplingRatio,
-        aligned: false}, expected);
+      roiAlignValues(xs, [1, 4, 4, 1], boxes, 1, roiAlignAttrs('test', 1, 1, samplingRatio, false), expected);
       expect(expected[0]).not.toBe(0);
       await expectNoLeak(() => tf.tidy(() => vision.roiAlign(tf.tensor4d(xs, [1, 4, 4, 1]), [boxes], 1, {samplingRatio})),
           async out => expectClose(await out.data(), expected));
@@ -215,10 +215,10 @@ describe('limits: the wasm allocation guard and int32 arguments', () => {
     if (tf.getBackend() !== 'wasm') return;
     const [xt, bt] = [map(), box()];
     await expectThrowsKeepingCanary(() => tf.engine().runKernel(RoiAlign, {x: xt, boxes: bt},
-        {pooledHeight: 32768, pooledWidth: 32768, spatialScale: 1, samplingRatio: 1, aligned: false}),
+        roiAlignAttrs('test', 32768, 1, 1, false)),
     /roi_align output/, /2147483647 bytes/);
     await expectThrowsKeepingCanary(() => tf.engine().runKernel(RoiAlign, {x: xt, boxes: bt},
-        {pooledHeight: 1, pooledWidth: 1, spatialScale: 1, samplingRatio: 2 ** 32 + 2, aligned: false}),
+        {...roiAlignAttrs('test', 1, 1, 1, false), samplingRatio: 2 ** 32 + 2}),
     /'samplingRatio'/, /int32/);
     tf.dispose([xt, bt]);
   });

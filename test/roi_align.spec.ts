@@ -4,6 +4,7 @@ import {Tensor4D} from '@tensorflow/tfjs-core';
 import * as vision from '../src/index';
 import {roiAlignGradValues, roiAlignValues} from '../kernels/reference/roi_align';
 import {RoiAlign, RoiAlignGrad} from '../src/kernel_names';
+import {roiAlignAttrs} from '../src/ops/roi_align';
 import roi from './fixtures/roi.json';
 import {casesOf, expectClose, expectNoLeak, expectOptimizerLowersLoss, expectTensorClose, expectThrows, Fixture, seededUniform} from './support/helpers';
 import {checkRoiFixture, DATA_FORMATS, expectAllFinite, expectGradOfXMatchesFiniteDifferences, expectNoLeakOver, expectNoStrayWrites, hostileBoxes, seededRois} from './support/roi';
@@ -35,7 +36,7 @@ describe('roiAlign: kernels against the reference math', () => {
   boxes.set([0, 90, 80, 20, 30], 5);  // reversed
   for (const [aligned, samplingRatio, spatialScale] of [[false, -1, 0.125], [true, 2, 0.125], [true, -1, 0.1], [false, 3, 0.05]] as const) {
     it(`aligned ${aligned}, samplingRatio ${samplingRatio}, spatialScale ${spatialScale}`, async () => {
-      const attrs = {pooledHeight: 3, pooledWidth: 4, spatialScale, samplingRatio, aligned};
+      const attrs = roiAlignAttrs('test', [3, 4], spatialScale, samplingRatio, aligned);
       const outSize = numBoxes * 3 * 4 * channels;
       const expected = new Float32Array(outSize);
       roiAlignValues(xs, xShape, boxes, numBoxes, attrs, expected);
