@@ -144,9 +144,8 @@ export abstract class RoiProgram implements GPGPUProgram {
  */
 export function runRoiProgram(
     webgl: MathBackendWebGL, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
-    source: TensorInfo | number[], values: UniformValues): TensorInfo {
+    sourceShape: number[], values: UniformValues): TensorInfo {
   assertWebGL2(kernelName);
-  const sourceShape = Array.isArray(source) ? source : source.shape;
   if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
     return zerosWebGL(webgl, program.outputShape);
   }
@@ -208,8 +207,8 @@ const ROI_ALIGN_AXES = `
 
 /** roi_align forward body (see forwardMain): the mean of the bilinear samples of bin (ph, pw) in channel c. */
 export const ROI_ALIGN_BIN_MEAN = `
-      float result = 0.0;
       ${ROI_ALIGN_AXES}
+      float result = 0.0;
       if (roiBatchValid(b) && ay.z > 0.0 && ax.z > 0.0) {
         int n = int(b);
         float fh = float(height), fw = float(width);

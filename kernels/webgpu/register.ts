@@ -10,28 +10,14 @@ import {AsyncKernelTable, KernelTable, registerKernels} from '../register_all.ts
 import {deformConv2dWebGPU} from './DeformConv2d.ts';
 import {deformConv2dGradWebGPU} from './DeformConv2dGrad.ts';
 import {nmsAsyncWebGPU, nmsWebGPU} from './Nms.ts';
-import {psRoiAlignWebGPU} from './PsRoiAlign.ts';
-import {psRoiAlignGradWebGPU} from './PsRoiAlignGrad.ts';
-import {psRoiPoolWebGPU} from './PsRoiPool.ts';
-import {psRoiPoolGradWebGPU} from './PsRoiPoolGrad.ts';
-import {roiAlignWebGPU} from './RoiAlign.ts';
-import {roiAlignGradWebGPU} from './RoiAlignGrad.ts';
-import {roiPoolWebGPU} from './RoiPool.ts';
-import {roiPoolGradWebGPU} from './RoiPoolGrad.ts';
+import {webgpuRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGPU} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradWebGPU} from './SigmoidFocalLossGrad.ts';
 
 export const webgpuKernels: KernelTable = {
+  ...webgpuRoiKernels,
   SigmoidFocalLoss: sigmoidFocalLossWebGPU,
   SigmoidFocalLossGrad: sigmoidFocalLossGradWebGPU,
-  RoiAlign: roiAlignWebGPU,
-  RoiAlignGrad: roiAlignGradWebGPU,
-  RoiPool: roiPoolWebGPU,
-  RoiPoolGrad: roiPoolGradWebGPU,
-  PsRoiAlign: psRoiAlignWebGPU,
-  PsRoiAlignGrad: psRoiAlignGradWebGPU,
-  PsRoiPool: psRoiPoolWebGPU,
-  PsRoiPoolGrad: psRoiPoolGradWebGPU,
   Nms: nmsWebGPU,
   DeformConv2d: deformConv2dWebGPU,
   DeformConv2dGrad: deformConv2dGradWebGPU,

@@ -153,8 +153,7 @@ export abstract class RoiProgram implements WebGPUProgram {
 /** Runs an RoI program with its uniforms valued by name; zeros when the output or the sampled map is empty. */
 export function runRoiProgram(
     webgpu: WebGPUBackend, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
-    source: TensorInfo | number[], values: UniformValues): TensorInfo {
-  const sourceShape = Array.isArray(source) ? source : source.shape;
+    sourceShape: number[], values: UniformValues): TensorInfo {
   if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
     return zerosWebGPU(webgpu, program.outputShape);
   }
