@@ -33,7 +33,23 @@ export const NMS_HOST_MIN_SHRINK_THRESHOLD = 0.01;
 export const NMS_GPU_MIN_SHRINK_AREA = 1e-20;
 export const NMS_GPU_MIN_SHRINK_THRESHOLD = 1e-6;
 
-/** The constants written into the wasm source. */
+/**
+ * The wasm deform_conv2d kernels' header: these geometry fields as i32, in
+ * this order, at the start of their scratch buffer of DEFORM_HEADER_WORDS words.
+ */
+export const DEFORM_HEADER = ['batch', 'height', 'width', 'channels', 'outHeight', 'outWidth', 'outChannels',
+  'kernelHeight', 'kernelWidth', 'strideH', 'strideW', 'padH', 'padW', 'dilationH', 'dilationW', 'groups',
+  'offsetGroups', 'useMask', 'chunk'] as const;
+export const DEFORM_HEADER_WORDS = 32;
+
+const upperSnake = (name: string) => name.replace(/[A-Z]/g, c => `_${c}`).toUpperCase();
+
+/** The i32 constants written into the wasm source: DEFORM_<FIELD> is that field's header word. */
+export const WASM_I32_CONSTANTS = {
+  DEFORM_HEADER_WORDS, ...Object.fromEntries(DEFORM_HEADER.map((name, i) => [`DEFORM_${upperSnake(name)}`, i])),
+};
+
+/** The f64 constants written into the wasm source. */
 export const WASM_CONSTANTS = {
   MAX_ADAPTIVE_GRID, FLT_MAX, MAX_ROUNDED_COORD, NMS_CELLS_PER_BOX, NMS_MARGIN, NMS_SHRINK_SLACK,
   NMS_MIN_SHRINK_AREA, NMS_HOST_MIN_SHRINK_THRESHOLD,

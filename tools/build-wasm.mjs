@@ -277,18 +277,20 @@ async function loadVariantTransform() {
   return mod.sharedMemoryVariant;
 }
 
-/** Bundles kernels/constants.ts (esbuild, packages external) and writes its WASM_CONSTANTS as f64 for asc. */
+/** Bundles kernels/constants.ts (esbuild, packages external) and writes its WASM_(I32_)CONSTANTS for asc. */
 async function writeConstants() {
   const {buildSync} = await import('esbuild');
   mkdirSync(join(ROOT, '.build'), {recursive: true});
   const bundle = join(ROOT, '.build/wasm-constants.mjs');
   buildSync({entryPoints: [CONSTANTS_TS], bundle: true, packages: 'external', format: 'esm', platform: 'node',
     outfile: bundle, logLevel: 'error'});
-  const {WASM_CONSTANTS} = await import(`${pathToFileURL(bundle).href}?${Date.now()}`);
-  const lines = Object.entries(WASM_CONSTANTS).map(([name, value]) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) fail(`constant ${name} = ${value} is not a finite number`);
-    return `// @ts-ignore: decorator\n@inline export const ${name}: f64 = ${value};`;
-  });
+  const {WASM_CONSTANTS, WASM_I32_CONSTANTS} = await import(`${pathToFileURL(bundle).href}?${Date.now()}`);
+  const line = (type, check) => ([name, value]) => {
+    if (!check(value)) fail(`constant ${name} = ${value} is not a ${type}`);
+    return `// @ts-ignore: decorator\n@inline export const ${name}: ${type} = ${value};`;
+  };
+  const lines = [...Object.entries(WASM_CONSTANTS).map(line('f64', Number.isFinite)),
+    ...Object.entries(WASM_I32_CONSTANTS).map(line('i32', v => Number.isInteger(v) && Math.abs(v) < 2 ** 31))];
   const text = `// Written by tools/build-wasm.mjs from kernels/constants.ts: do not edit.\n${lines.join('\n')}\n`;
   mkdirSync(OUT_DIR, {recursive: true});
   if (!existsSync(CONSTANTS_AS) || readFileSync(CONSTANTS_AS, 'utf8') !== text) writeFileSync(CONSTANTS_AS, text);

@@ -1,10 +1,9 @@
 import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
+import {DEFORM_HEADER, DEFORM_HEADER_WORDS} from '../constants.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
 import {allocOutput, assertFloat32, backendMemory, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
 
-/** i32 words of geometry at the start of the scratch buffer (assembly/deform_conv2d.ts). */
-const HEADER_WORDS = 32;
 const padded = (n: number) => (n + 3) & ~3;
 
 /**
@@ -13,7 +12,7 @@ const padded = (n: number) => (n + 3) & ~3;
  */
 export function deformScratchFloats(g: DeformGeometry, chunk: number, grad: boolean): number {
   const rowLength = columnLength(g);
-  const head = HEADER_WORDS + padded(g.channels);
+  const head = DEFORM_HEADER_WORDS + padded(g.channels);
   return grad ? head + padded(g.channels) + 4 + 2 * chunk * rowLength + g.outChannels * rowLength / g.groups :
       head + chunk * rowLength;
 }
@@ -25,14 +24,10 @@ export function deformScratchFloats(g: DeformGeometry, chunk: number, grad: bool
 export function deformScratch(b: WasmBackendLike, g: DeformGeometry, grad: boolean) {
   const kernel = grad ? 'deform_conv2d_grad' : 'deform_conv2d';
   const chunk = chunkPositions(g.batch * g.outHeight * g.outWidth, columnLength(g));
-  const header = int32Fields(kernel, {
-    batch: g.batch, height: g.height, width: g.width, channels: g.channels, outHeight: g.outHeight,
-    outWidth: g.outWidth, outChannels: g.outChannels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
-    strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW, dilationH: g.dilationH,
-    dilationW: g.dilationW, groups: g.groups, offsetGroups: g.offsetGroups, useMask: g.useMask ? 1 : 0, chunk,
-  });
+  const values: Record<string, number> = {...g, useMask: g.useMask ? 1 : 0, chunk};
+  const header = int32Fields(kernel, Object.fromEntries(DEFORM_HEADER.map(name => [name, values[name]])));
   const scratch = allocOutput(b, [deformScratchFloats(g, chunk, grad)], 'float32', `${kernel} scratch`);
-  new Int32Array(backendMemory(b).buffer, scratch.offset, HEADER_WORDS).set(header);
+  new Int32Array(backendMemory(b).buffer, scratch.offset, DEFORM_HEADER_WORDS).set(header);
   return scratch;
 }
 

@@ -5,7 +5,7 @@
  * contiguous channels), and register-tiled f32x4 GEMMs.
  *
  * The caller (kernels/wasm/DeformConv2d.ts) passes `scratch`: a header of
- * HEADER_WORDS i32 (the geometry, field indices below), then
+ * DEFORM_HEADER_WORDS i32 (the geometry), then
  *   forward:  zero[C] (padded to 4), col[chunk K]
  *   backward: zero[C], sink[C], col[chunk K], dcol[chunk K], wt[Cout Kg]
  * (C channels, K = C KH KW, Kg = K / groups). Corners outside the map read
@@ -13,47 +13,14 @@
  * Every float is range-checked before it becomes an index.
  */
 
-// Header fields (i32 words).
-// @ts-ignore: decorator
-@inline const BATCH = 0;
-// @ts-ignore: decorator
-@inline const HEIGHT = 1;
-// @ts-ignore: decorator
-@inline const WIDTH = 2;
-// @ts-ignore: decorator
-@inline const CHANNELS = 3;
-// @ts-ignore: decorator
-@inline const OUT_HEIGHT = 4;
-// @ts-ignore: decorator
-@inline const OUT_WIDTH = 5;
-// @ts-ignore: decorator
-@inline const OUT_CHANNELS = 6;
-// @ts-ignore: decorator
-@inline const KERNEL_H = 7;
-// @ts-ignore: decorator
-@inline const KERNEL_W = 8;
-// @ts-ignore: decorator
-@inline const STRIDE_H = 9;
-// @ts-ignore: decorator
-@inline const STRIDE_W = 10;
-// @ts-ignore: decorator
-@inline const PAD_H = 11;
-// @ts-ignore: decorator
-@inline const PAD_W = 12;
-// @ts-ignore: decorator
-@inline const DILATION_H = 13;
-// @ts-ignore: decorator
-@inline const DILATION_W = 14;
-// @ts-ignore: decorator
-@inline const GROUPS = 15;
-// @ts-ignore: decorator
-@inline const OFFSET_GROUPS = 16;
-// @ts-ignore: decorator
-@inline const USE_MASK = 17;
-// @ts-ignore: decorator
-@inline const CHUNK = 18;
-// @ts-ignore: decorator
-@inline const HEADER_WORDS = 32;
+// Header fields: word indices of DEFORM_HEADER (kernels/constants.ts).
+import {
+  DEFORM_BATCH, DEFORM_CHANNELS, DEFORM_CHUNK, DEFORM_DILATION_H, DEFORM_DILATION_W, DEFORM_GROUPS,
+  DEFORM_HEADER_WORDS, DEFORM_HEIGHT, DEFORM_KERNEL_HEIGHT, DEFORM_KERNEL_WIDTH, DEFORM_OFFSET_GROUPS,
+  DEFORM_OUT_CHANNELS, DEFORM_OUT_HEIGHT, DEFORM_OUT_WIDTH, DEFORM_PAD_H, DEFORM_PAD_W, DEFORM_STRIDE_H,
+  DEFORM_STRIDE_W, DEFORM_USE_MASK, DEFORM_WIDTH,
+} from '../generated/constants';
+
 /** dW's GEMM runs over this many positions at a time (its A block stays in cache). */
 // @ts-ignore: decorator
 @inline const WEIGHT_GRAD_ROWS = 128;
@@ -187,13 +154,13 @@ function gemm(
 // @ts-ignore: decorator
 @inline function samplePosition(
     h: usize, offset: usize, p: i32, og: i32, i: i32, j: i32): v128 {
-  const outWidth = field(h, OUT_WIDTH), outHeight = field(h, OUT_HEIGHT);
-  const kw = field(h, KERNEL_W), kk = field(h, KERNEL_H) * kw;
+  const outWidth = field(h, DEFORM_OUT_WIDTH), outHeight = field(h, DEFORM_OUT_HEIGHT);
+  const kw = field(h, DEFORM_KERNEL_WIDTH), kk = field(h, DEFORM_KERNEL_HEIGHT) * kw;
   const ox = p % outWidth, oy = (p / outWidth) % outHeight;
   const ij = i * kw + j;
-  const o = at(offset, (p * field(h, OFFSET_GROUPS) + og) * 2 * kk + 2 * ij);
-  const y: f32 = <f32>(oy * field(h, STRIDE_H) - field(h, PAD_H) + i * field(h, DILATION_H)) + load<f32>(o);
-  const x: f32 = <f32>(ox * field(h, STRIDE_W) - field(h, PAD_W) + j * field(h, DILATION_W)) + load<f32>(o, 4);
+  const o = at(offset, (p * field(h, DEFORM_OFFSET_GROUPS) + og) * 2 * kk + 2 * ij);
+  const y: f32 = <f32>(oy * field(h, DEFORM_STRIDE_H) - field(h, DEFORM_PAD_H) + i * field(h, DEFORM_DILATION_H)) + load<f32>(o);
+  const x: f32 = <f32>(ox * field(h, DEFORM_STRIDE_W) - field(h, DEFORM_PAD_W) + j * field(h, DEFORM_DILATION_W)) + load<f32>(o, 4);
   return f32x4.replace_lane(f32x4.splat(y), 1, x);
 }
 
@@ -234,10 +201,10 @@ function gemm(
 
 /** The columns of positions [p0, p1) (layout in the reference). */
 function sampleColumns(h: usize, x: usize, offset: usize, mask: usize, col: usize, zero: usize, p0: i32, p1: i32): void {
-  const height = field(h, HEIGHT), width = field(h, WIDTH), channels = field(h, CHANNELS);
-  const kh = field(h, KERNEL_H), kw = field(h, KERNEL_W), kk = kh * kw, rowLength = channels * kk;
-  const groups = field(h, GROUPS), offsetGroups = field(h, OFFSET_GROUPS), useMask = field(h, USE_MASK) != 0;
-  const cg = channels / groups, cog = channels / offsetGroups, perImage = field(h, OUT_HEIGHT) * field(h, OUT_WIDTH);
+  const height = field(h, DEFORM_HEIGHT), width = field(h, DEFORM_WIDTH), channels = field(h, DEFORM_CHANNELS);
+  const kh = field(h, DEFORM_KERNEL_HEIGHT), kw = field(h, DEFORM_KERNEL_WIDTH), kk = kh * kw, rowLength = channels * kk;
+  const groups = field(h, DEFORM_GROUPS), offsetGroups = field(h, DEFORM_OFFSET_GROUPS), useMask = field(h, DEFORM_USE_MASK) != 0;
+  const cg = channels / groups, cog = channels / offsetGroups, perImage = field(h, DEFORM_OUT_HEIGHT) * field(h, DEFORM_OUT_WIDTH);
   const fh = <f32>height, fw = <f32>width;
   for (let p = p0; p < p1; p++) {
     const b = p / perImage, row = at(col, (p - p0) * rowLength);
@@ -282,11 +249,11 @@ function sampleColumns(h: usize, x: usize, offset: usize, mask: usize, col: usiz
  */
 export function deform_conv2d(x: usize, offset: usize, mask: usize, weight: usize, out: usize, scratch: usize): void {
   const h = scratch;
-  const channels = field(h, CHANNELS), kk = field(h, KERNEL_H) * field(h, KERNEL_W), rowLength = channels * kk;
-  const groups = field(h, GROUPS), outChannels = field(h, OUT_CHANNELS), chunk = field(h, CHUNK);
+  const channels = field(h, DEFORM_CHANNELS), kk = field(h, DEFORM_KERNEL_HEIGHT) * field(h, DEFORM_KERNEL_WIDTH), rowLength = channels * kk;
+  const groups = field(h, DEFORM_GROUPS), outChannels = field(h, DEFORM_OUT_CHANNELS), chunk = field(h, DEFORM_CHUNK);
   const kg = rowLength / groups, cog = outChannels / groups;
-  const positions = field(h, BATCH) * field(h, OUT_HEIGHT) * field(h, OUT_WIDTH);
-  const zero = at(scratch, HEADER_WORDS), col = at(zero, padded(channels));
+  const positions = field(h, DEFORM_BATCH) * field(h, DEFORM_OUT_HEIGHT) * field(h, DEFORM_OUT_WIDTH);
+  const zero = at(scratch, DEFORM_HEADER_WORDS), col = at(zero, padded(channels));
   zeroFloats(zero, channels);
   for (let p0 = 0; p0 < positions; p0 += chunk) {
     const p1 = min(positions, p0 + chunk), rows = p1 - p0;
@@ -367,10 +334,10 @@ export function deform_conv2d(x: usize, offset: usize, mask: usize, weight: usiz
 function sampleGradients(
     h: usize, x: usize, offset: usize, mask: usize, col: usize, dcol: usize, dx: usize, dOffset: usize,
     dMask: usize, zero: usize, sink: usize, sums: usize, p0: i32, p1: i32): void {
-  const height = field(h, HEIGHT), width = field(h, WIDTH), channels = field(h, CHANNELS);
-  const kh = field(h, KERNEL_H), kw = field(h, KERNEL_W), kk = kh * kw, rowLength = channels * kk;
-  const groups = field(h, GROUPS), offsetGroups = field(h, OFFSET_GROUPS), useMask = field(h, USE_MASK) != 0;
-  const cg = channels / groups, cog = channels / offsetGroups, perImage = field(h, OUT_HEIGHT) * field(h, OUT_WIDTH);
+  const height = field(h, DEFORM_HEIGHT), width = field(h, DEFORM_WIDTH), channels = field(h, DEFORM_CHANNELS);
+  const kh = field(h, DEFORM_KERNEL_HEIGHT), kw = field(h, DEFORM_KERNEL_WIDTH), kk = kh * kw, rowLength = channels * kk;
+  const groups = field(h, DEFORM_GROUPS), offsetGroups = field(h, DEFORM_OFFSET_GROUPS), useMask = field(h, DEFORM_USE_MASK) != 0;
+  const cg = channels / groups, cog = channels / offsetGroups, perImage = field(h, DEFORM_OUT_HEIGHT) * field(h, DEFORM_OUT_WIDTH);
   const fh = <f32>height, fw = <f32>width;
   for (let p = p0; p < p1; p++) {
     const b = p / perImage, row = (p - p0) * rowLength;
@@ -441,16 +408,16 @@ export function deform_conv2d_grad(
     dy: usize, x: usize, offset: usize, mask: usize, weight: usize, dx: usize, dOffset: usize, dMask: usize,
     dWeight: usize, scratch: usize): void {
   const h = scratch;
-  const channels = field(h, CHANNELS), kk = field(h, KERNEL_H) * field(h, KERNEL_W), rowLength = channels * kk;
-  const groups = field(h, GROUPS), outChannels = field(h, OUT_CHANNELS), chunk = field(h, CHUNK);
+  const channels = field(h, DEFORM_CHANNELS), kk = field(h, DEFORM_KERNEL_HEIGHT) * field(h, DEFORM_KERNEL_WIDTH), rowLength = channels * kk;
+  const groups = field(h, DEFORM_GROUPS), outChannels = field(h, DEFORM_OUT_CHANNELS), chunk = field(h, DEFORM_CHUNK);
   const kg = rowLength / groups, cog = outChannels / groups;
-  const positions = field(h, BATCH) * field(h, OUT_HEIGHT) * field(h, OUT_WIDTH);
-  const zero = at(scratch, HEADER_WORDS), sink = at(zero, padded(channels)), sums = at(sink, padded(channels));
+  const positions = field(h, DEFORM_BATCH) * field(h, DEFORM_OUT_HEIGHT) * field(h, DEFORM_OUT_WIDTH);
+  const zero = at(scratch, DEFORM_HEADER_WORDS), sink = at(zero, padded(channels)), sums = at(sink, padded(channels));
   const col = at(sums, 4), dcol = at(col, chunk * rowLength), wt = at(dcol, chunk * rowLength);
   zeroFloats(zero, channels);
-  zeroFloats(dx, field(h, BATCH) * field(h, HEIGHT) * field(h, WIDTH) * channels);
+  zeroFloats(dx, field(h, DEFORM_BATCH) * field(h, DEFORM_HEIGHT) * field(h, DEFORM_WIDTH) * channels);
   zeroFloats(dWeight, rowLength / groups * outChannels);
-  if (field(h, USE_MASK) == 0) store<f32>(dMask, 0);
+  if (field(h, DEFORM_USE_MASK) == 0) store<f32>(dMask, 0);
   // wt[g][co][k] = weight[k][g Cog + co]: the dcol GEMM then reads contiguous rows.
   for (let g = 0; g < groups; g++) {
     for (let co = 0; co < cog; co++) {
