@@ -1,8 +1,9 @@
 /**
  * Registers this package's native webgpu kernels: `import 'tfjs-vision-ops/webgpu'`
  * (next to `@tensorflow/tfjs-backend-webgpu`). Every kernel runs WGSL programs on
- * the backend's buffers: no data is read back to the CPU (except by Nms, which
- * returns its data-dependent result after reading back N int32).
+ * the backend's buffers: no data is read back to the CPU, except by the async
+ * Nms (nmsAsync, batchedNmsAsync), which awaits N int32 for its data-dependent
+ * result; the sync Nms is an Error (sync readback breaks SwiftShader's device).
  *
  * @module tfjs-vision-ops/webgpu
  */
