@@ -89,8 +89,6 @@ const DEFORM: DeformGeometry = {batch: 1, height: 5, width: 5, channels: 4, outH
   outChannels: 2, kernelHeight: 3, kernelWidth: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1,
   dilationW: 1, groups: 2, offsetGroups: 2, useMask: true};
 const FLAT = 'input access: texture getters at output coordinates vs flat-buffer reads by index';
-const RESULT_FIRST = {glsl: 'decl result = 0.0;', wgsl: 'decl result = 0.0;',
-  why: 'ROI_ALIGN_BIN_MEAN declares result before the axes ay, ax in GLSL, after them in WGSL'};
 
 const PAIRS: Record<string, Pair> = {
   'roi_common_glsl ~ roi_common_wgsl': {units: {
@@ -102,30 +100,22 @@ const PAIRS: Record<string, Pair> = {
   }},
   'roi_align_gpu ~ roi_align_webgpu': {
     units: programs(glAlign, gpuAlign, ['RoiAlignProgram', 'RoiAlignGradProgram'], ROI),
-    known: [{at: ['RoiAlignProgram.main'], ...RESULT_FIRST}],
   },
   'roi_pool_gpu ~ roi_pool_webgpu': {
     units: programs(glPool, gpuPool, ['RoiPoolProgram', 'RoiPoolGradProgram'], ROI),
-    known: [{at: ['RoiPoolGradProgram.main'], glsl: 'index', wgsl: 'pixel',
-      why: 'pixel h * W + w is `index` in GLSL, `pixel` in WGSL (where index is main\'s parameter)'}],
   },
   'ps_roi_gpu ~ ps_roi_webgpu': {
     units: programs(glPs, gpuPs, ['PsRoiAlignProgram', 'PsRoiAlignGradProgram', 'PsRoiPoolProgram',
       'PsRoiPoolGradProgram'], ROI),
-    known: [{at: ['PsRoiAlignProgram.main'], ...RESULT_FIRST}],
   },
   'nms_gpu ~ nms_webgpu (IoU and threshold test)': {
     units: {PAIR_MATH: [new glNms.NmsBandProgram(8, 1, false).userCode,
       new gpuNms.NmsPairProgram(8, false).getUserCode()]},
-    renames: {exact: 'exactTest', threshold: 'iouThreshold', negative: 'negativeThreshold', one: 'unitScale',
-      nmsMakeBox: 'nmsBox'},
     uncompared: {
       boxAt: 'webgl input access: box q from the XBoxes texture',
       xBox: 'webgpu input access: box p decoded from the int32 ByX buffer',
       main: 'different algorithms: webgl fills band words per (position, word), webgpu ORs mask bits atomically',
     },
-    known: [{at: ['PAIR_MATH.nmsBox'], why: 'GLSL fills NmsBox b field by field and reads b.x1.. back for area ' +
-      'and live; WGSL (nmsMakeBox) computes them from the arguments and calls the constructor'}],
   },
   'sigmoid_focal_loss_gpu ~ sigmoid_focal_loss_webgpu': {
     units: {
@@ -135,17 +125,6 @@ const PAIRS: Record<string, Pair> = {
         new gpuFocal.SigmoidFocalLossGradProgram(6).getUserCode()],
     },
     uncompared: {main: `${FLAT} (webgpu: vec4 lanes)`},
-    known: [...['SigmoidFocalLossProgram', 'SigmoidFocalLossGradProgram'].flatMap(p => [
-      {at: [`${p}.sflPow`], glsl: 'isnan(b)) return b;', wgsl: 'isnan(b)) return NAN;',
-        why: 'sflPow of a NaN base returns b in GLSL, the NAN constant in WGSL'},
-      {at: [`${p}.sflPow`], glsl: 'mod(abs(y), 2.0)', wgsl: 'abs(y) % 2.0',
-        why: 'sflPow\'s parity test: GLSL mod() floors, WGSL % truncates (the same for abs(y) >= 0)'},
-      {at: [`${p}.sflCe`, `${p}.sflTerms`, `${p}.SflTerms`],
-        why: 'GLSL computes e, d, p, q, ce (sflCe), m inline in both entry points, WGSL once in sflTerms()'},
-    ]), {at: ['SigmoidFocalLossProgram.sigmoidFocalLoss'],
-      why: 'WGSL reads s.ce, s.m of sflTerms(), copies alpha into a local, writes loss = loss * (w) for loss *= w'},
-    {at: ['SigmoidFocalLossGradProgram.sigmoidFocalLossGrad'], why: 'WGSL reads s.p, s.q, s.ce, s.m of sflTerms(), ' +
-      'copies gamma, alpha into locals, and dmg, cx, ct test != 0.0 where GLSL\'s ternaries test == 0.0'}],
   },
   'deform_conv2d_gpu ~ deform_conv2d_webgpu': {
     units: {DeformSampleGradProgram: [new glDeform.DeformSampleGradProgram(DEFORM, 'offset', ['Dcol']).userCode,
@@ -184,5 +163,17 @@ describe('GLSL ~ WGSL shader pairs are token-equivalent', () => {
         .toEqual(['G.roiTaps: no longer differs: w']);
     expect(check(gpu, {uncompared: {roiGone: 'r'}, renames: {gone: 'g'}}))
         .toEqual(['roiGone: listed, but not in the sources', 'gone: listed, but not in the sources']);
+  });
+
+  it('GLSL mod() is WGSL % only for an abs() first argument, parenthesised as needed (self-check)', () => {
+    const same = (glsl: string, wgsl: string) =>
+      firstDifference(glslFunctions(`float f(float x, float y) { ${glsl} }`).get('f')!,
+          wgslFunctions(`fn f(x : f32, y : f32) -> f32 { ${wgsl} }`).get('f')!) == null;
+    expect(same('return mod(abs(y), 2.0) == 1.0 ? x : y;', 'return select(y, x, abs(y) % 2.0 == 1.0);')).toBe(true);
+    expect(same('return x * mod(abs(y), 2.0);', 'return x * (abs(y) % 2.0);')).toBe(true);
+    expect(same('return mod(abs(y), x + 1.0);', 'return abs(y) % (x + 1.0);')).toBe(true);
+    expect(same('return x * mod(abs(y), 2.0);', 'return x * abs(y) % 2.0;')).toBe(false);
+    expect(same('return mod(y, 2.0);', 'return y % 2.0;')).toBe(false);
+    expect(same('return mod(abs(y) - 1.0, 2.0);', 'return (abs(y) - 1.0) % 2.0;')).toBe(false);
   });
 });

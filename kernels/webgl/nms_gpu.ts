@@ -71,17 +71,12 @@ const PAIR_MATH = `
 
   struct NmsBox { float x1; float y1; float x2; float y2; float area; bool live; };
 
-  NmsBox nmsBox(float x1, float y1, float x2, float y2) {
-    NmsBox b;
-    b.x1 = x1;
-    b.y1 = y1;
-    b.x2 = x2;
-    b.y2 = y2;
-    b.area = ((b.x2 - b.x1) * (b.y2 - b.y1)) * unitScale;
+  NmsBox nmsMakeBox(float x1, float y1, float x2, float y2) {
+    float area = ((x2 - x1) * (y2 - y1)) * unitScale;
     // Only finite boxes with positive sides and a finite area can reach IoU > 0.
-    b.live = b.x2 > b.x1 && b.y2 > b.y1 && nmsFinite(b.x1) && nmsFinite(b.y1) && nmsFinite(b.x2) &&
-        nmsFinite(b.y2) && nmsFinite(b.area);
-    return b;
+    bool live = x2 > x1 && y2 > y1 && nmsFinite(x1) && nmsFinite(y1) && nmsFinite(x2) && nmsFinite(y2) &&
+        nmsFinite(area);
+    return NmsBox(x1, y1, x2, y2, area, live);
   }
 
   // torchvision's IoU(a, b) > threshold: std::max / std::min keep their first argument on NaN.
@@ -212,7 +207,7 @@ export class NmsBandProgram implements GPGPUProgram {
     this.outputShape = [n, bandWords + 3];
     this.userCode = `
       ${PAIR_MATH}
-      NmsBox boxAt(int q) { return nmsBox(getXBoxes(q, 0), getXBoxes(q, 1), getXBoxes(q, 2), getXBoxes(q, 3)); }
+      NmsBox boxAt(int q) { return nmsMakeBox(getXBoxes(q, 0), getXBoxes(q, 1), getXBoxes(q, 2), getXBoxes(q, 3)); }
 
       void main() {
         ivec2 ps = getOutputCoords();

@@ -54,7 +54,7 @@ export class RoiPoolGradProgram extends RoiProgram {
       float last = clamp(ceil((u + 1.0) / axis.y), -1.0, float(pooled - 1));
       return ivec2(int(first), int(last));
     }
-    ${gatherMain('float index = float(h * width + w);', `
+    ${gatherMain('float pixel = float(h * width + w);', `
         vec2 ay = poolAxis(getBoxes(k, 2), getBoxes(k, 4), pooledHeight, 1.0);
         vec2 ax = poolAxis(getBoxes(k, 1), getBoxes(k, 3), pooledWidth, 1.0);
         ivec2 bh = poolBinRange(ay, h, pooledHeight);
@@ -65,7 +65,7 @@ export class RoiPoolGradProgram extends RoiProgram {
           for (int pw = bw.x; pw <= bw.y; pw++) {
             ivec2 cols = poolBin(ax, pw, width);
             if (w < cols.x || w >= cols.y) continue;
-            if (getArg(k, ph, pw, c) == index) sum += getDy(k, ph, pw, c);
+            if (getArg(k, ph, pw, c) == pixel) sum += getDy(k, ph, pw, c);
           }
         }`)}
   `;

@@ -68,7 +68,7 @@ function mathSnippet() {
       if (y == 0.0) return 1.0;
       if (y == 1.0) return b;
       if (y == 2.0) return b * b;
-      if (isnan(b)) return b;
+      if (isnan(b)) return NAN;
       if (b == 0.0) return y > 0.0 ? 0.0 : ${inf};
       if (b < 0.0) {
         if (fract(y) != 0.0) return NAN;
@@ -76,6 +76,16 @@ function mathSnippet() {
         return mod(abs(y), 2.0) == 1.0 ? -r : r;
       }
       return pow(b, y);
+    }
+
+    struct SflTerms { float p; float q; float ce; float m; };
+
+    SflTerms sflTerms(float x, float t) {
+      float e = exp(-abs(x));
+      float d = 1.0 + e;
+      float p = x >= 0.0 ? 1.0 / d : e / d;
+      float q = x >= 0.0 ? e / d : 1.0 / d;
+      return SflTerms(p, q, sflCe(x, t, e), p * (1.0 - t) + q * t);
     }
   `;
 }
@@ -97,13 +107,8 @@ export class SigmoidFocalLossProgram implements GPGPUProgram {
       float sigmoidFocalLoss(float x, float t) {
         if (isnan(x) || isnan(t)) return NAN;
         if (sflIsInf(x)) return sflLossAtInf(x, t);
-        float e = exp(-abs(x));
-        float d = 1.0 + e;
-        float p = x >= 0.0 ? 1.0 / d : e / d;
-        float q = x >= 0.0 ? e / d : 1.0 / d;
-        float ce = sflCe(x, t, e);
-        float m = p * (1.0 - t) + q * t;
-        float loss = ce * sflPow(m, gamma);
+        SflTerms s = sflTerms(x, t);
+        float loss = s.ce * sflPow(s.m, gamma);
         if (alpha >= 0.0) loss *= alpha * t + (1.0 - alpha) * (1.0 - t);
         return loss;
       }
@@ -142,15 +147,10 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
           float ati = alpha >= 0.0 ? alpha * t + (1.0 - alpha) * (1.0 - t) : 1.0;
           return g * ati * (x > 0.0 ? 1.0 - t : -t);
         }
-        float e = exp(-abs(x));
-        float d = 1.0 + e;
-        float p = x >= 0.0 ? 1.0 / d : e / d;
-        float q = x >= 0.0 ? e / d : 1.0 / d;
-        float ce = sflCe(x, t, e);
-        float m = p * (1.0 - t) + q * t;
-        float mg = sflPow(m, gamma);
+        SflTerms s = sflTerms(x, t);
+        float mg = sflPow(s.m, gamma);
         // d(m^gamma)/dm, 0 when gamma == 0 (torch's pow backward).
-        float dmg = gamma == 0.0 ? 0.0 : gamma * sflPow(m, gamma - 1.0);
+        float dmg = gamma != 0.0 ? gamma * sflPow(s.m, gamma - 1.0) : 0.0;
         // ce d(m^gamma)/dm: m == 0 only where ce == 0 too (hard target, saturated logit), and
         // ce m^(gamma-1) -> 0 there; without the guard gamma < 1 would give 0 * inf = NaN.
         // ce is applied last and at is distributed, so that nothing overflows near |x| = 3.4e38.
@@ -162,12 +162,12 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
         }
         if (gradOfTargets == 0) {
           // (p - t) m^g - ce g m^(g-1) (2t - 1) p q
-          float cx = ce == 0.0 ? 0.0 : ce * (dmg * (2.0 * t - 1.0) * (p * q));
-          return g * at * ((p * (1.0 - t) - q * t) * mg - cx);
+          float cx = s.ce != 0.0 ? s.ce * (dmg * (2.0 * t - 1.0) * (s.p * s.q)) : 0.0;
+          return g * at * ((s.p * (1.0 - t) - s.q * t) * mg - cx);
         }
         // at (-x m^g - ce g m^(g-1) (2p - 1)) + (2 alpha - 1) ce m^g
-        float ct = ce == 0.0 ? 0.0 : ce * (at * dmg * (p - q));
-        return g * (at * (-x * mg) - ct + dat * ce * mg);
+        float ct = s.ce != 0.0 ? s.ce * (at * dmg * (s.p - s.q)) : 0.0;
+        return g * (at * (-x * mg) - ct + dat * s.ce * mg);
       }
 
       void main() {

@@ -29,8 +29,8 @@ const PAIR_BATCH = 8;
 const CLEAR_RUN = 16;
 
 /** Uniforms of the mask programs, in the order Nms.ts passes their values. */
-export const MASK_UNIFORMS = 'n : i32, words : i32, threshold : f32, exact : i32, mMant : i32, mExp : i32, ' +
-    'tOdd : i32, negative : i32, one : f32, shrink : f32,';
+export const MASK_UNIFORMS = 'n : i32, words : i32, iouThreshold : f32, exactTest : i32, mMant : i32, ' +
+    'mExp : i32, tOdd : i32, negativeThreshold : i32, unitScale : f32, shrink : f32,';
 
 const PAIR_MATH = `
   fn nmsNan(v : f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
@@ -43,9 +43,9 @@ const PAIR_MATH = `
     let bu = bitcast<u32>(uni);
     let ei = i32((bi >> 23u) & 0xffu);
     let eu = i32((bu >> 23u) & 0xffu);
-    if (uniforms.exact == 0 || bi == 0u || ei == 0 || ei == 255 || eu == 0 || eu == 255 || (bu >> 31u) != 0u) {
+    if (uniforms.exactTest == 0 || bi == 0u || ei == 0 || ei == 255 || eu == 0 || eu == 255 || (bu >> 31u) != 0u) {
       let q = inter / uni;
-      return !nmsNan(q) && q > uniforms.threshold;
+      return !nmsNan(q) && q > uniforms.iouThreshold;
     }
     // inter = mi 2^(ei - 150), uni = mu 2^(eu - 150), M = mM 2^mExp: compare mi 2^k with mM mu.
     let k = ei - eu - uniforms.mExp;
@@ -72,7 +72,7 @@ const PAIR_MATH = `
   struct NmsBox { x1 : f32, y1 : f32, x2 : f32, y2 : f32, area : f32, live : bool };
 
   fn nmsMakeBox(x1 : f32, y1 : f32, x2 : f32, y2 : f32) -> NmsBox {
-    let area = ((x2 - x1) * (y2 - y1)) * uniforms.one;
+    let area = ((x2 - x1) * (y2 - y1)) * uniforms.unitScale;
     // Only finite boxes with positive sides and a finite area can reach IoU > 0.
     let live = x2 > x1 && y2 > y1 && nmsFinite(x1) && nmsFinite(y1) && nmsFinite(x2) && nmsFinite(y2) &&
         nmsFinite(area);
@@ -81,7 +81,7 @@ const PAIR_MATH = `
 
   // torchvision's IoU(a, b) > threshold: std::max / std::min keep their first argument on NaN.
   fn nmsSuppresses(a : NmsBox, b : NmsBox) -> bool {
-    if (uniforms.negative == 0) {
+    if (uniforms.negativeThreshold == 0) {
       if (!a.live || !b.live || !(a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2)) { return false; }
     }
     let xx1 = select(a.x1, b.x1, a.x1 < b.x1);
@@ -90,9 +90,9 @@ const PAIR_MATH = `
     let yy2 = select(a.y2, b.y2, b.y2 < a.y2);
     let w = xx2 - xx1;
     let h = yy2 - yy1;
-    let inter = (select(0.0, w, 0.0 < w) * select(0.0, h, 0.0 < h)) * uniforms.one;
+    let inter = (select(0.0, w, 0.0 < w) * select(0.0, h, 0.0 < h)) * uniforms.unitScale;
     let uni = (a.area + b.area) - inter;
-    if (uniforms.negative != 0) {
+    if (uniforms.negativeThreshold != 0) {
       // Every IoU that is not NaN is > a negative threshold.
       return !(nmsNan(a.area) || nmsNan(b.area) || nmsNan(inter) || nmsNan(uni) ||
           (inter == 0.0 && uni == 0.0) || (nmsInf(inter) && nmsInf(uni)));

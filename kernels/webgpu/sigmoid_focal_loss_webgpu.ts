@@ -40,9 +40,9 @@ const MATH = `
     return (bitcast<u32>(v) & 0x7fffffffu) == 0x7f800000u;
   }
 
-  // Loss at an infinite logit, as the reference gives it: +inf for x = -inf and t > 0, else NaN.
+  // Loss at an infinite logit, as the reference and torchvision give it: +inf for
+  // x = +inf, 0 <= t < 1 and a positive weight, else NaN (torch's BCE is NaN at -inf).
   fn sflLossAtInf(x : f32, t : f32) -> f32 {
-    // +inf for x = +inf, 0 <= t < 1 and a positive weight, else NaN (torch's BCE is NaN at -inf).
     var at = 1.0;
     if (uniforms.alpha >= 0.0) { at = uniforms.alpha * t + (1.0 - uniforms.alpha) * (1.0 - t); }
     return select(uniforms.NAN, uniforms.INFINITY, x > 0.0 && t >= 0.0 && t < 1.0 && at > 0.0);
@@ -63,6 +63,12 @@ const MATH = `
     return pow(b, y);
   }
 
+  // max(x, 0) - x t + log1p(e) for finite x without cancelling x - x t (1 - t is
+  // exact for t in [0.5, 1]): x (1 - t) for x >= 0, -x t below.
+  fn sflCe(x : f32, t : f32, e : f32) -> f32 {
+    return select(-x * t, x * (1.0 - t), x >= 0.0) + sflLog1p(e);
+  }
+
   struct SflTerms { p : f32, q : f32, ce : f32, m : f32 };
 
   fn sflTerms(x : f32, t : f32) -> SflTerms {
@@ -70,10 +76,7 @@ const MATH = `
     let d = 1.0 + e;
     let p = select(e / d, 1.0 / d, x >= 0.0);
     let q = select(1.0 / d, e / d, x >= 0.0);
-    // max(x, 0) - x t + log1p(e) for finite x without cancelling x - x t (1 - t is
-    // exact for t in [0.5, 1]): x (1 - t) for x >= 0, -x t below.
-    let ce = select(-x * t, x * (1.0 - t), x >= 0.0) + sflLog1p(e);
-    return SflTerms(p, q, ce, p * (1.0 - t) + q * t);
+    return SflTerms(p, q, sflCe(x, t, e), p * (1.0 - t) + q * t);
   }
 
 `;
@@ -84,8 +87,7 @@ const LOSS = `
     if (sflIsInf(x)) { return sflLossAtInf(x, t); }
     let s = sflTerms(x, t);
     var loss = s.ce * sflPow(s.m, uniforms.gamma);
-    let alpha = uniforms.alpha;
-    if (alpha >= 0.0) { loss = loss * (alpha * t + (1.0 - alpha) * (1.0 - t)); }
+    if (uniforms.alpha >= 0.0) { loss *= uniforms.alpha * t + (1.0 - uniforms.alpha) * (1.0 - t); }
     return loss;
   }
 
@@ -104,20 +106,18 @@ const GRAD = `
       return g * ati * select(-t, 1.0 - t, x > 0.0);
     }
     let s = sflTerms(x, t);
-    let gamma = uniforms.gamma;
-    let alpha = uniforms.alpha;
-    let mg = sflPow(s.m, gamma);
+    let mg = sflPow(s.m, uniforms.gamma);
     // d(m^gamma)/dm, 0 when gamma == 0 (torch's pow backward).
     var dmg = 0.0;
-    if (gamma != 0.0) { dmg = gamma * sflPow(s.m, gamma - 1.0); }
+    if (uniforms.gamma != 0.0) { dmg = uniforms.gamma * sflPow(s.m, uniforms.gamma - 1.0); }
     // ce d(m^gamma)/dm: m == 0 only where ce == 0 too (hard target, saturated logit), and
     // ce m^(gamma-1) -> 0 there; without the guard gamma < 1 would give 0 * inf = NaN.
     // ce is applied last and at is distributed, so that nothing overflows near |x| = 3.4e38.
     var at = 1.0;
     var dat = 0.0;
-    if (alpha >= 0.0) {
-      at = alpha * t + (1.0 - alpha) * (1.0 - t);
-      dat = 2.0 * alpha - 1.0;
+    if (uniforms.alpha >= 0.0) {
+      at = uniforms.alpha * t + (1.0 - uniforms.alpha) * (1.0 - t);
+      dat = 2.0 * uniforms.alpha - 1.0;
     }
     if (uniforms.gradOfTargets == 0) {
       var cx = 0.0;

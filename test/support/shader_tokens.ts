@@ -4,6 +4,8 @@
  *  - f32 is float, i32 int, u32 uint, vec3<f32> vec3, vec2<i32> ivec2, vec4<u32> uvec4;
  *    bitcast<u32>(v) and floatBitsToUint(v) are bitcast<uint>(v) (and so on);
  *    uniforms.name is name (or renames[name]);
+ *  - GLSL's mod(abs(a), b) is WGSL's abs(a) % b (a - b floor(a / b) and a - b trunc(a / b) agree for
+ *    a >= 0; other mod() calls stay), in parentheses but where the context binds looser than %;
  *  - a function is `name ( a : T , ... ) -> R { body }`, a struct `name { a : T , ... }`;
  *  - declarations are `decl a = e ;` (let / var / const [: T], or typed: `float a = e, b;`
  *    is two); a WGSL parameter `yIn` copied into `var y` is a GLSL parameter y assigned to;
@@ -69,6 +71,29 @@ function selects(t: string[]): string[] {
     const expr = [...(c.includes('?') ? ['(', ...c, ')'] : c), '?', ...b, ':', ...a];
     const bare = [undefined, '(', ',', '=', ':', 'return'].includes(out[out.length - 1]) &&
         [undefined, ')', ',', ';'].includes(t[end + 1]);
+    out.push(...(bare ? expr : ['(', ...expr, ')']));
+    i = end;
+  }
+  return out;
+}
+
+/** Tokens after which `a % b` needs no parentheses (they bind looser than %, and are not unary). */
+const LOOSER_THAN_MOD = new Set([undefined, '(', ',', '=', 'return', '?', ':', '==', '!=', '<', '>', '<=', '>=',
+  '+', '&&', '||', '+=', '-=', '*=', '/=']);
+
+/** GLSL mod(abs(a), b) as `abs(a) % b` (see the header: only a provably non-negative first argument). */
+function mods(t: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const end = t[i] === 'mod' && t[i + 1] === '(' ? closing(t, i + 1) : -1;
+    const args = end < 0 ? [] : splitTop(t.slice(i + 2, end));
+    const [a, b] = args;
+    if (args.length !== 2 || a[0] !== 'abs' || a[1] !== '(' || closing(a, 1) !== a.length - 1) {
+      out.push(t[i]);
+      continue;
+    }
+    const expr = [...mods(a), '%', ...(b.length === 1 ? b : ['(', ...mods(b), ')'])];
+    const bare = LOOSER_THAN_MOD.has(out[out.length - 1]) && !['.', '['].includes(t[end + 1]);
     out.push(...(bare ? expr : ['(', ...expr, ')']));
     i = end;
   }
@@ -176,7 +201,7 @@ function parse(t: string[], wgsl: boolean): Functions {
 /** GLSL functions and structs by name. */
 export function glslFunctions(src: string): Functions {
   const t = tokenize(src.replace(/\buintBitsToFloat\(0x7f800000u\)/g, 'INFINITY'));
-  return parse(t.map(tok => BITCASTS[tok] ?? tok), false);
+  return parse(mods(t.map(tok => BITCASTS[tok] ?? tok)), false);
 }
 
 /** WGSL functions and structs by name, `renames` mapping WGSL identifiers to their GLSL names. */
