@@ -76,12 +76,21 @@ function programs(gl: Programs, gpu: Programs, names: string[], ...args: unknown
     new (gpu[n] as Ctor<{getUserCode(): string}>)(...args).getUserCode()]]));
 }
 
-/** `make()` with WEBGL_VERSION 2 (a flag of the webgl backend, which jest does not load). */
+/**
+ * `make()` with WEBGL_VERSION 2 (a flag of the webgl backend), without
+ * evaluating the flag (in Node that probes for a WebGL context and logs).
+ */
 function webgl2<T>(make: () => T): T {
-  try { env().getNumber('WEBGL_VERSION'); } catch { env().registerFlag('WEBGL_VERSION', () => 2); }
-  const before = env().getNumber('WEBGL_VERSION');
+  const e = env() as unknown as {flagRegistry: Record<string, unknown>, flags: Record<string, unknown>};
+  if (e.flagRegistry.WEBGL_VERSION == null) env().registerFlag('WEBGL_VERSION', () => 2);
+  const had = 'WEBGL_VERSION' in e.flags, before = e.flags.WEBGL_VERSION;
   env().set('WEBGL_VERSION', 2);
-  try { return make(); } finally { env().set('WEBGL_VERSION', before); }
+  try {
+    return make();
+  } finally {
+    if (had) e.flags.WEBGL_VERSION = before;
+    else delete e.flags.WEBGL_VERSION;
+  }
 }
 
 const ROI = [2, 3, 3, 4];
