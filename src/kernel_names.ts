@@ -36,11 +36,10 @@ export interface GradDecl<N extends string = string, I extends string = string, 
 
 export type DifferentiableDecl = KernelDecl & {readonly grad: GradDecl};
 
-type Required<I extends string> = I extends `${string}?` ? never : I;
-type Optional<I extends string> = I extends `${infer B}?` ? B : never;
-
+/** The inputs of kernel D by name (`name?` inputs optional). */
 export type InputsOf<D> = D extends KernelDecl<string, infer I, AttrDecl> ?
-  {[K in Required<I>]: TensorInfo} & {[K in Optional<I>]?: TensorInfo} : never;
+  {[K in I as K extends `${string}?` ? never : K]: TensorInfo} &
+  {[K in I as K extends `${infer B}?` ? B : never]?: TensorInfo} : never;
 export type AttrsOf<D> = D extends KernelDecl<string, string, infer A> ?
   {-readonly [K in keyof A]: AttrKinds[A[K]]} : never;
 

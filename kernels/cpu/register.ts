@@ -13,7 +13,7 @@ import {roiPoolGradHost} from './RoiPoolGrad.ts';
 import {sigmoidFocalLossHost} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradHost} from './SigmoidFocalLossGrad.ts';
 
-export const cpuKernels: KernelTable = {
+export const cpuKernelTable: KernelTable = {
   SigmoidFocalLoss: sigmoidFocalLossHost,
   SigmoidFocalLossGrad: sigmoidFocalLossGradHost,
   RoiAlign: roiAlignHost,
@@ -28,4 +28,5 @@ export const cpuKernels: KernelTable = {
   DeformConv2d: deformConv2dHost,
   DeformConv2dGrad: deformConv2dGradHost,
 };
-registerKernels('cpu', cpuKernels);
+/** tfjs kernel configs of the table, registered on import. */
+export const cpuKernels = registerKernels('cpu', cpuKernelTable);

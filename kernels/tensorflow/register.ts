@@ -6,8 +6,9 @@
  *
  * @module tfjs-vision-ops/node
  */
-import {cpuKernels} from '../cpu/register.ts';
+import {cpuKernelTable} from '../cpu/register.ts';
 import {KernelTable, registerKernels} from '../register_all.ts';
 
-export const tensorflowKernels: KernelTable = cpuKernels;
-registerKernels('tensorflow', tensorflowKernels);
+export const tensorflowKernelTable: KernelTable = cpuKernelTable;
+/** tfjs kernel configs of the table, registered on import. */
+export const tensorflowKernels = registerKernels('tensorflow', tensorflowKernelTable);

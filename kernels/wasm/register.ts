@@ -30,8 +30,8 @@ import {unsortedSegmentSumWasm} from './UnsortedSegmentSum.ts';
 
 export {wasmReady} from './module.ts';
 
-/** This package's wasm kernels, registered on import. */
-export const wasmKernels: KernelTable = {
+/** This package's wasm kernels. */
+export const wasmKernelTable: KernelTable = {
   SigmoidFocalLoss: sigmoidFocalLossWasm,
   SigmoidFocalLossGrad: sigmoidFocalLossGradWasm,
   RoiAlign: roiAlignWasm,
@@ -46,11 +46,12 @@ export const wasmKernels: KernelTable = {
   DeformConv2d: deformConv2dWasm,
   DeformConv2dGrad: deformConv2dGradWasm,
 };
-registerKernels('wasm', wasmKernels);
+/** tfjs kernel configs of the table, registered on import. */
+export const wasmKernels = registerKernels('wasm', wasmKernelTable);
 
 /** tfjs kernels that tfjs-backend-wasm 4.22 lacks (gradients of conv2d and gather), for training. */
-export const wasmTfjsKernels = {Conv2DBackpropFilter: conv2DBackpropFilterWasm, UnsortedSegmentSum: unsortedSegmentSumWasm};
-registerTfjsKernels('wasm', wasmTfjsKernels);
+export const wasmTfjsKernels = registerTfjsKernels('wasm',
+    {Conv2DBackpropFilter: conv2DBackpropFilterWasm, UnsortedSegmentSum: unsortedSegmentSumWasm});
 
 /**
  * Replacements for tfjs-backend-wasm 4.22 kernels with wrong results:

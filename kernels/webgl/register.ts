@@ -14,7 +14,7 @@ import {webglRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGL} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradWebGL} from './SigmoidFocalLossGrad.ts';
 
-export const webglKernels: KernelTable = {
+export const webglKernelTable: KernelTable = {
   ...webglRoiKernels,
   SigmoidFocalLoss: sigmoidFocalLossWebGL,
   SigmoidFocalLossGrad: sigmoidFocalLossGradWebGL,
@@ -24,4 +24,5 @@ export const webglKernels: KernelTable = {
 };
 /** The async ops (nmsAsync, batchedNmsAsync) await the readback instead of blocking. */
 export const webglAsyncKernels: AsyncKernelTable = {Nms: nmsAsyncWebGL};
-registerKernels('webgl', webglKernels, webglAsyncKernels);
+/** tfjs kernel configs of the table, registered on import. */
+export const webglKernels = registerKernels('webgl', webglKernelTable, webglAsyncKernels);

@@ -15,7 +15,7 @@ import {webgpuRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGPU} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradWebGPU} from './SigmoidFocalLossGrad.ts';
 
-export const webgpuKernels: KernelTable = {
+export const webgpuKernelTable: KernelTable = {
   ...webgpuRoiKernels,
   SigmoidFocalLoss: sigmoidFocalLossWebGPU,
   SigmoidFocalLossGrad: sigmoidFocalLossGradWebGPU,
@@ -25,4 +25,5 @@ export const webgpuKernels: KernelTable = {
 };
 /** The async ops (nmsAsync, batchedNmsAsync) await the readback instead of blocking. */
 export const webgpuAsyncKernels: AsyncKernelTable = {Nms: nmsAsyncWebGPU};
-registerKernels('webgpu', webgpuKernels, webgpuAsyncKernels);
+/** tfjs kernel configs of the table, registered on import. */
+export const webgpuKernels = registerKernels('webgpu', webgpuKernelTable, webgpuAsyncKernels);
