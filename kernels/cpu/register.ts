@@ -13,6 +13,8 @@ import {roiPoolGradHost} from './RoiPoolGrad.ts';
 import {sigmoidFocalLossHost} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradHost} from './SigmoidFocalLossGrad.ts';
 
+export type {KernelTable} from '../register_all.ts';
+
 export const cpuKernelTable: KernelTable = {
   SigmoidFocalLoss: sigmoidFocalLossHost,
   SigmoidFocalLossGrad: sigmoidFocalLossGradHost,

@@ -9,6 +9,8 @@
 import {cpuKernelTable} from '../cpu/register.ts';
 import {KernelTable, registerKernels} from '../register_all.ts';
 
+export type {KernelTable} from '../register_all.ts';
+
 export const tensorflowKernelTable: KernelTable = cpuKernelTable;
 /** tfjs kernel configs of the table, registered on import. */
 export const tensorflowKernels = registerKernels('tensorflow', tensorflowKernelTable);

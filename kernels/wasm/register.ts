@@ -30,6 +30,8 @@ import {unsortedSegmentSumWasm} from './UnsortedSegmentSum.ts';
 
 export {wasmReady} from './module.ts';
 
+export type {KernelTable} from '../register_all.ts';
+
 /** This package's wasm kernels. */
 export const wasmKernelTable: KernelTable = {
   SigmoidFocalLoss: sigmoidFocalLossWasm,

@@ -14,6 +14,9 @@ import {webglRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGL} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradWebGL} from './SigmoidFocalLossGrad.ts';
 
+export type {AsyncKernelTable, KernelTable} from '../register_all.ts';
+export type {AsyncKernelFunc} from '../../src/ops/run_kernel.ts';
+
 export const webglKernelTable: KernelTable = {
   ...webglRoiKernels,
   SigmoidFocalLoss: sigmoidFocalLossWebGL,

@@ -15,6 +15,9 @@ import {webgpuRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGPU} from './SigmoidFocalLoss.ts';
 import {sigmoidFocalLossGradWebGPU} from './SigmoidFocalLossGrad.ts';
 
+export type {AsyncKernelTable, KernelTable} from '../register_all.ts';
+export type {AsyncKernelFunc} from '../../src/ops/run_kernel.ts';
+
 export const webgpuKernelTable: KernelTable = {
   ...webgpuRoiKernels,
   SigmoidFocalLoss: sigmoidFocalLossWebGPU,
