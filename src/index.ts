@@ -24,6 +24,7 @@ export * from './ops/roi_align.ts';
 export * from './ops/roi_pool.ts';
 export * from './ops/ps_roi.ts';
 export * from './ops/deform_conv2d.ts';
+export * from './ops/ms_deform_attn.ts';
 export {dropBlock2d, dropBlock3d} from './ops/drop_block.ts';
 export type {DropBlockArgs} from './ops/drop_block.ts';
 export {stochasticDepth} from './ops/stochastic_depth.ts';

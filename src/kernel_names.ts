@@ -7,7 +7,7 @@
  * are derived from these declarations: adding an attribute is one edit here
  * plus the math that uses it.
  */
-import {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
+import {TensorInfo} from '@tensorflow/tfjs-core';
 
 /** Attribute kinds; the scalar ones (int, float, bool) become GPU uniforms and wasm arguments. */
 export interface AttrKinds {
@@ -20,6 +20,13 @@ export interface AttrKinds {
 }
 export type AttrKind = keyof AttrKinds;
 export type AttrDecl = Readonly<Record<string, AttrKind>>;
+export type ScalarAttrKind = 'int' | 'float' | 'bool';
+
+/** The scalar attributes of a declaration, in declared order (the GPU uniforms and wasm arguments). */
+export function scalarAttrs(attrs: AttrDecl): Array<[string, ScalarAttrKind]> {
+  return Object.entries(attrs).filter((entry): entry is [string, ScalarAttrKind] =>
+    entry[1] === 'int' || entry[1] === 'float' || entry[1] === 'bool');
+}
 
 export interface KernelDecl<N extends string = string, I extends string = string, A extends AttrDecl = AttrDecl> {
   readonly name: N;
@@ -124,25 +131,40 @@ export const deformConv2dKernel = differentiable(
     {name: 'DeformConv2dGrad', inputs: ['dy', 'x', 'offset', 'mask', 'weight'], attrs: {},
       outputs: ['x', 'offset', 'mask', 'weight']});
 
+/**
+ * Multi-scale deformable attention (Deformable DETR): value [B, S, M, C]
+ * (S = sum of H W over the levels), spatialShapes int32 [L, 2] (H, W),
+ * levelStartIndex int32 [L], samplingLocations [B, Q, M, L, P, 2] ((x, y) in
+ * [0, 1]), attentionWeights [B, Q, M, L, P] -> [B, Q, M, C]: per query and
+ * head, the attention-weighted sum of bilinear samples (F.grid_sample,
+ * zero padding, align_corners=False) of each level. The level tables are
+ * read by the kernels, never trusted: a corner outside its level or outside
+ * value reads 0. One gradient kernel gives [dValue, dSamplingLocations,
+ * dAttentionWeights] (the tables get zeros).
+ */
+export const msDeformAttnKernel = differentiable(
+    declare('MsDeformAttn', ['value', 'spatialShapes', 'levelStartIndex', 'samplingLocations', 'attentionWeights'],
+        {}),
+    {name: 'MsDeformAttnGrad',
+      inputs: ['dy', 'value', 'spatialShapes', 'levelStartIndex', 'samplingLocations', 'attentionWeights'], attrs: {},
+      outputs: ['value', 'samplingLocations', 'attentionWeights']});
+
 /** Every kernel declaration, gradient kernels included. */
 export const KERNELS = [
   sigmoidFocalLossKernel, sigmoidFocalLossKernel.grad, roiAlignKernel, roiAlignKernel.grad,
   roiPoolKernel, roiPoolKernel.grad, psRoiAlignKernel, psRoiAlignKernel.grad, psRoiPoolKernel,
-  psRoiPoolKernel.grad, nmsKernel, deformConv2dKernel, deformConv2dKernel.grad,
+  psRoiPoolKernel.grad, nmsKernel, deformConv2dKernel, deformConv2dKernel.grad, msDeformAttnKernel,
+  msDeformAttnKernel.grad,
 ] as const;
 
 /** The differentiable kernels, whose gradient configs gradients/register.ts derives. */
 export const DIFFERENTIABLE_KERNELS = [
   sigmoidFocalLossKernel, roiAlignKernel, roiPoolKernel, psRoiAlignKernel, psRoiPoolKernel, deformConv2dKernel,
+  msDeformAttnKernel,
 ] as const;
 
 export type KernelName = (typeof KERNELS)[number]['name'];
 export const ALL_KERNELS: readonly KernelName[] = KERNELS.map(k => k.name);
-
-/** Attrs as the engine passes them: the typed attributes of kernel D. */
-export function attrsOf<D extends KernelDecl>(_decl: D, attrs: NamedAttrMap): AttrsOf<D> {
-  return attrs as unknown as AttrsOf<D>;
-}
 
 export const SigmoidFocalLoss = sigmoidFocalLossKernel.name;
 export type SigmoidFocalLossInputs = InputsOf<typeof sigmoidFocalLossKernel>;
@@ -189,3 +211,10 @@ export type DeformConv2dAttrs = AttrsOf<typeof deformConv2dKernel>;
 export const DeformConv2dGrad = deformConv2dKernel.grad.name;
 export type DeformConv2dGradInputs = InputsOf<typeof deformConv2dKernel.grad>;
 export type DeformConv2dGradAttrs = AttrsOf<typeof deformConv2dKernel.grad>;
+
+export const MsDeformAttn = msDeformAttnKernel.name;
+export type MsDeformAttnInputs = InputsOf<typeof msDeformAttnKernel>;
+export type MsDeformAttnAttrs = AttrsOf<typeof msDeformAttnKernel>;
+export const MsDeformAttnGrad = msDeformAttnKernel.grad.name;
+export type MsDeformAttnGradInputs = InputsOf<typeof msDeformAttnKernel.grad>;
+export type MsDeformAttnGradAttrs = AttrsOf<typeof msDeformAttnKernel.grad>;

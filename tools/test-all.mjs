@@ -16,6 +16,7 @@
  * - scripts: a smoke run of every package.json script (tools/smoke-scripts.mjs).
  * A missing environment is a failure, never a skip.
  * Usage: node tools/test-all.mjs [environment ...]
+ * SPECS=name[,name...] (development): only test/<name>.spec.ts in the jest and karma environments.
  */
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
@@ -88,8 +89,10 @@ function tfjsFrom(modules) {
   };
 }
 
+const ONLY_SPECS = process.env.SPECS ? process.env.SPECS.split(',').map(s => `${s.trim()}.spec.ts`) : null;
+
 async function bundleBrowserSpecs(outfile, modules) {
-  const specs = fs.readdirSync('test').filter(f => f.endsWith('.spec.ts')).sort();
+  const specs = fs.readdirSync('test').filter(f => f.endsWith('.spec.ts') && (ONLY_SPECS?.includes(f) ?? true)).sort();
   fs.writeFileSync('.build/browser_entry.ts', ["import '../test/support/browser_setup';",
     ...specs.map(f => `import '../test/${f.replace(/\.ts$/, '')}';`)].join('\n') + '\n');
   await build({entryPoints: ['.build/browser_entry.ts'], bundle: true, format: 'iife', platform: 'browser',
@@ -116,7 +119,8 @@ if (envs.some(e => ['webgl@lowest', 'wasm-browser@lowest'].includes(e))) {
 // --- environments -------------------------------------------------------------------------------
 function jest(backend, out, env = {}) {
   fs.rmSync(out, {force: true});
-  const status = run('npx', ['jest', '--json', `--outputFile=${out}`], {TFJS_BACKEND: backend, ...env});
+  const only = ONLY_SPECS ? ONLY_SPECS.map(f => `test/${f}`) : [];
+  const status = run('npx', ['jest', '--json', `--outputFile=${out}`, ...only], {TFJS_BACKEND: backend, ...env});
   const j = readJson(out);
   return j == null ? null : {passed: j.numPassedTests, failed: j.numFailedTests,
     skipped: j.numPendingTests + j.numTodoTests, error: status !== 0 && j.numFailedTests === 0};

@@ -1,6 +1,8 @@
 import {KernelTable, registerKernels} from '../register_all.ts';
 import {deformConv2dHost} from './DeformConv2d.ts';
 import {deformConv2dGradHost} from './DeformConv2dGrad.ts';
+import {msDeformAttnHost} from './MsDeformAttn.ts';
+import {msDeformAttnGradHost} from './MsDeformAttnGrad.ts';
 import {nmsHost} from './Nms.ts';
 import {psRoiAlignHost} from './PsRoiAlign.ts';
 import {psRoiAlignGradHost} from './PsRoiAlignGrad.ts';
@@ -29,6 +31,8 @@ export const cpuKernelTable: KernelTable = {
   Nms: nmsHost,
   DeformConv2d: deformConv2dHost,
   DeformConv2dGrad: deformConv2dGradHost,
+  MsDeformAttn: msDeformAttnHost,
+  MsDeformAttnGrad: msDeformAttnGradHost,
 };
 /** tfjs kernel configs of the table, registered on import. */
 export const cpuKernels = registerKernels('cpu', cpuKernelTable);

@@ -17,17 +17,28 @@ type RoiKernelName = typeof RoiAlign | typeof RoiAlignGrad | typeof RoiPool | ty
   typeof PsRoiAlign | typeof PsRoiAlignGrad | typeof PsRoiPool | typeof PsRoiPoolGrad;
 
 /** What a GPU backend gives: a program per kernel (built for its output shape) and how to run one. */
-export interface GpuRoiBackend<P> {
+export interface GpuRoiBackend<P extends {outputShape: number[]}> {
   programs: Record<RoiKernelName, new (outputShape: number[]) => P>;
-  /** Runs `program` with its uniforms from `values`; zeros when its output or `source` (the sampled map) is empty. */
-  run(backend: unknown, kernelName: string, program: P, inputs: TensorInfo[], source: number[],
-      values: UniformValues): TensorInfo;
+  /** Throws where the backend cannot run the programs (before anything else, empty outputs included). */
+  check(kernelName: string): void;
+  /** Runs `program` with its uniforms valued from `values`. */
+  run(backend: unknown, kernelName: string, program: P, inputs: TensorInfo[], values: UniformValues): TensorInfo;
   zeros(backend: unknown, shape: number[]): TensorInfo;
   dispose(backend: unknown, t: TensorInfo): void;
 }
 
-export function roiKernels<P>(gpu: GpuRoiBackend<P>): Record<RoiKernelName, KernelFunc> {
-  const {programs: make, run} = gpu;
+export function roiKernels<P extends {outputShape: number[]}>(gpu: GpuRoiBackend<P>):
+    Record<RoiKernelName, KernelFunc> {
+  const make = gpu.programs;
+  /** Zeros without running where the output or the sampled map (`sourceShape`) is empty. */
+  const run = (backend: unknown, kernelName: string, program: P, inputs: TensorInfo[], sourceShape: number[],
+      values: UniformValues) => {
+    gpu.check(kernelName);
+    if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
+      return gpu.zeros(backend, program.outputShape);
+    }
+    return gpu.run(backend, kernelName, program, inputs, values);
+  };
   /** [K, PH, PW, channels] of a forward op, channels of x per bin for the position-sensitive ones. */
   const pooled = (x: TensorInfo, boxes: TensorInfo, p: {pooledHeight: number, pooledWidth: number}, ps: boolean) =>
     [boxes.shape[0], p.pooledHeight, p.pooledWidth, ps ? x.shape[3] / (p.pooledHeight * p.pooledWidth) : x.shape[3]];
@@ -57,6 +68,7 @@ export function roiKernels<P>(gpu: GpuRoiBackend<P>): Record<RoiKernelName, Kern
     RoiPoolGrad: ({inputs, backend, attrs}) => {
       const {dy, x, boxes} = inputs as RoiPoolGradInputs;
       const p = attrs as unknown as RoiPoolGradAttrs;
+      gpu.check(RoiPoolGrad);
       if (util.sizeFromShape(x.shape) === 0 || util.sizeFromShape(dy.shape) === 0) return gpu.zeros(backend, x.shape);
       const arg = roiPoolForward(backend, RoiPoolGrad, x, boxes, p, true);
       const dx = run(backend, RoiPoolGrad, new make.RoiPoolGrad(x.shape), [dy, arg, boxes], dy.shape,

@@ -6,7 +6,7 @@
  * its declaration (src/kernel_names.ts), then program-only fields.
  */
 import {
-  AttrDecl, psRoiAlignKernel, psRoiPoolKernel, roiAlignKernel, roiPoolKernel, sigmoidFocalLossKernel,
+  AttrDecl, psRoiAlignKernel, psRoiPoolKernel, roiAlignKernel, roiPoolKernel, scalarAttrs, sigmoidFocalLossKernel,
 } from '../../src/kernel_names.ts';
 import type {DeformGeometry} from '../reference/deform_conv2d.ts';
 
@@ -15,15 +15,11 @@ export type UniformFields = Readonly<Record<string, UniformType>>;
 /** Values by name; entries that are no uniform of the block (e.g. a grad kernel's xShape) are ignored. */
 export type UniformValues = Readonly<Record<string, unknown>>;
 
-const SCALAR_KINDS: Readonly<Record<string, UniformType>> = {int: 'int', float: 'float', bool: 'int'};
-
 export function uniformFields(shape: readonly string[], attrs: AttrDecl = {}, extra: UniformFields = {}):
     UniformFields {
   const fields: Record<string, UniformType> = {};
   for (const name of shape) fields[name] = 'int';
-  for (const [name, kind] of Object.entries(attrs)) {
-    if (SCALAR_KINDS[kind] != null) fields[name] = SCALAR_KINDS[kind];
-  }
+  for (const [name, kind] of scalarAttrs(attrs)) fields[name] = kind === 'float' ? 'float' : 'int';
   return {...fields, ...extra};
 }
 

@@ -1,7 +1,5 @@
-import {KernelDecl} from '../../src/kernel_names.ts';
+import {KernelDecl, scalarAttrs} from '../../src/kernel_names.ts';
 import {int32Fields} from './module.ts';
-
-const SCALAR_KINDS = new Set(['int', 'float', 'bool']);
 
 /**
  * A kernel's scalar attributes in declared order (bool as 0/1, int checked to
@@ -10,7 +8,7 @@ const SCALAR_KINDS = new Set(['int', 'float', 'bool']);
  */
 export function attrArgs(kernel: string, decl: Pick<KernelDecl, 'attrs'>, attrs: object): number[] {
   const values = attrs as Record<string, unknown>;
-  return Object.entries(decl.attrs).filter(([, kind]) => SCALAR_KINDS.has(kind)).map(([name, kind]) => {
+  return scalarAttrs(decl.attrs).map(([name, kind]) => {
     const value = values[name];
     if (kind === 'bool') return value ? 1 : 0;
     if (kind === 'int') return int32Fields(kernel, {[name]: value as number})[0];

@@ -4,8 +4,9 @@
  * backend's own Reshape kernel, free for unpacked textures) so that their
  * programs keep shape uniforms and do not recompile per shape.
  */
-import {getKernel, KernelFunc, Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
+import {runBackendKernel} from './webgl_util.ts';
 
 /** Ranks whose shapes the webgl shader compiler can pass as uniforms. */
 export const MAX_SHAPE_UNIFORM_RANK = 4;
@@ -30,9 +31,7 @@ export function programShape(shape: number[]): number[] {
 /** `t` viewed with `shape` (same size): `t` itself when the shapes agree. */
 export function reshapeTo(backend: MathBackendWebGL, t: TensorInfo, shape: number[]): TensorInfo {
   if (util.arraysEqual(t.shape, shape)) return t;
-  const reshape = getKernel(Reshape, 'webgl');
-  if (reshape == null) throw new Error(`kernel ${Reshape} is not registered for backend 'webgl'`);
-  return (reshape.kernelFunc as KernelFunc)({inputs: {x: t}, backend, attrs: {shape}}) as TensorInfo;
+  return runBackendKernel(backend, Reshape, {x: t}, {shape});
 }
 
 /** Disposes the views `reshapeTo` made (never the kernel's own inputs). */

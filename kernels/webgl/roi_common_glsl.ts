@@ -6,12 +6,11 @@
  * that the ops have in common. Shapes, sizes and every attribute are
  * uniforms: a new box count or map size does not recompile a shader.
  */
-import {TensorInfo, util} from '@tensorflow/tfjs-core';
+import {TensorInfo} from '@tensorflow/tfjs-core';
 import type {GPGPUProgram, MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {floatLiteral, MAX_ADAPTIVE_GRID, MAX_ROUNDED_COORD} from '../constants.ts';
 import {UniformFields, UniformValues} from '../gpu/uniforms.ts';
 import {glslUniforms, glslValues} from './uniforms.ts';
-import {assertWebGL2, zerosWebGL} from './webgl_util.ts';
 
 export const ROI_ALIGN_GEOMETRY = `
   bool roiIsFinite(float v) {
@@ -138,17 +137,10 @@ export abstract class RoiProgram implements GPGPUProgram {
   }
 }
 
-/**
- * Runs an RoI program with its uniforms valued by name from `values`; zeros
- * without running when the output or the sampled map (`source`) is empty.
- */
+/** Runs an RoI program with its uniforms valued by name from `values`. */
 export function runRoiProgram(
     webgl: MathBackendWebGL, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
-    sourceShape: number[], values: UniformValues): TensorInfo {
-  assertWebGL2(kernelName);
-  if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
-    return zerosWebGL(webgl, program.outputShape);
-  }
+    values: UniformValues): TensorInfo {
   return webgl.runWebGLProgram(program, inputs, 'float32', glslValues(kernelName, program.fields, values));
 }
 

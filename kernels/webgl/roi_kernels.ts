@@ -5,7 +5,7 @@ import {PsRoiAlignGradProgram, PsRoiAlignProgram, PsRoiPoolGradProgram, PsRoiPoo
 import {RoiAlignGradProgram, RoiAlignProgram} from './roi_align_gpu.ts';
 import {RoiProgram, runRoiProgram} from './roi_common_glsl.ts';
 import {RoiPoolGradProgram, RoiPoolProgram} from './roi_pool_gpu.ts';
-import {zerosWebGL} from './webgl_util.ts';
+import {assertWebGL2, zerosWebGL} from './webgl_util.ts';
 
 export const webglRoiKernels = roiKernels<RoiProgram>({
   programs: {
@@ -13,6 +13,7 @@ export const webglRoiKernels = roiKernels<RoiProgram>({
     RoiPoolGrad: RoiPoolGradProgram, PsRoiAlign: PsRoiAlignProgram, PsRoiAlignGrad: PsRoiAlignGradProgram,
     PsRoiPool: PsRoiPoolProgram, PsRoiPoolGrad: PsRoiPoolGradProgram,
   },
+  check: assertWebGL2,
   run: (backend, ...args) => runRoiProgram(backend as MathBackendWebGL, ...args),
   zeros: (backend, shape) => zerosWebGL(backend as MathBackendWebGL, shape),
   dispose: (backend, t) => (backend as MathBackendWebGL).disposeIntermediateTensorInfo(t),

@@ -6,13 +6,12 @@
  * have in common. Shapes and attributes are uniforms: one pipeline per
  * program, whatever the box count or map size.
  */
-import {TensorInfo, util} from '@tensorflow/tfjs-core';
+import {TensorInfo} from '@tensorflow/tfjs-core';
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {floatLiteral, MAX_ADAPTIVE_GRID, MAX_ROUNDED_COORD} from '../constants.ts';
 import {UniformFields, UniformValues} from '../gpu/uniforms.ts';
 import {wgslUniforms, wgslValues} from './uniforms.ts';
-import {zerosWebGPU} from './webgpu_util.ts';
 
 export const ROI_ALIGN_GEOMETRY = `
   fn roiIsFinite(v : f32) -> bool {
@@ -150,13 +149,10 @@ export abstract class RoiProgram implements WebGPUProgram {
   }
 }
 
-/** Runs an RoI program with its uniforms valued by name; zeros when the output or the sampled map is empty. */
+/** Runs an RoI program with its uniforms valued by name from `values`. */
 export function runRoiProgram(
     webgpu: WebGPUBackend, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
-    sourceShape: number[], values: UniformValues): TensorInfo {
-  if (util.sizeFromShape(program.outputShape) === 0 || util.sizeFromShape(sourceShape) === 0) {
-    return zerosWebGPU(webgpu, program.outputShape);
-  }
+    values: UniformValues): TensorInfo {
   return webgpu.runWebGPUProgram(program, inputs, 'float32', wgslValues(kernelName, program.fields, values));
 }
 

@@ -13,6 +13,7 @@ export const webgpuRoiKernels = roiKernels<RoiProgram>({
     RoiPoolGrad: RoiPoolGradProgram, PsRoiAlign: PsRoiAlignProgram, PsRoiAlignGrad: PsRoiAlignGradProgram,
     PsRoiPool: PsRoiPoolProgram, PsRoiPoolGrad: PsRoiPoolGradProgram,
   },
+  check: () => {},
   run: (backend, ...args) => runRoiProgram(backend as WebGPUBackend, ...args),
   zeros: (backend, shape) => zerosWebGPU(backend as WebGPUBackend, shape),
   dispose: (backend, t) => (backend as WebGPUBackend).disposeData(t.dataId),

@@ -36,6 +36,19 @@ export const MAX_SAMPLING_RATIO = MAX_ADAPTIVE_GRID;
  */
 export const MAX_CONV_PARAM = 2 ** 16;
 
+/**
+ * msDeformAttn: levels x points per query and head (the loop of one output
+ * value on a GPU: a bounded shader), and levels.
+ */
+export const MAX_ATTN_SAMPLES = 2 ** 12;
+
+/**
+ * msDeformAttn: sample cells of a level, (H + 1)(W + 1) (corner cells -1..H-1
+ * by -1..W-1): 2^24 keeps a cell index float32-exact, as the GPU gradient's
+ * sort keys need.
+ */
+export const MAX_ATTN_LEVEL_CELLS = 2 ** 24;
+
 function formatCount(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : n.toExponential(3).replace(/\.?0+e/, 'e');
 }
