@@ -18,6 +18,8 @@ const GRAD_CALLS: Record<string, () => {inputs: tf.Tensor[], f: (...xs: tf.Tenso
     f: x => vision.psRoiPool(x as tf.Tensor4D, tf.tensor2d([[0, 0, 0, 3, 3]]), {outputSize: 2, dataFormat: 'channelsLast'})}),
   DeformConv2d: () => ({inputs: [tf.ones([1, 3, 3, 2]), tf.fill([1, 2, 2, 8], 0.25), tf.ones([2, 2, 2, 2])],
     f: (x, offset, weight) => vision.deformConv2d(x as tf.Tensor4D, offset as tf.Tensor4D, weight as tf.Tensor4D)}),
+  MsDeformAttn: () => ({inputs: [tf.ones([1, 5, 1, 2]), tf.fill([1, 2, 1, 2, 2, 2], 0.3), tf.ones([1, 2, 1, 2, 2])],
+    f: (v, l, w) => vision.msDeformAttn(v as tf.Tensor4D, [[2, 2], [1, 1]], [0, 4], l, w)}),
 };
 
 describe('architecture', () => {

@@ -592,6 +592,31 @@ const OPS: OpSpec[] = [
           oo != null && typeof oo === 'object' && !Array.isArray(oo) ? {...oo, mask, bias} : oo),
       grad: [0, 1, 2, 3, 4]};
   }},
+  {name: 'msDeformAttn', gen: rng => {
+    const [b, m, c, q, p] = [dim(rng, 2), dim(rng, 2, 0.06) || 1, dim(rng, 5, 0.06), dim(rng, 4, 0.08), dim(rng, 3, 0.08)];
+    const levelShapes = Array.from({length: rng.int(1, 3)}, () => [rng.int(1, 5), rng.int(1, 5)]);
+    const sizes = levelShapes.map(([h, w]) => h * w);
+    const s = sizes.reduce((a, v) => a + v, 0) + (rng.chance(0.05) ? 1 : 0);
+    const starts = sizes.map((_, l) => sizes.slice(0, l).reduce((a, v) => a + v, 0));
+    const l = levelShapes.length + (rng.chance(0.04) ? 1 : 0);
+    // Level tables as arrays (checked) or int32 tensors (not read back: hostile values reach the kernels).
+    const asTensors = rng.chance(0.3);
+    const hostileInt = () => rng.pick([-1, 0, 7, 1e6, -2147483648, 2147483647]);
+    const shapes = asTensors ? ints(rng, [levelShapes.length, 2], 1, 5) : levelShapes.map(row =>
+      row.map(v => rng.chance(0.04) ? rng.pick(SMALL_HOSTILE) : v));
+    if (asTensors) {
+      for (let i = 0; i < (shapes as PlainTensor).values.length; i++) {
+        (shapes as PlainTensor).values[i] = rng.chance(0.2) ? hostileInt() : levelShapes.flat()[i];
+      }
+    }
+    const startTable = asTensors ? ints(rng, [starts.length], 0, 1) : starts;
+    if (asTensors) {
+      starts.forEach((v, i) => { (startTable as PlainTensor).values[i] = rng.chance(0.2) ? hostileInt() : v; });
+    }
+    return {inputs: [tensorOr(rng, withFloats(rng, [b, s, m, c], -2, 2, 0.05)), shapes, startTable,
+      tensorOr(rng, withFloats(rng, [b, q, m, l, p, 2], -0.5, 1.5, 0.08)), tensorOr(rng, withFloats(rng, [b, q, m, l, p], -1, 2, 0.05))],
+    call: (_, v, sh, st, loc, w) => vision.msDeformAttn(v, sh, st, loc, w), grad: [0, 3, 4]};
+  }},
   ...(['dropBlock2d', 'dropBlock3d'] as const).map((name): OpSpec => ({name, gen: rng => {
     const spatial = name === 'dropBlock2d' ? 2 : 3;
     const dataFormat = choice(rng, FORMATS, 0.05);
