@@ -1,4 +1,5 @@
-"""Times torchvision's own ops for `npm run bench` (same machine, same run).
+"""Times torchvision's own ops (and Deformable DETR's PyTorch msDeformAttn) for `npm run bench` (same machine, same
+run).
 
 Usage: /usr/bin/python3 bench/torchvision_bench.py CASE [CASE ...]
 Prints one JSON object: {case: {"forward_ms": median, "backward_ms": median}}.
@@ -9,6 +10,7 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 import torchvision.ops as ops
 
 torch.set_num_threads(1)
@@ -138,6 +140,47 @@ def deform_conv2d_2x64x64x64_3x3():
     return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward, repeats=5)}
 
 
+def ms_deform_attn_core_pytorch(value, value_spatial_shapes, sampling_locations, attention_weights):
+    """Deformable DETR's pure-PyTorch multi-scale deformable attention (models/ops/functions/ms_deform_attn_func.py)."""
+    N_, S_, M_, D_ = value.shape
+    _, Lq_, M_, L_, P_, _ = sampling_locations.shape
+    value_list = value.split([H_ * W_ for H_, W_ in value_spatial_shapes], dim=1)
+    sampling_grids = 2 * sampling_locations - 1
+    sampling_value_list = []
+    for lid_, (H_, W_) in enumerate(value_spatial_shapes):
+        value_l_ = value_list[lid_].flatten(2).transpose(1, 2).reshape(N_ * M_, D_, H_, W_)
+        sampling_grid_l_ = sampling_grids[:, :, :, lid_].transpose(1, 2).flatten(0, 1)
+        sampling_value_l_ = F.grid_sample(value_l_, sampling_grid_l_, mode="bilinear", padding_mode="zeros",
+                                          align_corners=False)
+        sampling_value_list.append(sampling_value_l_)
+    attention_weights = attention_weights.transpose(1, 2).reshape(N_ * M_, 1, Lq_, L_ * P_)
+    output = (torch.stack(sampling_value_list, dim=-2).flatten(-2) * attention_weights).sum(-1).view(N_, M_ * D_, Lq_)
+    return output.transpose(1, 2).contiguous()
+
+
+def ms_deform_attn_q300_8x32():
+    """The msDeformAttn bench case (RT-DETR-like): B=1, Q=300, 8 heads of 32, levels 80/40/20, 4 points."""
+    g = torch.Generator().manual_seed(0)
+    shapes = [(80, 80), (40, 40), (20, 20)]
+    s = sum(h * w for h, w in shapes)
+    value = torch.randn(1, s, 8, 32, generator=g).requires_grad_()
+    locations = torch.rand(1, 300, 8, 3, 4, 2, generator=g).requires_grad_()
+    weights = (torch.rand(1, 300, 8, 3, 4, generator=g) / 12).requires_grad_()
+    dy = torch.randn(1, 300, 256, generator=g)
+    leaves = (value, locations, weights)
+
+    def forward():
+        with torch.no_grad():
+            ms_deform_attn_core_pytorch(value, shapes, locations, weights)
+
+    def forward_backward():
+        ms_deform_attn_core_pytorch(value, shapes, locations, weights).backward(dy)
+        for t in leaves:
+            t.grad = None
+
+    return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward)}
+
+
 CASES = {
     "sigmoid_focal_loss_100000x80": focal_loss_100000x80,
     "roi_align_2x64x64x256_k512_7x7": roi_align_2x64x64x256_k512_7x7,
@@ -145,6 +188,7 @@ CASES = {
     "batched_nms_5000x80": batched_nms_5000x80,
     **{f"nms_{n}": nms_case(n) for n in (5000, 10000, 20000, 50000, 100000)},
     "deform_conv2d_2x64x64x64_3x3": deform_conv2d_2x64x64x64_3x3,
+    "ms_deform_attn_q300_8x32_80-40-20_p4": ms_deform_attn_q300_8x32,
 }
 
 if __name__ == "__main__":

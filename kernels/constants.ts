@@ -4,9 +4,9 @@
  * (`floatLiteral`), and tools/build-wasm.mjs writes them into the wasm source
  * (kernels/wasm/generated/constants.ts, f64; the AssemblyScript casts).
  */
-import {MAX_ADAPTIVE_GRID} from '../src/ops/limits.ts';
+import {MAX_ADAPTIVE_GRID, MAX_ATTN_LEVEL_CELLS} from '../src/ops/limits.ts';
 
-export {MAX_ADAPTIVE_GRID};
+export {MAX_ADAPTIVE_GRID, MAX_ATTN_LEVEL_CELLS};
 
 /** Largest finite float32: roi_pool's empty-bin maximum starts below -FLT_MAX. */
 export const FLT_MAX = 3.4028234663852886e38;
@@ -52,7 +52,7 @@ export const WASM_I32_CONSTANTS = {
 /** The f64 constants written into the wasm source. */
 export const WASM_CONSTANTS = {
   MAX_ADAPTIVE_GRID, FLT_MAX, MAX_ROUNDED_COORD, NMS_CELLS_PER_BOX, NMS_MARGIN, NMS_SHRINK_SLACK,
-  NMS_MIN_SHRINK_AREA, NMS_HOST_MIN_SHRINK_THRESHOLD,
+  NMS_MIN_SHRINK_AREA, NMS_HOST_MIN_SHRINK_THRESHOLD, MAX_ATTN_LEVEL_CELLS,
 };
 
 /** A GLSL / WGSL float literal of v (both read `65536.0` and `1e-30` alike). */

@@ -136,6 +136,25 @@ describe('msDeformAttn kernels: the reference math', () => {
       await checkAgainstReference(randomProblem(base, [[4, 4], [2, 2]], 50 + i, t));
     }
   });
+
+  it('a level of (H + 1)(W + 1) = 2^24 cells is read, one beyond it is not', async () => {
+    // The bottom rows of a 4095-high level mapped onto value by a negative start: samples near (3.25, 4094.3).
+    for (const [h, w] of [[4095, 4095], [4095, 4096], [2 ** 20, 2 ** 20]]) {
+      const start = -((h - 2) * w);
+      const p = randomProblem([1, 1, 3, 2, 4], [[4, 5]], 81, {shapes: [h, w], starts: [start], spatialSize: 20}, [0, 1]);
+      for (let j = 0; j < p.locations.length / 2; j++) {
+        p.locations[2 * j] = (3 + 0.75 + 0.1 * j) / w;
+        p.locations[2 * j + 1] = (h - 2 + 0.8 - 0.2 * j) / h;
+      }
+      await checkAgainstReference(p);
+      if (h === 4095 && w === 4095) {
+        const g = msDeformAttnGeometry(p.valueShape, p.locationShape);
+        const out = new Float32Array(p.dy.length);
+        msDeformAttnValues(p.value, p.shapes, p.starts, p.locations, p.weights, g, out);
+        expect(out.some(v => v !== 0)).toBe(true);  // the case reads value
+      }
+    }
+  });
 });
 
 describe('msDeformAttn', () => {

@@ -21,6 +21,12 @@ import * as glFocal from '../kernels/webgl/sigmoid_focal_loss_gpu';
 import * as gpuFocal from '../kernels/webgpu/sigmoid_focal_loss_webgpu';
 import * as glDeform from '../kernels/webgl/deform_conv2d_gpu';
 import * as gpuDeform from '../kernels/webgpu/deform_conv2d_webgpu';
+import * as glMsda from '../kernels/webgl/ms_deform_attn_gpu';
+import * as gpuMsda from '../kernels/webgpu/ms_deform_attn_webgpu';
+import * as glMsdaSort from '../kernels/webgl/ms_deform_attn_sort_gpu';
+import * as gpuMsdaSort from '../kernels/webgpu/ms_deform_attn_sort_webgpu';
+import * as glMsdaValueGrad from '../kernels/webgl/ms_deform_attn_value_grad';
+import * as gpuMsdaValueGrad from '../kernels/webgpu/ms_deform_attn_value_grad';
 import {DeformGeometry} from '../kernels/reference/deform_conv2d';
 import {firstDifference, glslFunctions, replaceAll, tokenize, wgslFunctions} from './support/shader_tokens';
 
@@ -148,6 +154,42 @@ const PAIRS: Record<string, Pair> = {
       pixelIndex: 'webgpu input access: flat index into X',
       inside: 'webgpu input access: the bounds test of corner()',
       main: 'different work split: webgl one output value per invocation, webgpu a chunk of rows by flat index',
+    },
+  },
+  'ms_deform_attn_gpu ~ ms_deform_attn_webgpu': {
+    units: Object.fromEntries([true, false].flatMap(hasValue => [
+      [`MsDeformAttnProgram(${hasValue})`, [new glMsda.MsDeformAttnProgram([1, 2, 1, 3], hasValue).userCode,
+        new gpuMsda.MsDeformAttnProgram([1, 2, 1, 3], hasValue).getUserCode()]],
+      [`MsDeformAttnSampleGradProgram(${hasValue})`, [
+        new glMsda.MsDeformAttnSampleGradProgram([4, 2], hasValue).userCode,
+        new gpuMsda.MsDeformAttnSampleGradProgram([4, 2], hasValue).getUserCode()]],
+    ])),
+    uncompared: {
+      msdaLevel: `${FLAT} (webgl: int32 tables held as float, clamped before int())`,
+      msdaLocation: FLAT,
+      msdaValue: FLAT,
+      msdaWeight: FLAT,
+      msdaDy: FLAT,
+    },
+  },
+  'ms_deform_attn_sort_gpu ~ ms_deform_attn_sort_webgpu, ms_deform_attn_value_grad (dValue)': {
+    units: {
+      SAMPLE_INDEX: [glMsdaSort.SAMPLE_INDEX, gpuMsdaSort.SAMPLE_INDEX],
+      SAMPLE_CELL: [glMsdaSort.SAMPLE_CELL, gpuMsdaSort.SAMPLE_CELL],
+      MERGE_MATH: [glMsdaSort.MERGE_MATH, gpuMsdaSort.MERGE_MATH],
+      ...programs(glMsdaValueGrad, gpuMsdaValueGrad, ['SortedSamplesProgram', 'PositionLevelsProgram', 'CellRunsProgram',
+        'ValueGradProgram'], {batch: 1, spatialSize: 6, heads: 2, channels: 3, queries: 2, levels: 2, points: 2}),
+    },
+    uncompared: {
+      msdaLevel: `${FLAT} (webgl: int32 tables held as float, clamped before int())`,
+      msdaLocation: FLAT,
+      msdaWeight: FLAT,
+      msdaDy: FLAT,
+      sortedSample: `${FLAT} (webgl: the Order texture; webgpu: the (cell, sample) Pairs)`,
+      sortedCell: `${FLAT} (webgl: Cells by sample, or SortedSamples; webgpu: Pairs, or SortedSamples)`,
+      sortedTable: FLAT,
+      positionLevel: FLAT,
+      cellRunBound: FLAT,
     },
   },
 };

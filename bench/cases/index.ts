@@ -1,12 +1,13 @@
 /** Every benchmark case of `npm run bench`, in report order. */
 import {BenchCase} from '../harness';
 import {deformConv2dCase} from './deform_conv2d';
+import {msDeformAttnCase} from './ms_deform_attn';
 import {batchedNmsCase, nmsCase, nmsGrowthCase} from './nms';
 import {psRoiAlignCase} from './ps_roi_align';
 import {roiAlignCase} from './roi_align';
 import {focalLossCase} from './sigmoid_focal_loss';
 
 export const CASES: BenchCase[] = [roiAlignCase, psRoiAlignCase, nmsCase, batchedNmsCase, nmsGrowthCase,
-  deformConv2dCase,
+  deformConv2dCase, msDeformAttnCase,
   // Last: its tf-ops baseline can exhaust (and abort) tfjs-wasm's memory.
   focalLossCase];

@@ -6,9 +6,10 @@
  * its declaration (src/kernel_names.ts), then program-only fields.
  */
 import {
-  AttrDecl, psRoiAlignKernel, psRoiPoolKernel, roiAlignKernel, roiPoolKernel, scalarAttrs, sigmoidFocalLossKernel,
+  AttrDecl, msDeformAttnKernel, psRoiAlignKernel, psRoiPoolKernel, roiAlignKernel, roiPoolKernel, scalarAttrs, sigmoidFocalLossKernel,
 } from '../../src/kernel_names.ts';
 import type {DeformGeometry} from '../reference/deform_conv2d.ts';
+import type {MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
 
 export type UniformType = 'int' | 'float';
 export type UniformFields = Readonly<Record<string, UniformType>>;
@@ -57,4 +58,15 @@ export const DEFORM_FIELDS = uniformFields(['height', 'width', 'channels', 'outH
 
 export function deformValues(g: DeformGeometry, p0 = 0, rows = 0): UniformValues {
   return {...g, kernelH: g.kernelHeight, kernelW: g.kernelWidth, p0, rows};
+}
+
+/** msDeformAttn's shape fields: every field of MsDeformAttnGeometry (the type checker keeps the list complete). */
+const MS_DEFORM_GEOMETRY: Record<keyof MsDeformAttnGeometry, true> = {batch: true, spatialSize: true, heads: true,
+  channels: true, queries: true, levels: true, points: true};
+export const MS_DEFORM_SHAPE = Object.keys(MS_DEFORM_GEOMETRY);
+/** gradOfAttention: the sample-gradient shader writes dAttentionWeights (1) or dSamplingLocations (0). */
+export const MS_DEFORM_FIELDS = uniformFields(MS_DEFORM_SHAPE, msDeformAttnKernel.attrs, {gradOfAttention: 'int'});
+
+export function msDeformValues(g: MsDeformAttnGeometry, gradOfAttention = false): UniformValues {
+  return {...g, gradOfAttention};
 }

@@ -10,14 +10,27 @@
  *
  * Sample (x, y) of level l reads pixel coordinates (x W - 0.5, y H - 0.5);
  * each of its four corners outside the level (or outside value: the level
- * tables are data, not trusted) reads 0. A non-finite coordinate makes the
+ * tables are data, not trusted) reads 0, and so does every corner of a level
+ * that fails levelUsable. A non-finite coordinate makes the
  * sample NaN on every channel, as grid_sample does; it gives no value
  * gradient. Everything is float32, step by step (Math.fround); sums run in
  * the fixed order (l, p) forward and (b, q, m, l, p) for the value gradient,
  * so results are deterministic.
  */
+import {MAX_ATTN_LEVEL_CELLS} from '../constants.ts';
+
 type Floats = ArrayLike<number> & {[i: number]: number};
 const f = Math.fround;
+
+/**
+ * Whether a level has corner cells, all float32-exact: H, W >= 1 and
+ * (H + 1)(W + 1) <= MAX_ATTN_LEVEL_CELLS, in float32 as the GPUs compute it.
+ * Only level tables given as tensors can fail it (the op checks numbers);
+ * no corner of such a level is read.
+ */
+export function levelUsable(height: number, width: number): boolean {
+  return height >= 1 && width >= 1 && f(f(f(height) + 1) * f(f(width) + 1)) <= MAX_ATTN_LEVEL_CELLS;
+}
 
 export interface MsDeformAttnGeometry {
   batch: number;
@@ -72,6 +85,7 @@ export function sampleCorners(
   const x0 = Math.floor(ix), y0 = Math.floor(iy);
   c.x0 = x0;
   c.y0 = y0;
+  if (!levelUsable(height, width)) return;
   const lx = f(ix - x0), ly = f(iy - y0), hx = f(1 - lx), hy = f(1 - ly);
   const w = [f(hy * hx), f(hy * lx), f(ly * hx), f(ly * lx)];
   for (let k = 0; k < 4; k++) {

@@ -86,6 +86,13 @@ export interface VisionOpsWasm {
   conv3d_backprop_filter(...args: number[]): void;
   unsorted_segment_sum(
       x: number, ids: number, out: number, rows: number, inner: number, numSegments: number, isInt: number): void;
+  /**
+   * (value, spatialShapes, levelStartIndex, samplingLocations, attentionWeights, out, batch, spatialSize,
+   * heads, channels, queries, levels, points)
+   */
+  ms_deform_attn(...args: number[]): void;
+  /** (dy, value, the tables, samplingLocations, attentionWeights, dValue, dLocations, dWeights, then as ms_deform_attn). */
+  ms_deform_attn_grad(...args: number[]): void;
 }
 
 interface EmscriptenModuleLike {

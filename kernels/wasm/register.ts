@@ -15,6 +15,8 @@ import {conv3DBackpropFilterWasm} from './Conv3DBackpropFilterV2.ts';
 import {conv3DBackpropInputWasm} from './Conv3DBackpropInputV2.ts';
 import {deformConv2dWasm} from './DeformConv2d.ts';
 import {deformConv2dGradWasm} from './DeformConv2dGrad.ts';
+import {msDeformAttnWasm} from './MsDeformAttn.ts';
+import {msDeformAttnGradWasm} from './MsDeformAttnGrad.ts';
 import {nmsWasm} from './Nms.ts';
 import {psRoiAlignWasm} from './PsRoiAlign.ts';
 import {psRoiAlignGradWasm} from './PsRoiAlignGrad.ts';
@@ -47,6 +49,8 @@ export const wasmKernelTable: KernelTable = {
   Nms: nmsWasm,
   DeformConv2d: deformConv2dWasm,
   DeformConv2dGrad: deformConv2dGradWasm,
+  MsDeformAttn: msDeformAttnWasm,
+  MsDeformAttnGrad: msDeformAttnGradWasm,
 };
 /** tfjs kernel configs of the table, registered on import. */
 export const wasmKernels = registerKernels('wasm', wasmKernelTable);

@@ -9,6 +9,8 @@
 import {AsyncKernelTable, KernelTable, registerKernels} from '../register_all.ts';
 import {deformConv2dWebGL} from './DeformConv2d.ts';
 import {deformConv2dGradWebGL} from './DeformConv2dGrad.ts';
+import {msDeformAttnWebGL} from './MsDeformAttn.ts';
+import {msDeformAttnGradWebGL} from './MsDeformAttnGrad.ts';
 import {nmsAsyncWebGL, nmsWebGL} from './Nms.ts';
 import {webglRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGL} from './SigmoidFocalLoss.ts';
@@ -24,6 +26,8 @@ export const webglKernelTable: KernelTable = {
   Nms: nmsWebGL,
   DeformConv2d: deformConv2dWebGL,
   DeformConv2dGrad: deformConv2dGradWebGL,
+  MsDeformAttn: msDeformAttnWebGL,
+  MsDeformAttnGrad: msDeformAttnGradWebGL,
 };
 /** The async ops (nmsAsync, batchedNmsAsync) await the readback instead of blocking. */
 export const webglAsyncKernels: AsyncKernelTable = {Nms: nmsAsyncWebGL};

@@ -10,6 +10,8 @@
 import {AsyncKernelTable, KernelTable, registerKernels} from '../register_all.ts';
 import {deformConv2dWebGPU} from './DeformConv2d.ts';
 import {deformConv2dGradWebGPU} from './DeformConv2dGrad.ts';
+import {msDeformAttnWebGPU} from './MsDeformAttn.ts';
+import {msDeformAttnGradWebGPU} from './MsDeformAttnGrad.ts';
 import {nmsAsyncWebGPU, nmsWebGPU} from './Nms.ts';
 import {webgpuRoiKernels} from './roi_kernels.ts';
 import {sigmoidFocalLossWebGPU} from './SigmoidFocalLoss.ts';
@@ -25,6 +27,8 @@ export const webgpuKernelTable: KernelTable = {
   Nms: nmsWebGPU,
   DeformConv2d: deformConv2dWebGPU,
   DeformConv2dGrad: deformConv2dGradWebGPU,
+  MsDeformAttn: msDeformAttnWebGPU,
+  MsDeformAttnGrad: msDeformAttnGradWebGPU,
 };
 /** The async ops (nmsAsync, batchedNmsAsync) await the readback instead of blocking. */
 export const webgpuAsyncKernels: AsyncKernelTable = {Nms: nmsAsyncWebGPU};

@@ -17,6 +17,7 @@ export * from './drop_block3d.ts';
 export type {DropBlockLayerArgs} from './drop_block.ts';
 export * from './feature_pyramid_network.ts';
 export * from './deform_conv2d.ts';
+export * from './ms_deform_attn.ts';
 export {TorchLayer} from './torch_layer.ts';
 export type {TorchLayout, TorchWeight} from './torch_layer.ts';
 export type {ActivationName} from './blocks/activation.ts';

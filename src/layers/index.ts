@@ -7,7 +7,7 @@
  * @module tfjs-vision-ops/layers
  */
 import {serialization} from '@tensorflow/tfjs-core';
-import {Conv2dNormActivation, Conv3dNormActivation, DeformConv2d, DropBlock2d, DropBlock3d, FeaturePyramidNetwork, FrozenBatchNorm2d, MLP, MultiScaleRoIAlign, Permute, PSRoIAlign, PSRoIPool, RoIAlign, RoIPool, SqueezeExcitation, StochasticDepth} from './exports.ts';
+import {Conv2dNormActivation, Conv3dNormActivation, DeformConv2d, DropBlock2d, DropBlock3d, FeaturePyramidNetwork, FrozenBatchNorm2d, MLP, MultiScaleDeformableAttention, MultiScaleRoIAlign, Permute, PSRoIAlign, PSRoIPool, RoIAlign, RoIPool, SqueezeExcitation, StochasticDepth} from './exports.ts';
 
 export * from './exports.ts';
 
@@ -15,6 +15,6 @@ export * from './exports.ts';
 export const LAYER_CLASSES = [
   RoIAlign, RoIPool, PSRoIAlign, PSRoIPool, MultiScaleRoIAlign, FrozenBatchNorm2d,
   Conv2dNormActivation, Conv3dNormActivation, MLP, Permute, SqueezeExcitation, StochasticDepth,
-  DropBlock2d, DropBlock3d, FeaturePyramidNetwork, DeformConv2d,
+  DropBlock2d, DropBlock3d, FeaturePyramidNetwork, DeformConv2d, MultiScaleDeformableAttention,
 ];
 for (const cls of LAYER_CLASSES) serialization.registerClass(cls);

@@ -49,6 +49,12 @@ export const MAX_ATTN_SAMPLES = 2 ** 12;
  */
 export const MAX_ATTN_LEVEL_CELLS = 2 ** 24;
 
+/**
+ * msDeformAttn: query rows B Q M and samples per level and head Q P, which
+ * the GPU value gradient carries as float32 indices (exact to 2^24).
+ */
+export const MAX_ATTN_INDEX = 2 ** 24;
+
 function formatCount(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : n.toExponential(3).replace(/\.?0+e/, 'e');
 }

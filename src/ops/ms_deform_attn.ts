@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {NamedAttrMap, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, TensorLike, util} from '@tensorflow/tfjs-core';
 import {MsDeformAttn} from '../kernel_names.ts';
-import {checkAtMost, checkElementCount, MAX_ATTN_LEVEL_CELLS, MAX_ATTN_SAMPLES} from './limits.ts';
+import {checkAtMost, checkElementCount, MAX_ATTN_INDEX, MAX_ATTN_LEVEL_CELLS, MAX_ATTN_SAMPLES} from './limits.ts';
 import {runVisionKernel} from './run_kernel.ts';
 import {assertDtype, assertRank, assertTensor, describe, fail, toTensor} from './validate.ts';
 
@@ -124,6 +124,8 @@ export function msDeformAttn(
     }
     checkAtMost(op, 'samplingLocations', [levels], MAX_ATTN_SAMPLES, ' levels');
     checkAtMost(op, 'samplingLocations', [levels * points], MAX_ATTN_SAMPLES, ' samples (L × P) per query and head');
+    checkAtMost(op, 'samplingLocations', [batch * queries * heads], MAX_ATTN_INDEX, ' query rows (B × Q × M)');
+    checkAtMost(op, 'samplingLocations', [queries * points], MAX_ATTN_INDEX, ' samples per level and head (Q × P)');
     checkElementCount(op, 'samplingLocations', 'an output [B, Q, M, C]', [batch, queries, heads, channels]);
     const [shapes, starts] = levelTables(op, spatialShapes, levelStartIndex, levels, spatialSize);
     const out = runVisionKernel<Tensor4D>(op, MsDeformAttn, {
