@@ -246,6 +246,13 @@ describe('msDeformAttn', () => {
       expectThrows(() => vision.msDeformAttn(v, shapes, starts, 'x' as unknown as Tensor, w), op, /'samplingLocations'/);
       expectThrows(() => vision.msDeformAttn(tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, [[1, 1]], [0],
           tf.zeros([1, 1, 1, 1, 4097, 2]), tf.zeros([1, 1, 1, 1, 4097])), op, /'samplingLocations'/, /at most 4096/);
+      // Empty tensors of huge dimensions: B Q M and Q P over 2^24.
+      expectThrows(() => vision.msDeformAttn(tf.zeros([1, 1, 4097, 0]) as tf.Tensor4D, [[1, 1]], [0],
+          tf.zeros([1, 4096, 4097, 1, 0, 2]), tf.zeros([1, 4096, 4097, 1, 0])), op, /'samplingLocations'/,
+      /at most 16777216 query rows/);
+      expectThrows(() => vision.msDeformAttn(tf.zeros([1, 1, 0, 1]) as tf.Tensor4D, [[1, 1]], [0],
+          tf.zeros([1, 4097, 0, 1, 4096, 2]), tf.zeros([1, 4097, 0, 1, 4096])), op, /'samplingLocations'/,
+      /at most 16777216 samples per level and head/);
       expectThrows(() => vision.msDeformAttn(tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, [[4096, 4096]], [0],
           tf.zeros([1, 1, 1, 1, 1, 2]), tf.zeros([1, 1, 1, 1, 1])), op, /'spatialShapes'/, /at most 16777216/);
     });
