@@ -22,8 +22,9 @@ export function capRepetitions(warmup: number, runs: number) {
  * median of `runs` runs, each count at most what `capRepetitions` set. Slow
  * cases (software GPUs, tfjs's cpu conv2d backward) get fewer runs so the
  * whole bench stays within about 15 minutes: past 500 ms a run, the first run
- * is the only warm-up and 3 runs follow; past 5 s, the first run is the only
- * measurement (warm-up is negligible there).
+ * is the only warm-up and 3 runs follow; past 5 s, a second run is the only
+ * measurement (the first may be mostly shader compilation: SwiftShader's
+ * WGSL pipelines take seconds), unless it is much faster.
  */
 export async function timeMedian(
     fn: () => tf.TensorContainer | Promise<tf.TensorContainer>, {warmup = 2, runs = 7} = {}): Promise<Timing> {
@@ -36,8 +37,11 @@ export async function timeMedian(
     tf.dispose(out);
     return ms;
   };
-  const first = await once();
-  if (first > 5000) return {median: first, runs: 1};
+  let first = await once();
+  if (first > 5000 && runs > 0) {
+    first = await once();
+    if (first > 5000) return {median: first, runs: 1};
+  }
   if (first > 500) [warmup, runs] = [0, 3];
   for (let i = 1; i < warmup; i++) await once();
   const times: number[] = [];
@@ -56,6 +60,32 @@ export function formatTable(rows: BenchRow[]): string {
   const lines = rows.map(r => `| ${r.case} | ${r.backend} | ${r.variant} | ${r.median_ms.toFixed(1)} | ` +
       `${r.baseline ?? ''} | ${r.baseline_ms != null ? r.baseline_ms.toFixed(1) : ''} | ` +
       `${r.baseline_ms != null ? (r.baseline_ms / r.median_ms).toFixed(2) + 'x' : ''} |`);
+  return [header, ...lines].join('\n');
+}
+
+/** Variants timing a backward pass: 'backward (...)', 'forward+backward (...)', 'forward+backward+update (...)'. */
+const BACKWARD_VARIANT = /^(forward\+)?backward(\+update)?( \(|$)/;
+
+/**
+ * Per case and backend with a 'forward' row (variant 'forward' or 'forward
+ * (...)'): each backward row beside it, and backward / forward, where a
+ * forward+backward row's backward is its time less the forward's.
+ */
+export function backwardRatioTable(rows: BenchRow[]): string {
+  const header = '| case | backend | forward ms | measured | ms | backward / forward |\n|---|---|---:|---|---:|---:|';
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const f of rows.filter(r => /^forward( \(|$)/.test(r.variant))) {
+    if (seen.has(`${f.case}|${f.backend}`)) continue;
+    seen.add(`${f.case}|${f.backend}`);
+    const variants = new Map(rows.filter(r => r.case === f.case && r.backend === f.backend &&
+        BACKWARD_VARIANT.test(r.variant)).map(r => [r.variant, r.median_ms]));
+    for (const [variant, ms] of variants) {
+      const backward = variant.startsWith('forward+') ? ms - f.median_ms : ms;
+      lines.push(`| ${f.case} | ${f.backend} | ${f.median_ms.toFixed(1)} | ${variant} | ${ms.toFixed(1)} | ` +
+          `${(backward / f.median_ms).toFixed(2)} |`);
+    }
+  }
   return [header, ...lines].join('\n');
 }
 

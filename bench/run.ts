@@ -26,7 +26,7 @@ import {bundle} from '../tools/bundle.mjs';
 import {parseCommandLine} from '../tools/cli.mjs';
 import {ratioChart} from './chart';
 import {CASES} from './cases/index';
-import {BenchRow, BenchSize, capRepetitions, formatTable} from './harness';
+import {backwardRatioTable, BenchRow, BenchSize, capRepetitions, formatTable} from './harness';
 
 const USAGE = `
 Usage: npm run bench [-- [--node-only] [--tiny] [CASE...]]
@@ -161,7 +161,8 @@ async function main() {
   const rows = await nodeRows(only, torchvision, size);
   if (!values['node-only']) rows.push(...await browserRows(only, torchvision, size));
   const table = formatTable(rows);
-  console.log(table);
+  const ratios = backwardRatioTable(rows);
+  console.log(`${table}\n\n${ratios}`);
   fs.mkdirSync(outDir, {recursive: true});
   const meta = {date: new Date().toISOString(), node: process.version, cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model, minutes: +((performance.now() - started) / 60000).toFixed(1), size,
@@ -170,7 +171,9 @@ async function main() {
   fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({meta, rows}, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'latest.md'), `${sizeNote}Measured ${meta.date} on ${meta.cpus} cores ` +
       `(${meta.cpu}), Node ${meta.node}, in ${meta.minutes} minutes. webgl/webgpu run on SwiftShader (software): ` +
-      `compare them with the tfjs op on the same backend, not in absolute terms.\n\n${table}\n`);
+      `compare them with the tfjs op on the same backend, not in absolute terms.\n\n${table}\n\n` +
+      `Backward / forward on the same backend (a forward+backward row's backward: its time less the forward's):` +
+      `\n\n${ratios}\n`);
   fs.writeFileSync(path.join(outDir, 'latest.svg'), ratioChart(rows));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`bench took ${seconds} s (${rows.length} rows, ${size} sizes); wrote ${outDir}/latest.{json,md,svg}`);

@@ -6,8 +6,9 @@ import {batchedNmsCase, nmsCase, nmsGrowthCase} from './nms';
 import {psRoiAlignCase} from './ps_roi_align';
 import {roiAlignCase} from './roi_align';
 import {focalLossCase} from './sigmoid_focal_loss';
+import {trainStepCase} from './train_step';
 
 export const CASES: BenchCase[] = [roiAlignCase, psRoiAlignCase, nmsCase, batchedNmsCase, nmsGrowthCase,
-  deformConv2dCase, msDeformAttnCase,
+  deformConv2dCase, msDeformAttnCase, trainStepCase,
   // Last: its tf-ops baseline can exhaust (and abort) tfjs-wasm's memory.
   focalLossCase];
