@@ -42,5 +42,5 @@ describe('a training loop of RoI ops and layers', () => {
     optimizer.dispose();
     [fpn, head].forEach(l => l.dispose());
     tf.dispose([...maps, targets, boxes, ...perImage, classes]);
-  });
+  }, 600000);  // webgpu on SwiftShader: a few hundred ms a step
 });
