@@ -5,6 +5,7 @@ Usage: /usr/bin/python3 bench/torchvision_bench.py CASE [CASE ...]
 Prints one JSON object: {case: {"forward_ms": median, "backward_ms": median}}.
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -12,6 +13,9 @@ import time
 import torch
 import torch.nn.functional as F
 import torchvision.ops as ops
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+from fixtures_ms_deform_attn import ms_deform_attn_core_pytorch  # noqa: E402  (Deformable DETR's reference, written once)
 
 torch.set_num_threads(1)
 
@@ -138,24 +142,6 @@ def deform_conv2d_2x64x64x64_3x3():
             t.grad = None
 
     return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward, repeats=5)}
-
-
-def ms_deform_attn_core_pytorch(value, value_spatial_shapes, sampling_locations, attention_weights):
-    """Deformable DETR's pure-PyTorch multi-scale deformable attention (models/ops/functions/ms_deform_attn_func.py)."""
-    N_, S_, M_, D_ = value.shape
-    _, Lq_, M_, L_, P_, _ = sampling_locations.shape
-    value_list = value.split([H_ * W_ for H_, W_ in value_spatial_shapes], dim=1)
-    sampling_grids = 2 * sampling_locations - 1
-    sampling_value_list = []
-    for lid_, (H_, W_) in enumerate(value_spatial_shapes):
-        value_l_ = value_list[lid_].flatten(2).transpose(1, 2).reshape(N_ * M_, D_, H_, W_)
-        sampling_grid_l_ = sampling_grids[:, :, :, lid_].transpose(1, 2).flatten(0, 1)
-        sampling_value_l_ = F.grid_sample(value_l_, sampling_grid_l_, mode="bilinear", padding_mode="zeros",
-                                          align_corners=False)
-        sampling_value_list.append(sampling_value_l_)
-    attention_weights = attention_weights.transpose(1, 2).reshape(N_ * M_, 1, Lq_, L_ * P_)
-    output = (torch.stack(sampling_value_list, dim=-2).flatten(-2) * attention_weights).sum(-1).view(N_, M_ * D_, Lq_)
-    return output.transpose(1, 2).contiguous()
 
 
 def ms_deform_attn_q300_8x32():

@@ -18,23 +18,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import stateless
 
+from fixtures_ms_deform_attn import ms_deform_attn_core_pytorch
+
 FILE = "ms_deform_attn_layer.json"
 OP = "MultiScaleDeformableAttention"
-
-
-def ms_deform_attn_core_pytorch(value, value_spatial_shapes, sampling_locations, attention_weights):
-    n, _, m, d = value.shape
-    _, lq, m, levels, points, _ = sampling_locations.shape
-    value_list = value.split([h * w for h, w in value_spatial_shapes], dim=1)
-    sampling_grids = 2 * sampling_locations - 1
-    sampled = []
-    for lid, (h, w) in enumerate(value_spatial_shapes):
-        value_l = value_list[lid].flatten(2).transpose(1, 2).reshape(n * m, d, h, w)
-        grid_l = sampling_grids[:, :, :, lid].transpose(1, 2).flatten(0, 1)
-        sampled.append(F.grid_sample(value_l, grid_l, mode="bilinear", padding_mode="zeros", align_corners=False))
-    attention_weights = attention_weights.transpose(1, 2).reshape(n * m, 1, lq, levels * points)
-    output = (torch.stack(sampled, dim=-2).flatten(-2) * attention_weights).sum(-1).view(n, m * d, lq)
-    return output.transpose(1, 2).contiguous()
 
 
 class MSDeformAttn(nn.Module):

@@ -55,6 +55,9 @@ export function msDeformAttnGeometry(valueShape: readonly number[], locationShap
 export interface Corners {
   /** False for a non-finite coordinate: the sample is NaN, and no corner is read. */
   finite: boolean;
+  /** The level's size. */
+  height: number;
+  width: number;
   /** Pixel coordinates (x W - 0.5, y H - 0.5) and the top-left corner (floor). */
   ix: number;
   iy: number;
@@ -66,7 +69,8 @@ export interface Corners {
 }
 
 export function newCorners(): Corners {
-  return {finite: true, ix: 0, iy: 0, x0: 0, y0: 0, rows: new Int32Array(4), weights: new Float32Array(4)};
+  return {finite: true, height: 0, width: 0, ix: 0, iy: 0, x0: 0, y0: 0, rows: new Int32Array(4),
+    weights: new Float32Array(4)};
 }
 
 /**
@@ -76,6 +80,8 @@ export function newCorners(): Corners {
 export function sampleCorners(
     x: number, y: number, height: number, width: number, start: number, spatialSize: number, c: Corners) {
   const ix = f(f(x * width) - 0.5), iy = f(f(y * height) - 0.5);
+  c.height = height;
+  c.width = width;
   c.ix = ix;
   c.iy = iy;
   c.finite = Number.isFinite(ix) && Number.isFinite(iy);
@@ -97,14 +103,15 @@ export function sampleCorners(
   }
 }
 
-/** Level l's (H, W, start) from the tables (int32 views). */
-function level(shapes: Floats, starts: Floats, l: number): [number, number, number] {
-  return [shapes[2 * l], shapes[2 * l + 1], starts[l]];
-}
-
-export function msDeformAttnValues(
-    value: Floats, shapes: Floats, starts: Floats, locations: Floats, weights: Floats, g: MsDeformAttnGeometry,
-    out: Floats) {
+/**
+ * Visits every sample in (b, q, m, l, p) order with its corners (one object,
+ * rewritten per sample), its index j, the first channel `o` of its query row
+ * in out / dy and that of value position 0 of its (b, m), `v0`: value row r
+ * starts at v0 + r M C.
+ */
+function forEachSample(
+    shapes: Floats, starts: Floats, locations: Floats, g: MsDeformAttnGeometry,
+    visit: (corners: Corners, j: number, o: number, v0: number) => void) {
   const {batch, spatialSize: S, heads: M, channels: C, queries: Q, levels: L, points: P} = g;
   const corners = newCorners();
   for (let b = 0; b < batch; b++) {
@@ -112,25 +119,34 @@ export function msDeformAttnValues(
       for (let m = 0; m < M; m++) {
         const o = ((b * Q + q) * M + m) * C;
         for (let l = 0; l < L; l++) {
-          const [height, width, start] = level(shapes, starts, l);
+          const [height, width, start] = [shapes[2 * l], shapes[2 * l + 1], starts[l]];
           for (let p = 0; p < P; p++) {
             const j = (((b * Q + q) * M + m) * L + l) * P + p;
             sampleCorners(locations[2 * j], locations[2 * j + 1], height, width, start, S, corners);
-            const a = weights[j];
-            for (let ch = 0; ch < C; ch++) {
-              let v = 0;
-              if (!corners.finite) v = NaN;
-              for (let k = 0; k < 4; k++) {
-                const row = corners.rows[k];
-                if (row >= 0) v = f(v + f(corners.weights[k] * value[((b * S + row) * M + m) * C + ch]));
-              }
-              out[o + ch] = f(out[o + ch] + f(a * v));
-            }
+            visit(corners, j, o, (b * S * M + m) * C);
           }
         }
       }
     }
   }
+}
+
+export function msDeformAttnValues(
+    value: Floats, shapes: Floats, starts: Floats, locations: Floats, weights: Floats, g: MsDeformAttnGeometry,
+    out: Floats) {
+  const {heads: M, channels: C} = g;
+  forEachSample(shapes, starts, locations, g, (corners, j, o, v0) => {
+    const a = weights[j];
+    for (let ch = 0; ch < C; ch++) {
+      let v = 0;
+      if (!corners.finite) v = NaN;
+      for (let k = 0; k < 4; k++) {
+        const row = corners.rows[k];
+        if (row >= 0) v = f(v + f(corners.weights[k] * value[v0 + row * M * C + ch]));
+      }
+      out[o + ch] = f(out[o + ch] + f(a * v));
+    }
+  });
 }
 
 /**
@@ -141,51 +157,38 @@ export function msDeformAttnValues(
 export function msDeformAttnGradValues(
     dy: Floats, value: Floats, shapes: Floats, starts: Floats, locations: Floats, weights: Floats,
     g: MsDeformAttnGeometry, dValue: Floats, dLocations: Floats, dWeights: Floats) {
-  const {batch, spatialSize: S, heads: M, channels: C, queries: Q, levels: L, points: P} = g;
-  const corners = newCorners();
-  for (let b = 0; b < batch; b++) {
-    for (let q = 0; q < Q; q++) {
-      for (let m = 0; m < M; m++) {
-        const o = ((b * Q + q) * M + m) * C;
-        for (let l = 0; l < L; l++) {
-          const [height, width, start] = level(shapes, starts, l);
-          for (let p = 0; p < P; p++) {
-            const j = (((b * Q + q) * M + m) * L + l) * P + p;
-            sampleCorners(locations[2 * j], locations[2 * j + 1], height, width, start, S, corners);
-            const a = weights[j];
-            if (!corners.finite) {
-              dLocations[2 * j] = dLocations[2 * j + 1] = dWeights[j] = NaN;
-              continue;
-            }
-            const lx = f(corners.ix - corners.x0), ly = f(corners.iy - corners.y0);
-            const hx = f(1 - lx), hy = f(1 - ly);
-            // d(corner weight)/dix and /diy, nw ne sw se.
-            const wx = [-hy, hy, -ly, ly], wy = [-hx, -lx, hx, lx];
-            let dw = 0, gx = 0, gy = 0;
-            for (let ch = 0; ch < C; ch++) {
-              const d = dy[o + ch];
-              const ad = f(a * d);
-              let v = 0, vx = 0, vy = 0;
-              for (let k = 0; k < 4; k++) {
-                const row = corners.rows[k];
-                if (row < 0) continue;
-                const at = ((b * S + row) * M + m) * C + ch;
-                const u = value[at];
-                v = f(v + f(corners.weights[k] * u));
-                vx = f(vx + f(wx[k] * u));
-                vy = f(vy + f(wy[k] * u));
-                dValue[at] = f(dValue[at] + f(corners.weights[k] * ad));
-              }
-              dw = f(dw + f(d * v));
-              gx = f(gx + f(ad * vx));
-              gy = f(gy + f(ad * vy));
-            }
-            dWeights[j] = dw;
-            dLocations[2 * j] = f(gx * width);
-            dLocations[2 * j + 1] = f(gy * height);
-          }
-        }
-      }
+  const {heads: M, channels: C} = g;
+  forEachSample(shapes, starts, locations, g, (corners, j, o, v0) => {
+    if (!corners.finite) {
+      dLocations[2 * j] = dLocations[2 * j + 1] = dWeights[j] = NaN;
+      return;
     }
-  }
+    const a = weights[j];
+    const lx = f(corners.ix - corners.x0), ly = f(corners.iy - corners.y0);
+    const hx = f(1 - lx), hy = f(1 - ly);
+    // d(corner weight)/dix and /diy, nw ne sw se.
+    const wx = [-hy, hy, -ly, ly], wy = [-hx, -lx, hx, lx];
+    let dw = 0, gx = 0, gy = 0;
+    for (let ch = 0; ch < C; ch++) {
+      const d = dy[o + ch];
+      const ad = f(a * d);
+      let v = 0, vx = 0, vy = 0;
+      for (let k = 0; k < 4; k++) {
+        const row = corners.rows[k];
+        if (row < 0) continue;
+        const at = v0 + row * M * C + ch;
+        const u = value[at];
+        v = f(v + f(corners.weights[k] * u));
+        vx = f(vx + f(wx[k] * u));
+        vy = f(vy + f(wy[k] * u));
+        dValue[at] = f(dValue[at] + f(corners.weights[k] * ad));
+      }
+      dw = f(dw + f(d * v));
+      gx = f(gx + f(ad * vx));
+      gy = f(gy + f(ad * vy));
+    }
+    dWeights[j] = dw;
+    dLocations[2 * j] = f(gx * corners.width);
+    dLocations[2 * j + 1] = f(gy * corners.height);
+  });
 }
