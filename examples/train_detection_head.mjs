@@ -108,16 +108,20 @@ function makeProposals(gtBoxes) {
   return {rois: tf.tensor2d(rois), proposalBoxes: tf.tensor2d(rois.map(r => r.slice(1))), targets: tf.tensor2d(targets)};
 }
 
+/** Seeded initial weights: the run (and whether it ends OK) is the same every time. */
+let initSeed = 0;
+const init = () => ({kernelInitializer: tfl.initializers.glorotUniform({seed: ++initSeed})});
+
 function buildModels() {
   const backbone = tfl.sequential({name: 'backbone', layers: [
-    tfl.layers.conv2d({inputShape: [SIZE, SIZE, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu'}),
-    tfl.layers.conv2d({filters: 24, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu'}),
-    tfl.layers.conv2d({filters: 32, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu'}),
+    tfl.layers.conv2d({inputShape: [SIZE, SIZE, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', ...init()}),
+    tfl.layers.conv2d({filters: 24, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...init()}),
+    tfl.layers.conv2d({filters: 32, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', ...init()}),
   ]});
   const head = tfl.sequential({name: 'head', layers: [
     tfl.layers.flatten({inputShape: [POOL, POOL, 32]}),
-    tfl.layers.dense({units: 64, activation: 'relu'}),
-    tfl.layers.dense({units: CLASSES + 4}),
+    tfl.layers.dense({units: 64, activation: 'relu', ...init()}),
+    tfl.layers.dense({units: CLASSES + 4, ...init()}),
   ]});
   return {backbone, head};
 }
