@@ -147,6 +147,61 @@ describe('deformConv2d: kernels against the reference math', () => {
   }
 });
 
+describe('deformConv2d: deterministic gradients', () => {
+  const budget = columnBudget();
+  afterEach(() => tf.env().set(COLUMN_BUDGET_FLAG, budget));
+  const attrs: DeformConv2dAttrs =
+      {strides: [1, 1], pad: [1, 1], dilations: [1, 1], groups: 1, offsetGroups: 2, useMask: true};
+
+  /** Both backward runs bit-identical, and close to the reference, at `positions` positions a chunk (0: default). */
+  async function checkTwoRuns(p: ReturnType<typeof randomProblem>, attrs: DeformConv2dAttrs, positions: number) {
+    const g = deformGeometry(p.shapes.x, p.shapes.weight, attrs);
+    const expected = [p.x, p.offset, p.mask, p.weight].map(a => new Float32Array(a.length));
+    deformConv2dGradValues(p.dy, p.x, p.offset, p.mask, p.weight, g, ...expected as [
+      Float32Array, Float32Array, Float32Array, Float32Array]);
+    if (positions > 0) tf.env().set(COLUMN_BUDGET_FLAG, positions * g.channels * g.kernelHeight * g.kernelWidth);
+    const inputs = {x: tf.tensor(p.x, p.shapes.x), offset: tf.tensor(p.offset, p.shapes.offset),
+      mask: tf.tensor(p.mask, p.shapes.mask), weight: tf.tensor(p.weight, p.shapes.weight)};
+    const dy = tf.tensor(p.dy, p.shapes.out);
+    const run = () => tf.engine().runKernel(DeformConv2dGrad, {dy, ...inputs},
+        attrs as unknown as tf.NamedAttrMap) as Tensor[];
+    const [first, second] = [run(), run()];
+    const what = ['dx', 'dOffset', 'dMask', 'dWeight'];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const [a, b] = [await first[i].data() as Float32Array, await second[i].data() as Float32Array];
+        const [bitsA, bitsB] = [a, b].map(v => new Uint32Array(v.buffer, v.byteOffset, v.length));
+        const differs = bitsA.findIndex((v, k) => v !== bitsB[k]);
+        if (differs >= 0) throw new Error(`${what[i]}[${differs}]: ${a[differs]}, then ${b[differs]}`);
+        expectClose(a, expected[i], undefined, what[i]);
+      }
+    } finally {
+      tf.dispose([...Object.values(inputs), dy, ...first, ...second]);
+    }
+  }
+
+  // 2 images 9x10, 6 channels, 2 offset groups: offsets up to 25 (across the map and far outside it), and
+  // every third sample of offset group 0 at (4.3, 5.7): one cell of dozens of samples.
+  const far = randomProblem([2, 9, 10, 6], [3, 3, 5], attrs, 501, 25);
+  for (let s = 0; s < far.offset.length / 2; s += 3) {
+    const ij = s % 18, pos = Math.floor(s / 18) % 90;
+    if (ij >= 9) continue;
+    far.offset[2 * s] = 4.3 - (Math.floor(pos / 10) - 1 + Math.floor(ij / 3));
+    far.offset[2 * s + 1] = 5.7 - (pos % 10 - 1 + ij % 3);
+  }
+  // The default budget (one chunk of both images), one image a chunk, and 7 positions a chunk.
+  for (const positions of [0, 90, 7]) {
+    const chunks = positions ? `, ${positions} positions a chunk` : '';
+    it(`two backward runs are bit-identical and match the reference, far and crowded samples${chunks}`,
+        async () => { await checkTwoRuns(far, attrs, positions); });
+  }
+  it('two backward runs are bit-identical, 2500 positions in one chunk (where tfjs-webgpu would split K)',
+      async () => {
+        const one = {...attrs, offsetGroups: 1};
+        await checkTwoRuns(randomProblem([1, 50, 50, 2], [3, 3, 3], one, 502, 4), one, 0);
+      });
+});
+
 /** Offsets whose samples keep away from integer positions: bilinear is smooth there. */
 function smoothOffsets(shape: number[], seed: number) {
   const u = seededUniform(shape.reduce((a, b) => a * b, 1), 0, 1, seed);

@@ -15,6 +15,8 @@ import * as glPool from '../kernels/webgl/roi_pool_gpu';
 import * as gpuPool from '../kernels/webgpu/roi_pool_webgpu';
 import * as glPs from '../kernels/webgl/ps_roi_gpu';
 import * as gpuPs from '../kernels/webgpu/ps_roi_webgpu';
+import * as glTiles from '../kernels/webgl/roi_tiles_gpu';
+import * as gpuTiles from '../kernels/webgpu/roi_tiles_webgpu';
 import * as glNms from '../kernels/webgl/nms_gpu';
 import * as gpuNms from '../kernels/webgpu/nms_webgpu';
 import * as glFocal from '../kernels/webgl/sigmoid_focal_loss_gpu';
@@ -23,8 +25,8 @@ import * as glDeform from '../kernels/webgl/deform_conv2d_gpu';
 import * as gpuDeform from '../kernels/webgpu/deform_conv2d_webgpu';
 import * as glMsda from '../kernels/webgl/ms_deform_attn_gpu';
 import * as gpuMsda from '../kernels/webgpu/ms_deform_attn_webgpu';
-import * as glMsdaSort from '../kernels/webgl/ms_deform_attn_sort_gpu';
-import * as gpuMsdaSort from '../kernels/webgpu/ms_deform_attn_sort_webgpu';
+import * as glCellSort from '../kernels/webgl/cell_sort_gpu';
+import * as gpuCellSort from '../kernels/webgpu/cell_sort_webgpu';
 import * as glMsdaValueGrad from '../kernels/webgl/ms_deform_attn_value_grad';
 import * as gpuMsdaValueGrad from '../kernels/webgpu/ms_deform_attn_value_grad';
 import {DeformGeometry} from '../kernels/reference/deform_conv2d';
@@ -104,24 +106,54 @@ const DEFORM: DeformGeometry = {batch: 1, height: 5, width: 5, channels: 4, outH
   outChannels: 2, kernelHeight: 3, kernelWidth: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1,
   dilationW: 1, groups: 2, offsetGroups: 2, useMask: true};
 const FLAT = 'input access: texture getters at output coordinates vs flat-buffer reads by index';
+/** The RoI backward gathers' main(): the same block sum (roiGatherBlock), written differently. */
+const GATHER_MAIN = 'output: webgl writes the block as one packed texel, webgpu its values inside dx by flat index';
+const gatherMains = (...units: string[]): Known[] => [{at: units.map(u => `${u}.main`), why: GATHER_MAIN}];
 
 const PAIRS: Record<string, Pair> = {
-  'roi_common_glsl ~ roi_common_wgsl': {units: {
-    ROI_ALIGN_GEOMETRY: [glCommon.ROI_ALIGN_GEOMETRY, gpuCommon.ROI_ALIGN_GEOMETRY],
-    ROI_POOL_GEOMETRY: [glCommon.ROI_POOL_GEOMETRY, gpuCommon.ROI_POOL_GEOMETRY],
-    forwardMain: [glCommon.forwardMain('c0', 'setOutput(b);'),
-      gpuCommon.forwardMain('c0', 'setOutputAtIndex(index, b);')],
-    gatherMain: [glCommon.gatherMain('int d = 0;', 'sum += b;'), gpuCommon.gatherMain('let d = 0;', 'sum += b;')],
-  }},
+  'roi_common_glsl ~ roi_common_wgsl': {
+    units: {
+      ROI_ALIGN_GEOMETRY: [glCommon.ROI_ALIGN_GEOMETRY, gpuCommon.ROI_ALIGN_GEOMETRY],
+      ROI_POOL_GEOMETRY: [glCommon.ROI_POOL_GEOMETRY, gpuCommon.ROI_POOL_GEOMETRY],
+      ROI_BIN_UNION: [glCommon.ROI_BIN_UNION, gpuCommon.ROI_BIN_UNION],
+      PS_BIN_OF_CHANNEL: [glCommon.PS_BIN_OF_CHANNEL, gpuCommon.PS_BIN_OF_CHANNEL],
+      forwardMain: [glCommon.forwardMain('c0', 'setOutput(b);'),
+        gpuCommon.forwardMain('c0', 'setOutputAtIndex(index, b);')],
+      gatherMain: [glCommon.gatherMain('int d = 0;', 'sum += vec4(float(k));'),
+        gpuCommon.gatherMain('let d = 0;', 'sum += vec4<f32>(f32(k));')],
+      ...Object.fromEntries([true, false].map(tables => [`roiAlignWeights(${tables})`,
+        [glCommon.roiAlignWeights(tables), gpuCommon.roiAlignWeights(tables)]])),
+    },
+    known: gatherMains('gatherMain'),
+  },
   'roi_align_gpu ~ roi_align_webgpu': {
-    units: programs(glAlign, gpuAlign, ['RoiAlignProgram', 'RoiAlignGradProgram'], ROI),
+    units: {
+      ...programs(glAlign, gpuAlign, ['RoiAlignProgram', 'RoiAlignWeightsProgram', 'RoiAlignGradProgram'], ROI),
+      'RoiAlignGradProgram(weights computed)': programs(glAlign, gpuAlign, ['RoiAlignGradProgram'], ROI, false)
+          .RoiAlignGradProgram,
+    },
+    known: gatherMains('RoiAlignGradProgram', 'RoiAlignGradProgram(weights computed)'),
   },
   'roi_pool_gpu ~ roi_pool_webgpu': {
     units: programs(glPool, gpuPool, ['RoiPoolProgram', 'RoiPoolGradProgram'], ROI),
+    known: gatherMains('RoiPoolGradProgram'),
+  },
+  'roi_tiles_gpu ~ roi_tiles_webgpu': {
+    units: {
+      ...programs(glTiles, gpuTiles, ['RoiAlignReachProgram', 'TileCoverProgram', 'TilePrefixProgram',
+        'TileBoxesProgram'], [4, 5]),
+      RoiPoolReachProgram: [new glTiles.RoiPoolReachProgram([4, 5], '1.0').userCode,
+        new gpuTiles.RoiPoolReachProgram([4, 5], '1.0').getUserCode()],
+    },
   },
   'ps_roi_gpu ~ ps_roi_webgpu': {
-    units: programs(glPs, gpuPs, ['PsRoiAlignProgram', 'PsRoiAlignGradProgram', 'PsRoiPoolProgram',
-      'PsRoiPoolGradProgram'], ROI),
+    units: {
+      ...programs(glPs, gpuPs, ['PsRoiAlignProgram', 'PsRoiAlignGradProgram', 'PsRoiPoolProgram',
+        'PsRoiPoolGradProgram'], ROI),
+      'PsRoiAlignGradProgram(weights computed)': programs(glPs, gpuPs, ['PsRoiAlignGradProgram'], ROI, false)
+          .PsRoiAlignGradProgram,
+    },
+    known: gatherMains('PsRoiAlignGradProgram', 'PsRoiAlignGradProgram(weights computed)', 'PsRoiPoolGradProgram'),
   },
   'nms_gpu ~ nms_webgpu (IoU and threshold test)': {
     units: {PAIR_MATH: [new glNms.NmsBandProgram(8, 1, false).userCode,
@@ -142,49 +174,101 @@ const PAIRS: Record<string, Pair> = {
     uncompared: {main: `${FLAT} (webgpu: vec4 lanes)`},
   },
   'deform_conv2d_gpu ~ deform_conv2d_webgpu': {
-    units: {DeformSampleGradProgram: [new glDeform.DeformSampleGradProgram(DEFORM, 'offset', ['Dcol']).userCode,
-      new gpuDeform.DeformSampleGradProgram(DEFORM, 3, 'offset').getUserCode()]},
+    units: {
+      DeformCornerSumsProgram: [new glDeform.DeformCornerSumsProgram(DEFORM, 3).userCode,
+        new gpuDeform.DeformCornerSumsProgram(DEFORM, 3).getUserCode()],
+      DeformSampleGradProgram: [new glDeform.DeformSampleGradProgram(DEFORM, 3, 'offset').userCode,
+        new gpuDeform.DeformSampleGradProgram(DEFORM, 3, 'offset').getUserCode()],
+      DeformColumnsProgram: [new glDeform.DeformColumnsProgram(DEFORM, 3).userCode,
+        new gpuDeform.DeformColumnsProgram(DEFORM, 3).getUserCode()],
+      DeformInputGradProgram: [new glDeform.DeformInputGradProgram(DEFORM, 1, false).userCode,
+        new gpuDeform.DeformInputGradProgram(DEFORM, 1).getUserCode()],
+    },
     renames: {isFiniteF32: 'isFiniteFloat'},
     uncompared: {
-      samplePosition: `${FLAT} (webgl: position b, oy, ox and getOffset; webgpu: chunk position p and Offset[])`,
+      offsetValue: `${FLAT} (webgl: getOffset at position p's coordinates; webgpu: Offset[])`,
       maskValue: `${FLAT} (webgpu: and the useMask uniform)`,
       corner: `${FLAT} (webgpu: through inside() and pixelIndex())`,
-      columnGrad: 'webgl input access: the column gradient from the Dcol texture',
-      columnIndex: 'webgpu input access: flat index into the Dcol buffer',
+      columnGrad: `${FLAT} (webgl: the Dcol texture; webgpu: its flat index)`,
       pixelIndex: 'webgpu input access: flat index into X',
       inside: 'webgpu input access: the bounds test of corner()',
-      main: 'different work split: webgl one output value per invocation, webgpu a chunk of rows by flat index',
+      sortedCell: `${FLAT} (the SortedSamples table)`,
+      sortedTable: FLAT,
+      cellStart: FLAT,
+      cornerSumsAt: FLAT,
+      cornerSum: 'different work split: webgl one corner sum per invocation',
+      cornerSums: 'different work split: webgpu all four corner sums of a sample per invocation',
+      main: 'different work split: webgl one value per invocation into a chunk piece (dx: added to its image\'s ' +
+        'dx so far), webgpu by flat index into the full outputs (columns: a loop over the channels)',
     },
   },
+  'deform_conv2d_gpu ~ deform_conv2d_webgpu (cell sort of the input gradient)': {
+    units: {
+      DeformCellsProgram: [new glDeform.DeformCellsProgram(12).userCode,
+        new gpuDeform.DeformCellsProgram(12).getUserCode()],
+      DeformSortedSamplesProgram: [new glDeform.DeformSortedSamplesProgram(DEFORM, 12).userCode,
+        new gpuDeform.DeformSortedSamplesProgram(12).getUserCode()],
+    },
+    renames: {isFiniteF32: 'isFiniteFloat'},
+    uncompared: {
+      offsetValue: `${FLAT} (webgl: getOffset at position p's coordinates; webgpu: Offset[])`,
+      maskValue: `${FLAT} (webgpu: and the useMask uniform)`,
+      pixelIndex: 'webgpu input access: flat index into X',
+      inside: 'webgpu input access: the bounds test of corner()',
+      sortedSample: `${FLAT} (webgl: the Order texture; webgpu: the (cell, sample) Pairs)`,
+      sortedCell: `${FLAT} (webgl: Cells by sample; webgpu: Pairs)`,
+    },
+  },
+  'cell_sort_gpu ~ cell_sort_webgpu': {
+    units: {
+      MERGE_MATH: [glCellSort.MERGE_MATH, gpuCellSort.MERGE_MATH],
+      CELL_RUNS_SUM: [glCellSort.CELL_RUNS_SUM, gpuCellSort.CELL_RUNS_SUM],
+      CellStartsProgram: [new glCellSort.CellStartsProgram(8).userCode,
+        new gpuCellSort.CellStartsProgram(8).getUserCode()],
+    },
+    uncompared: {sortedCell: `${FLAT} (the SortedSamples table)`, sortedTable: FLAT},
+  },
   'ms_deform_attn_gpu ~ ms_deform_attn_webgpu': {
-    units: Object.fromEntries([true, false].flatMap(hasValue => [
-      [`MsDeformAttnProgram(${hasValue})`, [new glMsda.MsDeformAttnProgram([1, 2, 1, 3], hasValue).userCode,
-        new gpuMsda.MsDeformAttnProgram([1, 2, 1, 3], hasValue).getUserCode()]],
-      [`MsDeformAttnSampleGradProgram(${hasValue})`, [
-        new glMsda.MsDeformAttnSampleGradProgram([4, 2], hasValue).userCode,
-        new gpuMsda.MsDeformAttnSampleGradProgram([4, 2], hasValue).getUserCode()]],
-    ])),
+    units: {
+      CornerBitsProgram: [new glMsda.CornerBitsProgram(6).userCode, new gpuMsda.CornerBitsProgram(6).getUserCode()],
+      // C = 3: webgl's texels of 2 channels.
+      ...Object.fromEntries(([[true, 4], [true, 3], [false, 4]] as const).map(([hasValue, channels]) => {
+        const g = {batch: 1, spatialSize: 6, heads: 1, channels, queries: 2, levels: 2, points: 2};
+        const [gl, gpu] = [new glMsda.MsDeformAttnProgram(g, hasValue), new gpuMsda.MsDeformAttnProgram(g, hasValue)];
+        return [`MsDeformAttnProgram(${hasValue}, C = ${channels})`, [gl.userCode, gpu.getUserCode()]];
+      })),
+      ...Object.fromEntries([true, false].map(hasValue => [`MsDeformAttnSampleGradProgram(${hasValue})`, [
+        new glMsda.MsDeformAttnSampleGradProgram(4, hasValue).userCode,
+        new gpuMsda.MsDeformAttnSampleGradProgram(4, hasValue).getUserCode()]])),
+    },
     uncompared: {
       msdaLevel: `${FLAT} (webgl: int32 tables held as float, clamped before int())`,
       msdaLocation: FLAT,
       msdaValue: FLAT,
+      msdaValues: FLAT,
       msdaWeight: FLAT,
       msdaDy: FLAT,
+      msdaBits: `${FLAT} (webgl: CornerBits as rows of samples)`,
+      msdaBitsSample: 'output layout: webgl CornerBits as rows of samples; webgpu flat',
+      msdaLanes: 'output layout: webgl a packed texel of 4 (or 2) channels; webgpu 4 channels per invocation',
+      msdaSetLanes: 'output layout (see msdaLanes)',
+      msdaGradSample: 'output layout: webgl a packed texel per sample; webgpu an invocation per sample',
+      msdaSetGrads: 'output layout (see msdaGradSample)',
     },
   },
-  'ms_deform_attn_sort_gpu ~ ms_deform_attn_sort_webgpu, ms_deform_attn_value_grad (dValue)': {
+  'ms_deform_attn_value_grad (dValue)': {
     units: {
-      SAMPLE_INDEX: [glMsdaSort.SAMPLE_INDEX, gpuMsdaSort.SAMPLE_INDEX],
-      SAMPLE_CELL: [glMsdaSort.SAMPLE_CELL, gpuMsdaSort.SAMPLE_CELL],
-      MERGE_MATH: [glMsdaSort.MERGE_MATH, gpuMsdaSort.MERGE_MATH],
-      ...programs(glMsdaValueGrad, gpuMsdaValueGrad, ['SortedSamplesProgram', 'PositionLevelsProgram', 'CellRunsProgram',
-        'ValueGradProgram'], {batch: 1, spatialSize: 6, heads: 2, channels: 3, queries: 2, levels: 2, points: 2}),
+      SAMPLE_INDEX: [glMsdaValueGrad.SAMPLE_INDEX, gpuMsdaValueGrad.SAMPLE_INDEX],
+      SAMPLE_CELL: [glMsdaValueGrad.SAMPLE_CELL, gpuMsdaValueGrad.SAMPLE_CELL],
+      ...programs(glMsdaValueGrad, gpuMsdaValueGrad, ['SampleCellsProgram', 'SortedSamplesProgram',
+        'PositionLevelsProgram', 'CellRunsProgram', 'ValueGradProgram'],
+      {batch: 1, spatialSize: 6, heads: 2, channels: 3, queries: 2, levels: 2, points: 2}),
     },
     uncompared: {
       msdaLevel: `${FLAT} (webgl: int32 tables held as float, clamped before int())`,
       msdaLocation: FLAT,
       msdaWeight: FLAT,
-      msdaDy: FLAT,
+      sortedRowValue: FLAT,
       sortedSample: `${FLAT} (webgl: the Order texture; webgpu: the (cell, sample) Pairs)`,
       sortedCell: `${FLAT} (webgl: Cells by sample, or SortedSamples; webgpu: Pairs, or SortedSamples)`,
       sortedTable: FLAT,

@@ -1,7 +1,8 @@
 /**
  * psRoiAlign as in an R-FCN head: N=2, C=490 (10 classes x 7x7), 64x64 map at
  * stride 8, K=256 boxes of 16-144 px, 7x7, samplingRatio 2, channelsLast;
- * forward and forward+backward (tf.grad).
+ * forward and forward+backward (tf.grad), which reads back the whole
+ * gradient (4M values, 32 times the forward's output).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {psRoiAlign} from '../../src/index';

@@ -63,11 +63,7 @@ export const roiAlignCase: BenchCase = {
       xShape: x.shape};
     const backward = (await timeMedian(
         () => tf.engine().runKernel(RoiAlignGrad, {dy, boxes: rois}, gradAttrs) as tf.Tensor, TIMING)).median;
-    // On software GPUs the backward gather takes minutes for 512 boxes: the
-    // backward kernel's own row stands for it there.
-    const gpu = ['webgl', 'webgpu'].includes(backend);
-    const both = gpu ? null :
-        (await timeMedian(() => tf.grad(v => roiAlign(v as tf.Tensor4D, rois, ARGS))(x, dy), TIMING)).median;
+    const both = (await timeMedian(() => tf.grad(v => roiAlign(v as tf.Tensor4D, rois, ARGS))(x, dy), TIMING)).median;
     const crop14 = (await timeMedian(() => tf.tidy(() =>
         tf.avgPool(tf.image.cropAndResize(x, cropBoxes, boxInd, [14, 14]), 2, 2, 'valid')))).median;
     const crop7 = (await timeMedian(() => tf.image.cropAndResize(x, cropBoxes, boxInd, [7, 7]))).median;
@@ -78,7 +74,7 @@ export const roiAlignCase: BenchCase = {
         baseline: 'cropAndResize 14x14 + avgPool 2x2', baseline_ms: crop14},
       {case: NAME, backend, variant: 'forward', median_ms: forward, baseline: 'cropAndResize 7x7', baseline_ms: crop7},
       {case: NAME, backend, variant: 'backward (RoiAlignGrad)', median_ms: backward},
-      ...(both != null ? [{case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both}] : []),
+      {case: NAME, backend, variant: 'forward+backward (tf.grad)', median_ms: both},
       ...torchvisionRows(NAME, backend, torchvision,
           [['forward', forward, 'forward_ms'], ['backward (RoiAlignGrad)', backward, 'backward_ms']]),
     ];

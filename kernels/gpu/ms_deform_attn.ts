@@ -4,8 +4,8 @@ import {MAX_ATTN_INDEX} from '../../src/ops/limits.ts';
 import type {MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
 import {MS_DEFORM_SHAPE, uniformFields} from './uniforms.ts';
 
-/** msDeformAttn's shape fields (MS_DEFORM_SAMPLE reads them) and the run length of a merge pass. */
-export const VALUE_GRAD_FIELDS = uniformFields(MS_DEFORM_SHAPE, msDeformAttnKernel.attrs, {run: 'int'});
+/** msDeformAttn's shape fields (MS_DEFORM_SAMPLE reads them). */
+export const VALUE_GRAD_FIELDS = uniformFields(MS_DEFORM_SHAPE, msDeformAttnKernel.attrs);
 
 /** Samples of one (b, m, l) segment of the sort: Q P. */
 export function segmentSamples(g: MsDeformAttnGeometry) {

@@ -42,11 +42,22 @@ export function roiShape(xShape: readonly number[], numBoxes: number) {
 const ROI_SHAPE = Object.keys(roiShape([], 0));
 
 export const ROI_ALIGN_FIELDS = uniformFields(ROI_SHAPE, roiAlignKernel.attrs);
+/** columns: roi_align's weight table of the columns (1) or of the rows (0). */
+export const ROI_ALIGN_WEIGHTS_FIELDS = uniformFields(ROI_SHAPE, roiAlignKernel.attrs, {columns: 'int'});
 /** ps_roi_align shares roi_align's geometry, always aligned. */
 export const PS_ROI_ALIGN_FIELDS = uniformFields(ROI_SHAPE, psRoiAlignKernel.attrs, {aligned: 'int'});
 /** argmaxOut: the forward program writes each bin's argmax instead of its max (for the gradient). */
 export const ROI_POOL_FIELDS = uniformFields(ROI_SHAPE, roiPoolKernel.attrs, {argmaxOut: 'int'});
 export const PS_ROI_POOL_FIELDS = uniformFields(ROI_SHAPE, psRoiPoolKernel.attrs);
+/**
+ * The tiles of the RoI backward gathers (kernels/gpu/roi_kernels.ts): tileSize x tileSize pixels,
+ * tilesY x tilesX per image; numBoxes: the RoIs of the chunk the tile lists cover.
+ */
+export const ROI_TILE_FIELDS = uniformFields(['numBoxes', 'tileSize', 'tilesY', 'tilesX']);
+/** stride: the pass of the tile lists' prefix sum, which adds the entries stride, 2 stride, ... before. */
+export const ROI_PREFIX_FIELDS = uniformFields(['stride']);
+/** The backward gathers: the tiles, and dx's channels (a gather's block holds two). */
+export const ROI_GATHER_FIELDS = {...ROI_TILE_FIELDS, ...uniformFields(['channels'])};
 export const FOCAL_FIELDS = uniformFields([], sigmoidFocalLossKernel.attrs);
 /** gradOfTargets: one shader, run once per output. */
 export const FOCAL_GRAD_FIELDS = uniformFields([], sigmoidFocalLossKernel.grad.attrs, {gradOfTargets: 'int'});
@@ -64,9 +75,14 @@ export function deformValues(g: DeformGeometry, p0 = 0, rows = 0): UniformValues
 const MS_DEFORM_GEOMETRY: Record<keyof MsDeformAttnGeometry, true> = {batch: true, spatialSize: true, heads: true,
   channels: true, queries: true, levels: true, points: true};
 export const MS_DEFORM_SHAPE = Object.keys(MS_DEFORM_GEOMETRY);
-/** gradOfAttention: the sample-gradient shader writes dAttentionWeights (1) or dSamplingLocations (0). */
-export const MS_DEFORM_FIELDS = uniformFields(MS_DEFORM_SHAPE, msDeformAttnKernel.attrs, {gradOfAttention: 'int'});
+export const MS_DEFORM_FIELDS = uniformFields(MS_DEFORM_SHAPE, msDeformAttnKernel.attrs);
 
-export function msDeformValues(g: MsDeformAttnGeometry, gradOfAttention = false): UniformValues {
-  return {...g, gradOfAttention};
+export function msDeformValues(g: MsDeformAttnGeometry): UniformValues {
+  return {...g};
 }
+
+/**
+ * The segmented cell sort (kernels/webgl/cell_sort_gpu.ts, kernels/webgpu/cell_sort_webgpu.ts): segments of
+ * segmentSize samples; cells: the cells of a segment (its cell-starts table); run: the run length of a merge pass.
+ */
+export const CELL_SORT_FIELDS = uniformFields(['segments', 'segmentSize', 'cells'], {}, {run: 'int'});

@@ -1,9 +1,14 @@
-import {Add, BatchMatMul, KernelFunc, Max, Reshape, TensorInfo} from '@tensorflow/tfjs-core';
+import {Add, BatchMatMul, Concat, env, KernelFunc, Reshape, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2dGrad, DeformConv2dGradAttrs, DeformConv2dGradInputs} from '../../src/kernel_names.ts';
-import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
-import {allColumns, groupedWeight, oneShot, ungroup} from './DeformConv2d.ts';
-import {DeformColumnsProgram, DeformInputGradProgram, DeformReachProgram, DeformRowsInProgram, DeformSampleGradProgram, deformUniforms} from './deform_conv2d_gpu.ts';
+import {checkInputGradIndices, ImageChunk, imageCells, imageChunks} from '../gpu/deform_conv2d.ts';
+import {deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
+import {cellStartsWebGL, sortCellsWebGL} from './cell_sort_gpu.ts';
+import {groupedWeight, ungroup} from './DeformConv2d.ts';
+import {
+  DeformCellsProgram, DeformColumnsProgram, DeformCornerSumsProgram, DeformInputGradProgram, DeformRowsInProgram,
+  DeformSampleGradProgram, DeformSortedSamplesProgram, deformUniforms,
+} from './deform_conv2d_gpu.ts';
 import {assertWebGL2, disposeAll, runBackendKernel, zerosWebGL} from './webgl_util.ts';
 
 /** dy rows [p0, p0 + rows) as [groups, rows, Cout / groups] (a view of dy when groups is 1 and all rows). */
@@ -14,41 +19,45 @@ function dyRows(webgl: MathBackendWebGL, dy2d: TensorInfo, g: DeformGeometry, p0
   return webgl.runWebGLProgram(new DeformRowsInProgram(g, rows), [dy2d], 'float32', deformUniforms(g, p0, rows));
 }
 
-/** [groups, Kg, Cout / groups] summed over chunks of columns^T . dy rows. */
-function chunkedWeightGrad(webgl: MathBackendWebGL, dy2d: TensorInfo, maps: TensorInfo[], g: DeformGeometry) {
-  const positions = dy2d.shape[0];
-  const chunk = chunkPositions(positions, columnLength(g));
-  let sum: TensorInfo|null = null;
-  for (let p0 = 0; p0 < positions; p0 += chunk) {
-    const rows = Math.min(chunk, positions - p0);
-    const col = webgl.runWebGLProgram(new DeformColumnsProgram(g, rows), maps, 'float32', deformUniforms(g, p0, rows));
-    const dyPart = dyRows(webgl, dy2d, g, p0, rows);
-    const part = runBackendKernel(webgl, BatchMatMul, {a: col, b: dyPart}, {transposeA: true, transposeB: false});
-    disposeAll(webgl, [col, dyPart]);
-    if (sum == null) {
-      sum = part;
-    } else {
-      const next = runBackendKernel(webgl, Add, {a: sum, b: part});
-      disposeAll(webgl, [sum, part]);
-      sum = next;
-    }
-  }
-  return sum!;
+/** The chunk's dx [images, H, W, C] (added to `prev`, the image's dx so far, when given) by the cell sort. */
+function chunkInputGrad(webgl: MathBackendWebGL, g: DeformGeometry, {p0, rows, images}: ImageChunk,
+    samplers: TensorInfo[], dcol: TensorInfo, prev: TensorInfo|null) {
+  const uniforms = deformUniforms(g, p0, rows);
+  const n = rows / images * g.kernelHeight * g.kernelWidth, segments = images * g.offsetGroups;
+  const cells = webgl.runWebGLProgram(new DeformCellsProgram(segments * n), [samplers[0]], 'float32', uniforms);
+  const order = sortCellsWebGL(webgl, cells, n);
+  const sorted = webgl.runWebGLProgram(new DeformSortedSamplesProgram(g, segments * n), [...samplers, order, cells],
+      'float32', uniforms);
+  const starts = cellStartsWebGL(webgl, sorted, segments, n, imageCells(g));
+  const dx = webgl.runWebGLProgram(new DeformInputGradProgram(g, images, prev != null),
+      [sorted, starts, dcol, ...(prev == null ? [] : [prev])], 'float32', uniforms);
+  disposeAll(webgl, [cells, order, sorted, starts]);
+  return dx;
 }
 
-/** R of deform_conv2d_gpu.ts: the largest |offset| of any sample the forward pass takes, as a scalar. */
-function reach(webgl: MathBackendWebGL, offset: TensorInfo, g: DeformGeometry) {
-  const perSample = webgl.runWebGLProgram(new DeformReachProgram(g), [offset], 'float32', deformUniforms(g));
-  const flat = runBackendKernel(webgl, Reshape, {x: perSample}, {shape: [perSample.shape.reduce((a, b) => a * b, 1)]});
-  const max = runBackendKernel(webgl, Max, {x: flat}, {reductionIndices: [0], keepDims: false});
-  disposeAll(webgl, [perSample, flat]);
-  return max;
+/** `pieces` (disposed) one after another along axis 0, as `shape`. */
+function concatRows(webgl: MathBackendWebGL, pieces: TensorInfo[], shape: number[]) {
+  const all = pieces.length === 1 ? pieces[0] :
+      runBackendKernel(webgl, Concat, pieces as unknown as Record<string, TensorInfo>, {axis: 0});
+  const out = runBackendKernel(webgl, Reshape, {x: all}, {shape});
+  disposeAll(webgl, all === pieces[0] ? pieces : [...pieces, all]);
+  return out;
+}
+
+function checkSupport(g: DeformGeometry, chunks: ImageChunk[]) {
+  assertWebGL2(DeformConv2dGrad);
+  if (!env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) {
+    throw new Error(`${DeformConv2dGrad} (webgl): needs float32 render targets (sample indices up to 2^24); ` +
+        'use the wasm or cpu backend');
+  }
+  checkInputGradIndices(`${DeformConv2dGrad} (webgl)`, g, chunks);
 }
 
 /**
- * Gathers (deform_conv2d_gpu.ts) for the offset, mask and input gradients;
- * the column gradient and dW by BatchMatMul in one shot when the columns fit,
- * else computed inline and by chunks.
+ * Per chunk of output positions (kernels/gpu/deform_conv2d.ts): dcol = dy W^T
+ * and dW += col^T dy by the backend's BatchMatMul; the chunk's rows of the
+ * offset and mask gradients (from its corner sums) and its images' part of dx
+ * (deform_conv2d_gpu.ts), put together at the end. Nothing read back.
  */
 export const deformConv2dGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const webgl = backend as MathBackendWebGL;
@@ -57,32 +66,41 @@ export const deformConv2dGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const g = deformGeometry(x.shape, weight.shape, attrs as unknown as DeformConv2dGradAttrs);
   const positions = g.batch * g.outHeight * g.outWidth;
   if (positions === 0) return [x, offset, mask, weight].map(t => zerosWebGL(webgl, t.shape));
+  const chunks = imageChunks(g);
+  checkSupport(g, chunks);
   const maps = g.useMask ? [x, offset, mask] : [x, offset];
   const dy2d = runBackendKernel(webgl, Reshape, {x: dy}, {shape: [positions, g.outChannels]});
-  const temps: TensorInfo[] = [dy2d];
-  let gradInputs: TensorInfo[], gradNames: string[], dWeights: TensorInfo;
-  if (oneShot(g)) {
-    const rows = dyRows(webgl, dy2d, g, 0, positions);
-    const weights = groupedWeight(webgl, weight, g);
-    const dcol = runBackendKernel(webgl, BatchMatMul, {a: rows, b: weights}, {transposeA: false, transposeB: true});
-    const col = allColumns(webgl, g, maps);
-    dWeights = runBackendKernel(webgl, BatchMatMul, {a: col, b: rows}, {transposeA: true, transposeB: false});
-    temps.push(rows, weights, dcol, col);
-    [gradInputs, gradNames] = [[dcol], ['Dcol']];
-  } else {
-    dWeights = chunkedWeightGrad(webgl, dy2d, maps, g);
-    [gradInputs, gradNames] = [[weight, dy], ['Weight', 'Dy']];
+  const weights = groupedWeight(webgl, weight, g);
+  const dxs: TensorInfo[] = [], dOffsets: TensorInfo[] = [], dMasks: TensorInfo[] = [];
+  let dWeights: TensorInfo|null = null;
+  for (const chunk of chunks) {
+    const {p0, rows} = chunk;
+    const uniforms = deformUniforms(g, p0, rows);
+    const dyPart = dyRows(webgl, dy2d, g, p0, rows);
+    const dcol = runBackendKernel(webgl, BatchMatMul, {a: dyPart, b: weights}, {transposeA: false, transposeB: true});
+    const sums = webgl.runWebGLProgram(new DeformCornerSumsProgram(g, rows), [x, offset, dcol], 'float32', uniforms);
+    const sampleGrad = (what: 'offset'|'mask') => webgl.runWebGLProgram(
+        new DeformSampleGradProgram(g, rows, what), [...maps.slice(1), sums], 'float32', uniforms);
+    dOffsets.push(sampleGrad('offset'));
+    if (g.useMask) dMasks.push(sampleGrad('mask'));
+    const prev = p0 % (g.outHeight * g.outWidth) === 0 ? null : dxs.pop()!;
+    dxs.push(chunkInputGrad(webgl, g, chunk, maps.slice(1), dcol, prev));
+    const col = webgl.runWebGLProgram(new DeformColumnsProgram(g, rows), maps, 'float32', uniforms);
+    const part = runBackendKernel(webgl, BatchMatMul, {a: col, b: dyPart}, {transposeA: true, transposeB: false});
+    disposeAll(webgl, [dyPart, dcol, sums, col, ...(prev == null ? [] : [prev])]);
+    if (dWeights == null) {
+      dWeights = part;
+    } else {
+      const sum = runBackendKernel(webgl, Add, {a: dWeights, b: part});
+      disposeAll(webgl, [dWeights, part]);
+      dWeights = sum;
+    }
   }
-  const uniforms = deformUniforms(g);
-  const sampleGrad = (what: 'offset'|'mask') => webgl.runWebGLProgram(
-      new DeformSampleGradProgram(g, what, gradNames), [...maps, ...gradInputs], 'float32', uniforms);
-  const dOffset = sampleGrad('offset');
-  const dMask = g.useMask ? sampleGrad('mask') : zerosWebGL(webgl, mask.shape);
-  const r = reach(webgl, offset, g);
-  const dx = webgl.runWebGLProgram(new DeformInputGradProgram(g, gradNames),
-      [...maps.slice(1), ...gradInputs, r], 'float32', uniforms);
+  const dx = concatRows(webgl, dxs, x.shape);
+  const dOffset = concatRows(webgl, dOffsets, offset.shape);
+  const dMask = g.useMask ? concatRows(webgl, dMasks, mask.shape) : zerosWebGL(webgl, mask.shape);
   // [groups, Kg, Cout / groups] -> HWIO
-  const dWeight = ungroup(webgl, dWeights, weight.shape);
-  disposeAll(webgl, [...temps, r, dWeights]);
+  const dWeight = ungroup(webgl, dWeights!, weight.shape);
+  disposeAll(webgl, [dy2d, weights, dWeights!]);
   return [dx, dOffset, dMask, dWeight];
 };

@@ -2,7 +2,7 @@ import {KernelFunc, Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {MsDeformAttn, MsDeformAttnInputs} from '../../src/kernel_names.ts';
 import {msDeformAttnGeometry, MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
-import {MsDeformAttnProgram, msDeformUniforms} from './ms_deform_attn_gpu.ts';
+import {CornerBitsProgram, MsDeformAttnProgram, msDeformUniforms} from './ms_deform_attn_gpu.ts';
 import {assertWebGL2, disposeAll, runBackendKernel, zerosWebGL} from './webgl_util.ts';
 
 /** Samples of the geometry: N = B Q M L P. */
@@ -26,7 +26,7 @@ export function sampleInputs(
     views: [locations, weights]};
 }
 
-/** One gather program: each output value sums its L P samples. */
+/** Two programs: which corners of each sample read, then a gather of 4 channels per invocation. */
 export const msDeformAttnWebGL: KernelFunc = ({inputs, backend}) => {
   const webgl = backend as MathBackendWebGL;
   const attnInputs = inputs as MsDeformAttnInputs;
@@ -36,9 +36,15 @@ export const msDeformAttnWebGL: KernelFunc = ({inputs, backend}) => {
   const outShape = [g.batch, g.queries, g.heads, g.channels];
   if (util.sizeFromShape(outShape) === 0 || sampleCount(g) === 0) return zerosWebGL(webgl, outShape);
   const hasValue = util.sizeFromShape(value.shape) > 0;
+  const uniforms = msDeformUniforms(g);
   const {programInputs, views} = sampleInputs(webgl, attnInputs, g);
-  const out = webgl.runWebGLProgram(new MsDeformAttnProgram(outShape, hasValue),
-      [...(hasValue ? [value] : []), ...programInputs], 'float32', msDeformUniforms(g));
-  disposeAll(webgl, views);
+  const bits = webgl.runWebGLProgram(new CornerBitsProgram(sampleCount(g)), programInputs.slice(0, 3), 'float32',
+      uniforms);
+  const packed = webgl.runWebGLProgram(new MsDeformAttnProgram(g, hasValue),
+      [...(hasValue ? [value] : []), ...programInputs, bits], 'float32', uniforms, true);
+  // Unpacked at once: the op's reshape and a readback are then free.
+  const unpacked = webgl.unpackTensor(packed);
+  const out = runBackendKernel(webgl, Reshape, {x: unpacked}, {shape: outShape});
+  disposeAll(webgl, [...views, bits, packed, unpacked]);
   return out;
 };

@@ -2,30 +2,30 @@
  * GLSL programs of deform_conv2d for the webgl backend (WebGL2), channelsLast,
  * the math of kernels/reference/deform_conv2d.ts. A webgl program writes a
  * whole output texture, one value per invocation: no scatter, no atomics, no
- * writes into part of a texture. Two ways to run (DeformConv2d.ts chooses):
- *  - one shot, when the columns of all positions fit in 16 column budgets:
- *    columns [groups, B OH OW, Kg] and the backend's BatchMatMul forward;
- *    backward the column gradient dcol = dy . W^T and dW = col^T . dy the
- *    same way, dcol read by the gathers below;
- *  - no temporaries, for larger inputs: forward, each output value sums its
- *    weight group's Cin / groups * KH * KW bilinear samples; backward, the
- *    gathers compute each column gradient inline (dy . W over the group), and
- *    dW goes by chunks of positions (columns, dy rows, BatchMatMul, added up).
- * The gathers: offset and mask gradients, one value per (position, offset
- * group, kernel point[, axis]); dx, each value visiting the output positions
- * whose samples can reach its pixel. A sample of kernel row i lands within 1
- * of pixel y only if |oy sh - ph + i dh - y| < 1 + R, R the largest |offset|
- * of any sample the forward pass takes (in range), computed on the GPU first
- * (DeformReachProgram, then the backend's Max): the loops span that window, so
- * the work per dx value grows with R^2 (up to all positions when R is huge):
- * typical offsets of a few pixels are cheap, wild ones slow but exact.
+ * writes into part of a texture.
+ *  - Forward (DeformConv2d.ts): columns [groups, B OH OW, Kg] and the
+ *    backend's BatchMatMul when the columns of all positions fit 16 column
+ *    budgets, else DeformForwardProgram: each output value sums its weight
+ *    group's Cin / groups * KH * KW bilinear samples (no temporaries).
+ *  - Backward (DeformConv2dGrad.ts), per chunk of output positions
+ *    [p0, p0 + rows) (kernels/gpu/deform_conv2d.ts): the column gradient
+ *    dcol = dy . W^T and dW += col^T . dy by BatchMatMul; the chunk's offset
+ *    and mask gradients from each sample's corner sums (dcol times the corner
+ *    value over its offset group's channels); dx by the segmented cell sort
+ *    (cell_sort_gpu.ts): each (image, offset group) of the chunk is a segment
+ *    of its samples (position, kernel point), sorted by the cell of their
+ *    top-left corner, and each dx value sums mask * corner weight * dcol over
+ *    the runs of the four cells whose samples have its pixel as a corner, in
+ *    sorted order. Work: what the samples cover, whatever the offsets.
  * Shapes and attributes are uniforms; the mask is a shader variant (absent:
  * 1).
  */
 import type {GPGPUProgram} from '@tensorflow/tfjs-backend-webgl';
 import {DeformConv2d} from '../../src/kernel_names.ts';
+import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {DEFORM_FIELDS, deformValues} from '../gpu/uniforms.ts';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
+import {CELL_RUNS_SUM, SORTED_CELL, SORTED_TABLE, sortedSample} from './cell_sort_gpu.ts';
 import {glslUniforms, glslValues} from './uniforms.ts';
 
 const DEFORM_UNIFORMS = glslUniforms(DEFORM_FIELDS);
@@ -34,7 +34,7 @@ export function deformUniforms(g: DeformGeometry, p0 = 0, rows = 0): number[][] 
   return glslValues(DeformConv2d, DEFORM_FIELDS, deformValues(g, p0, rows));
 }
 
-/** GLSL helpers for a program reading `inputs` (always Offset; X, Mask, Dy and Weight when listed). */
+/** GLSL helpers for a program reading `inputs` (Offset, X, Mask, Dcol when listed). */
 function geometry(inputs: string[]) {
   const has = (name: string) => inputs.includes(name);
   const x = has('X') ? `
@@ -50,40 +50,42 @@ function geometry(inputs: string[]) {
     return vec4(corner(b, f.x, f.y, c), corner(b, f.x, f.y + 1.0, c),
         corner(b, f.x + 1.0, f.y, c), corner(b, f.x + 1.0, f.y + 1.0, c));
   }` : '';
-  // Column gradient of channel c, kernel point (i, j) at (b, oy, ox): read from Dcol [groups, B OH OW, Kg]
-  // when the kernel computed it, else dy . W over c's weight group, inline.
-  const columnGrad = has('Dcol') ? `
-  float columnGrad(int b, int oy, int ox, int i, int j, int c) {
+  const dcol = has('Dcol') ? `
+  // Column gradient of chunk row r, kernel point ij, channel c: Dcol [groups, rows, Kg].
+  float columnGrad(int r, int ij, int c) {
     int cg = groupChannels();
     int g = c / cg;
-    return getDcol(g, (b * outHeight + oy) * outWidth + ox, (i * kernelW + j) * cg + c - g * cg);
-  }` : has('Dy') && has('Weight') ? `
-  float columnGrad(int b, int oy, int ox, int i, int j, int c) {
-    int cg = groupChannels();
-    int cog = outChannels / groups;
-    int g = c / cg;
-    float sum = 0.0;
-    for (int co = g * cog; co < (g + 1) * cog; co++) {
-      sum += getDy(b, oy, ox, co) * getWeight(i, j, c - g * cg, co);
-    }
-    return sum;
+    return getDcol(g, r, ij * cg + c - g * cg);
+  }` : '';
+  const offset = has('Offset') ? `
+  // Offset channel ch of output position p.
+  float offsetValue(int p, int ch) {
+    int ox = p % outWidth;
+    int oy = (p / outWidth) % outHeight;
+    return getOffset(p / (outWidth * outHeight), oy, ox, ch);
+  }
+
+  // (y, x) of kernel point ij of offset group og at output position p (float32, as torchvision).
+  vec2 samplePosition(int p, int og, int ij) {
+    int ox = p % outWidth;
+    int oy = (p / outWidth) % outHeight;
+    int i = ij / kernelW;
+    int j = ij % kernelW;
+    int ch = (og * kk() + ij) * 2;
+    float y = float(oy * strideH - padH + i * dilationH) + offsetValue(p, ch);
+    float x = float(ox * strideW - padW + j * dilationW) + offsetValue(p, ch + 1);
+    return vec2(y, x);
+  }
+
+  float maskValue(int p, int og, int ij) {
+    ${has('Mask') ? `int ox = p % outWidth;
+    int oy = (p / outWidth) % outHeight;
+    return getMask(p / (outWidth * outHeight), oy, ox, og * kk() + ij);` : 'return 1.0;'}
   }` : '';
   return `
   int kk() { return kernelH * kernelW; }
   int groupChannels() { return channels / groups; }
   int offsetGroupChannels() { return channels / offsetGroups; }
-
-  // (y, x) of kernel point (i, j) of offset group og at output position (b, oy, ox), float32 as torchvision.
-  vec2 samplePosition(int b, int oy, int ox, int og, int i, int j) {
-    int ch = (og * kk() + i * kernelW + j) * 2;
-    float y = float(oy * strideH - padH + i * dilationH) + getOffset(b, oy, ox, ch);
-    float x = float(ox * strideW - padW + j * dilationW) + getOffset(b, oy, ox, ch + 1);
-    return vec2(y, x);
-  }
-
-  float maskValue(int b, int oy, int ox, int og, int ij) {
-    ${has('Mask') ? 'return getMask(b, oy, ox, og * kk() + ij);' : 'return 1.0;'}
-  }
 
   bool isFiniteFloat(float v) {
     return (floatBitsToUint(v) & 0x7f800000u) != 0x7f800000u;
@@ -99,11 +101,43 @@ function geometry(inputs: string[]) {
     vec2 h = vec2(1.0) - l;
     return vec4(h.x * h.y, h.x * l.y, l.x * h.y, l.x * l.y);
   }
-
+  ${offset}
   ${x}
-  ${columnGrad}
+  ${dcol}
 `;
 }
+
+/**
+ * The sort segments of a chunk: (image, offset group) g = image *
+ * offsetGroups + og, each of the samples k = position * KK + kernel point of
+ * min(rows, OH OW) positions.
+ */
+const CHUNK_SEGMENTS = `
+  int segmentSamples() {
+    return min(rows, outHeight * outWidth) * kk();
+  }
+
+  // Sample k of segment g as a chunk sample: row t / KK of the chunk, kernel point t % KK.
+  int chunkSample(int g, int k) {
+    return (g / offsetGroups) * segmentSamples() + k;
+  }
+
+  int imageCells() {
+    return (height + 1) * (width + 1);
+  }
+`;
+
+const SAMPLE_CELL = `
+  // Cell of sample k of segment g: its top-left corner (y0, x0) in [-1, H) x [-1, W) as
+  // (y0 + 1)(W + 1) + x0 + 1, or imageCells() (after every cell) when the forward pass does not take it.
+  int sampleCell(int g, int k) {
+    int t = chunkSample(g, k);
+    vec2 pos = samplePosition(p0 + t / kk(), g % offsetGroups, t % kk());
+    if (!inRange(pos)) return imageCells();
+    vec2 f = floor(pos);
+    return (int(f.x) + 1) * (width + 1) + int(f.y) + 1;
+  }
+`;
 
 abstract class DeformProgram implements GPGPUProgram {
   abstract variableNames: string[];
@@ -129,144 +163,28 @@ export class DeformForwardProgram extends DeformProgram {
       ${geometry(this.variableNames)}
       void main() {
         ivec4 o = getOutputCoords();
-        int b = o[0], oy = o[1], ox = o[2], co = o[3];
+        int b = o[0], co = o[3];
+        int p = (b * outHeight + o[1]) * outWidth + o[2];
         int cg = groupChannels(), cpog = offsetGroupChannels();
         int g = co / (outChannels / groups);
         float sum = 0.0;
-        for (int i = 0; i < kernelH; i++) {
-          for (int j = 0; j < kernelW; j++) {
-            int c = g * cg;
-            int end = c + cg;
-            while (c < end) {  // one offset group's channels at a time
-              int og = c / cpog;
-              int segEnd = min(end, (og + 1) * cpog);
-              vec2 pos = samplePosition(b, oy, ox, og, i, j);
-              if (inRange(pos)) {
-                float m = maskValue(b, oy, ox, og, i * kernelW + j);
-                vec4 w = bilinearWeights(pos);
-                for (; c < segEnd; c++) {
-                  vec4 v = corners(b, pos, c);
-                  sum += getWeight(i, j, c - g * cg, co) * (m * (w.x * v.x + w.y * v.y + w.z * v.z + w.w * v.w));
-                }
-              }
-              c = segEnd;
-            }
-          }
-        }
-        setOutput(sum);
-      }
-    `;
-  }
-}
-
-/**
- * dOffset [B, OH, OW, 2 OG KK] ('offset') or dMask [B, OH, OW, OG KK]
- * ('mask') from X, Offset, [Mask,] and the column gradient: Dcol, or Weight
- * and Dy (`gradInputs`).
- */
-export class DeformSampleGradProgram extends DeformProgram {
-  variableNames: string[];
-  userCode: string;
-
-  constructor(g: DeformGeometry, what: 'offset'|'mask', gradInputs: string[]) {
-    const kk = g.kernelHeight * g.kernelWidth;
-    super([g.batch, g.outHeight, g.outWidth, g.offsetGroups * kk * (what === 'offset' ? 2 : 1)]);
-    this.variableNames = [...(g.useMask ? ['X', 'Offset', 'Mask'] : ['X', 'Offset']), ...gradInputs];
-    const offset = what === 'offset';
-    this.userCode = `
-      ${geometry(this.variableNames)}
-      void main() {
-        ivec4 o = getOutputCoords();
-        int b = o[0], oy = o[1], ox = o[2];
-        int s = o[3] / ${offset ? 2 : 1};
-        int og = s / kk(), ij = s - og * kk();
-        int i = ij / kernelW, j = ij - i * kernelW;
-        vec2 pos = samplePosition(b, oy, ox, og, i, j);
-        if (!isFiniteFloat(pos.x) || !isFiniteFloat(pos.y) || ${offset ? 'false' : '!inRange(pos)'}) {
-          setOutput(0.0);
-          return;
-        }
-        int cpog = offsetGroupChannels();
-        vec4 sums = vec4(0.0);
-        for (int c = og * cpog; c < (og + 1) * cpog; c++) {
-          sums += columnGrad(b, oy, ox, i, j, c) * corners(b, pos, c);
-        }
-        ${offset ? `
-        vec2 l = pos - floor(pos);
-        float v = o[3] - s * 2 == 0 ?
-            l.y * (sums.w - sums.y) + (1.0 - l.y) * (sums.z - sums.x) :
-            l.x * (sums.w - sums.z) + (1.0 - l.x) * (sums.y - sums.x);
-        setOutput(maskValue(b, oy, ox, og, ij) * v);` : `
-        setOutput(dot(bilinearWeights(pos), sums));`}
-      }
-    `;
-  }
-}
-
-/** Per sample [B, OH, OW, OG KK]: max(|dy|, |dx|) of its offset when the forward pass takes it, else 0. */
-export class DeformReachProgram extends DeformProgram {
-  variableNames = ['Offset'];
-  userCode: string;
-
-  constructor(g: DeformGeometry) {
-    super([g.batch, g.outHeight, g.outWidth, g.offsetGroups * g.kernelHeight * g.kernelWidth]);
-    this.userCode = `
-      int kk() { return kernelH * kernelW; }
-      void main() {
-        ivec4 o = getOutputCoords();
-        int og = o[3] / kk(), ij = o[3] - og * kk();
-        int i = ij / kernelW, j = ij - i * kernelW;
-        float dy = getOffset(o[0], o[1], o[2], o[3] * 2), dx = getOffset(o[0], o[1], o[2], o[3] * 2 + 1);
-        float y = float(o[1] * strideH - padH + i * dilationH) + dy;
-        float x = float(o[2] * strideW - padW + j * dilationW) + dx;
-        bool taken = y > -1.0 && y < float(height) && x > -1.0 && x < float(width);
-        setOutput(taken ? max(abs(dy), abs(dx)) : 0.0);
-      }
-    `;
-  }
-}
-
-/** dx [B, H, W, C] from Offset, [Mask,] the column gradient (`gradInputs`) and Reach (the R of the file comment). */
-export class DeformInputGradProgram extends DeformProgram {
-  variableNames: string[];
-  userCode: string;
-
-  constructor(g: DeformGeometry, gradInputs: string[]) {
-    super([g.batch, g.height, g.width, g.channels]);
-    this.variableNames = [...(g.useMask ? ['Offset', 'Mask'] : ['Offset']), ...gradInputs, 'Reach'];
-    this.userCode = `
-      ${geometry(this.variableNames)}
-
-      // Output rows (or columns) [lo, hi] whose kernel offset k can bring a sample within 1 + R of pixel q.
-      ivec2 window(int q, int k, int pad, int dilation, int stride, int size, float reach) {
-        float base = float(q + pad - k * dilation);
-        float lo = floor((base - 1.0 - reach) / float(stride));
-        float hi = ceil((base + 1.0 + reach) / float(stride));
-        return ivec2(int(clamp(lo, 0.0, float(size))), int(clamp(hi, -1.0, float(size - 1))));
-      }
-
-      void main() {
-        ivec4 o = getOutputCoords();
-        int b = o[0], y = o[1], x = o[2], c = o[3];
-        int og = c / offsetGroupChannels();
-        float reach = getReach();
-        float fy = float(y), fx = float(x);
-        float sum = 0.0;
-        for (int i = 0; i < kernelH; i++) {
-          ivec2 rowsSpan = window(y, i, padH, dilationH, strideH, outHeight, reach);
-          for (int j = 0; j < kernelW; j++) {
-            ivec2 colsSpan = window(x, j, padW, dilationW, strideW, outWidth, reach);
-            for (int oy = rowsSpan.x; oy <= rowsSpan.y; oy++) {
-              for (int ox = colsSpan.x; ox <= colsSpan.y; ox++) {
-                vec2 pos = samplePosition(b, oy, ox, og, i, j);
-                if (!inRange(pos)) continue;
-                float ay = abs(pos.x - fy), ax = abs(pos.y - fx);
-                if (ay < 1.0 && ax < 1.0) {
-                  sum += maskValue(b, oy, ox, og, i * kernelW + j) * (1.0 - ay) * (1.0 - ax) *
-                      columnGrad(b, oy, ox, i, j, c);
-                }
+        for (int ij = 0; ij < kk(); ij++) {
+          int c = g * cg;
+          int end = c + cg;
+          while (c < end) {  // one offset group's channels at a time
+            int og = c / cpog;
+            int segEnd = min(end, (og + 1) * cpog);
+            vec2 pos = samplePosition(p, og, ij);
+            if (inRange(pos)) {
+              float m = maskValue(p, og, ij);
+              vec4 w = bilinearWeights(pos);
+              for (; c < segEnd; c++) {
+                vec4 v = corners(b, pos, c);
+                sum += getWeight(ij / kernelW, ij % kernelW, c - g * cg, co) *
+                    (m * (w.x * v.x + w.y * v.y + w.z * v.z + w.w * v.w));
               }
             }
+            c = segEnd;
           }
         }
         setOutput(sum);
@@ -292,19 +210,15 @@ export class DeformColumnsProgram extends DeformProgram {
         int ij = o[2] / cg;
         int c = o[0] * cg + o[2] - ij * cg;
         int p = p0 + o[1];
-        int ox = p - (p / outWidth) * outWidth;
-        int oy = (p / outWidth) - (p / (outWidth * outHeight)) * outHeight;
-        int b = p / (outWidth * outHeight);
         int og = c / offsetGroupChannels();
-        int i = ij / kernelW, j = ij - i * kernelW;
-        vec2 pos = samplePosition(b, oy, ox, og, i, j);
+        vec2 pos = samplePosition(p, og, ij);
         float v = 0.0;
         if (inRange(pos)) {
           vec4 w = bilinearWeights(pos);
-          vec4 x = corners(b, pos, c);
+          vec4 x = corners(p / (outWidth * outHeight), pos, c);
           v = w.x * x.x + w.y * x.y + w.z * x.z + w.w * x.w;
         }
-        setOutput(maskValue(b, oy, ox, og, ij) * v);
+        setOutput(maskValue(p, og, ij) * v);
       }
     `;
   }
@@ -323,5 +237,186 @@ export class DeformRowsInProgram extends DeformProgram {
 
   constructor(g: DeformGeometry, rows: number) {
     super([g.groups, rows, g.outChannels / g.groups]);
+  }
+}
+
+/**
+ * Corner sums [rows, OG KK, 4] of the chunk's samples from X, Offset, Dcol:
+ * per sample and corner q (nw ne sw se), the sum over its offset group's
+ * channels of dcol times the corner's value (floor corners, no cut-off), what
+ * its offset and mask gradients take.
+ */
+export class DeformCornerSumsProgram extends DeformProgram {
+  variableNames = ['X', 'Offset', 'Dcol'];
+  userCode = `
+    ${geometry(this.variableNames)}
+    float cornerSum(int r, int og, int ij, int q) {
+      int p = p0 + r;
+      vec2 pos = samplePosition(p, og, ij);
+      if (!isFiniteFloat(pos.x) || !isFiniteFloat(pos.y)) return 0.0;
+      vec2 f = floor(pos) + vec2(float(q / 2), float(q % 2));
+      int b = p / (outHeight * outWidth);
+      int cpog = offsetGroupChannels();
+      float sum = 0.0;
+      for (int c = og * cpog; c < (og + 1) * cpog; c++) {
+        sum += columnGrad(r, ij, c) * corner(b, f.x, f.y, c);
+      }
+      return sum;
+    }
+
+    void main() {
+      ivec3 o = getOutputCoords();
+      setOutput(cornerSum(o[0], o[1] / kk(), o[1] % kk(), o[2]));
+    }
+  `;
+
+  constructor(g: DeformGeometry, rows: number) {
+    super([rows, g.offsetGroups * g.kernelHeight * g.kernelWidth, 4]);
+  }
+}
+
+const SAMPLE_GRAD = `
+  // d out / d offset y (part 0), x (1) or d out / d mask (2) of sample (p, og, ij) from its corner sums s:
+  // torchvision's floor corners for the offset, without the -1 cut-off; nothing for a non-finite position.
+  float sampleGrad(int p, int og, int ij, int part, vec4 s) {
+    vec2 pos = samplePosition(p, og, ij);
+    if (!isFiniteFloat(pos.x) || !isFiniteFloat(pos.y)) return 0.0;
+    if (part == 2) return inRange(pos) ? dot(bilinearWeights(pos), s) : 0.0;
+    vec2 l = pos - floor(pos);
+    float v = part == 0 ? l.y * (s.w - s.y) + (1.0 - l.y) * (s.z - s.x) :
+        l.x * (s.w - s.z) + (1.0 - l.x) * (s.y - s.x);
+    return maskValue(p, og, ij) * v;
+  }
+`;
+
+/** The chunk's rows of dOffset [rows, 2 OG KK] ('offset') or dMask [rows, OG KK] ('mask') from Offset, [Mask,] Sums. */
+export class DeformSampleGradProgram extends DeformProgram {
+  variableNames: string[];
+  userCode: string;
+
+  constructor(g: DeformGeometry, rows: number, what: 'offset'|'mask') {
+    const offset = what === 'offset';
+    super([rows, g.offsetGroups * g.kernelHeight * g.kernelWidth * (offset ? 2 : 1)]);
+    this.variableNames = g.useMask ? ['Offset', 'Mask', 'Sums'] : ['Offset', 'Sums'];
+    this.userCode = `
+      ${geometry(this.variableNames)}
+      ${SAMPLE_GRAD}
+      vec4 cornerSumsAt(int r, int s) {
+        return vec4(getSums(r, s, 0), getSums(r, s, 1), getSums(r, s, 2), getSums(r, s, 3));
+      }
+
+      void main() {
+        ivec2 o = getOutputCoords();
+        int s = o[1] / ${offset ? 2 : 1};
+        setOutput(sampleGrad(p0 + o[0], s / kk(), s % kk(), ${offset ? 'o[1] % 2' : '2'}, cornerSumsAt(o[0], s)));
+      }
+    `;
+  }
+}
+
+/** Cells [images OG n] of the chunk's samples, from Offset (and Mask, unread). */
+export class DeformCellsProgram extends DeformProgram {
+  variableNames = ['Offset'];
+  userCode = `
+    ${geometry(this.variableNames)}
+    ${CHUNK_SEGMENTS}
+    ${SAMPLE_CELL}
+    void main() {
+      int i = getOutputCoords();
+      setOutput(float(sampleCell(i / segmentSamples(), i % segmentSamples())));
+    }
+  `;
+
+  constructor(samples: number) {
+    super([samples]);
+  }
+}
+
+const SORTED_FIELD = `
+  // Field part (SORTED_FIELDS: corner weights, mask, chunk sample, cell) of the sample at sorted
+  // position at of segment g.
+  float sortedField(int g, int at, int part) {
+    int t = chunkSample(g, sortedSample(g, at));
+    int p = p0 + t / kk();
+    if (part < 4) {
+      vec4 w = bilinearWeights(samplePosition(p, g % offsetGroups, t % kk()));
+      return w[part];
+    }
+    if (part == 4) return maskValue(p, g % offsetGroups, t % kk());
+    if (part == 5) return float(t);
+    return float(sortedCell(g, at));
+  }
+`;
+
+/** SortedSamples [images OG n SORTED_FIELDS] from Offset, [Mask,] Order and Cells. */
+export class DeformSortedSamplesProgram extends DeformProgram {
+  variableNames: string[];
+  userCode: string;
+
+  constructor(g: DeformGeometry, samples: number) {
+    super([samples * SORTED_FIELDS]);
+    this.variableNames = g.useMask ? ['Offset', 'Mask', 'Order', 'Cells'] : ['Offset', 'Order', 'Cells'];
+    this.userCode = `
+      ${geometry(this.variableNames)}
+      ${CHUNK_SEGMENTS}
+      ${sortedSample(true)}
+      ${SORTED_CELL}
+      ${SORTED_FIELD}
+      void main() {
+        int i = getOutputCoords();
+        int at = i / ${SORTED_FIELDS};
+        setOutput(sortedField(at / segmentSamples(), at % segmentSamples(), i % ${SORTED_FIELDS}));
+      }
+    `;
+  }
+}
+
+const INPUT_GRAD = `
+  // Column gradient of chunk sample t (row t / KK, kernel point t % KK), channel c.
+  float sortedRowValue(int t, int c) {
+    return columnGrad(t / kk(), t % kk(), c);
+  }
+
+  ${CELL_RUNS_SUM}
+
+  // The chunk's part of dx at channel c of pixel (y, x) of its image b: the runs of cells (y, x) + 0, 1
+  // and (y + 1, x) + 0, 1 of segment (b, offset group of c), bounded by Starts.
+  float inputGrad(int b, int y, int x, int c) {
+    int g = b * offsetGroups + c / offsetGroupChannels();
+    int row = g * (imageCells() + 1) + y * (width + 1) + x;
+    int below = row + width + 1;
+    ivec3 above = ivec3(cellStart(row), cellStart(row + 1), cellStart(row + 2));
+    ivec3 under = ivec3(cellStart(below), cellStart(below + 1), cellStart(below + 2));
+    if (above.x == under.z) return 0.0;
+    return cellRunsSum(g, above, under, c);
+  }
+`;
+
+/**
+ * dx of the chunk's images [images, H, W, C] from SortedSamples, Starts
+ * (cell_sort_gpu.ts), Dcol and, when the chunk continues an image, Prev (that
+ * image's dx so far).
+ */
+export class DeformInputGradProgram extends DeformProgram {
+  variableNames: string[];
+  userCode: string;
+
+  constructor(g: DeformGeometry, images: number, continues: boolean) {
+    super([images, g.height, g.width, g.channels]);
+    this.variableNames = ['SortedSamples', 'Starts', 'Dcol', ...(continues ? ['Prev'] : [])];
+    this.userCode = `
+      ${geometry(this.variableNames)}
+      ${CHUNK_SEGMENTS}
+      ${SORTED_TABLE}
+      int cellStart(int i) {
+        return int(getStarts(i));
+      }
+      ${INPUT_GRAD}
+      void main() {
+        ivec4 o = getOutputCoords();
+        float sum = inputGrad(o[0], o[1], o[2], o[3]);
+        setOutput(${continues ? 'getPrev(0, o[1], o[2], o[3]) + sum' : 'sum'});
+      }
+    `;
   }
 }

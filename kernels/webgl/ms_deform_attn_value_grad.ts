@@ -2,7 +2,8 @@
  * dValue of msDeformAttn on webgl (WebGL2): a gather, deterministic, no
  * atomics, nothing read back.
  *  1. The samples of each segment (b, m, l) sorted by (cell, sample)
- *     (ms_deform_attn_sort_gpu.ts).
+ *     (SampleCellsProgram, then cell_sort_gpu.ts), the cell being the
+ *     sample's top-left corner on its level (sampleCell).
  *  2. SortedSamplesProgram: per sorted position, what the gather needs of its
  *     sample (SORTED_FIELDS), its corner weights from MS_DEFORM_SAMPLE
  *     computed once per sample.
@@ -15,7 +16,7 @@
  *     delimit the four runs.
  *  5. ValueGradProgram: dValue[b, s, m, c] = sum over the levels of s, the
  *     four runs, their samples in sorted order of corner weight x (attention
- *     x dy[b, q, m, c]), as the reference multiplies.
+ *     x dy[b, q, m, c]), as the reference multiplies (CELL_RUNS_SUM).
  * Work: log2(Q P) per (b, s, m, l) plus what the samples cover, never
  * S x Q x P. The level tables are data: a level counts only where
  * msdaLevelUsable, a position only inside its level (and [0, S)).
@@ -23,15 +24,59 @@
 import {env, Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {GPGPUProgram, MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {MsDeformAttnGrad, MsDeformAttnGradInputs} from '../../src/kernel_names.ts';
-import {checkExactIndices} from '../gpu/ms_deform_attn.ts';
+import {MAX_ATTN_LEVEL_CELLS} from '../constants.ts';
+import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
+import {checkExactIndices, VALUE_GRAD_FIELDS} from '../gpu/ms_deform_attn.ts';
 import type {MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
-import {MS_DEFORM_LEVEL, MS_DEFORM_SAMPLE} from './ms_deform_attn_gpu.ts';
 import {
-  SAMPLE_INDEX, SORTED_CELL, sortedSample, sortSamplesWebGL, VALUE_GRAD_UNIFORMS,
-  valueGradUniforms,
-} from './ms_deform_attn_sort_gpu.ts';
+  CELL_RUN_START, CELL_RUNS_SUM, SORTED_CELL, SORTED_TABLE, sortCellsWebGL, sortedSample,
+} from './cell_sort_gpu.ts';
+import {MS_DEFORM_LEVEL, MS_DEFORM_SAMPLE} from './ms_deform_attn_gpu.ts';
 import {sampleCount, sampleInputs} from './MsDeformAttn.ts';
+import {glslUniforms, glslValues} from './uniforms.ts';
 import {assertWebGL2, disposeAll, runBackendKernel, zerosWebGL} from './webgl_util.ts';
+
+const VALUE_GRAD_UNIFORMS = glslUniforms(VALUE_GRAD_FIELDS);
+
+function valueGradUniforms(g: MsDeformAttnGeometry): number[][] {
+  return glslValues(MsDeformAttnGrad, VALUE_GRAD_FIELDS, {...g});
+}
+
+/**
+ * Sample k = q P + p of segment g = (b M + m) L + l is sample
+ * j = (((b Q + q) M + m) L + l) P + p, of dy row (b Q + q) M + m.
+ */
+export const SAMPLE_INDEX = `
+  int segmentSamples() {
+    return queries * points;
+  }
+
+  int queryRow(int g, int k) {
+    int bm = g / levels;
+    return ((bm / heads) * queries + k / points) * heads + bm % heads;
+  }
+
+  int sampleIndex(int g, int k) {
+    return (queryRow(g, k) * levels + g % levels) * points + k % points;
+  }
+
+`;
+
+export const SAMPLE_CELL = `
+  // Cell of sample k of segment g: its top-left corner (x0, y0) in [-1, W) x [-1, H) as
+  // (y0 + 1)(W + 1) + x0 + 1, or ${MAX_ATTN_LEVEL_CELLS} (after every cell) when it touches no
+  // position of its level (all corners outside, a non-finite location, an unusable level).
+  int sampleCell(int g, int k) {
+    ivec3 level = msdaLevel(g % levels);
+    if (!msdaLevelUsable(level)) return ${MAX_ATTN_LEVEL_CELLS};
+    MsdaSample s = msdaSample(sampleIndex(g, k), level);
+    vec2 f = floor(s.pos);
+    if (!s.finite || f.x < -1.0 || f.x >= float(level.y) || f.y < -1.0 || f.y >= float(level.x)) {
+      return ${MAX_ATTN_LEVEL_CELLS};
+    }
+    return (int(f.y) + 1) * (level.y + 1) + int(f.x) + 1;
+  }
+`;
 
 abstract class ValueGradStep implements GPGPUProgram {
   abstract variableNames: string[];
@@ -45,11 +90,27 @@ abstract class ValueGradStep implements GPGPUProgram {
   }
 }
 
-/** Per sorted position: the weights of corners nw ne sw se, the attention weight, the dy row, the cell. */
-export const SORTED_FIELDS = 7;
+/** Cells [segments Q P] from SpatialShapes, LevelStartIndex and SamplingLocations [N, 2]. */
+export class SampleCellsProgram extends ValueGradStep {
+  variableNames = ['SpatialShapes', 'LevelStartIndex', 'SamplingLocations'];
+  userCode = `
+    ${MS_DEFORM_SAMPLE}
+    ${SAMPLE_INDEX}
+    ${SAMPLE_CELL}
+    void main() {
+      int i = getOutputCoords();
+      setOutput(float(sampleCell(i / segmentSamples(), i % segmentSamples())));
+    }
+  `;
+
+  constructor(g: MsDeformAttnGeometry) {
+    super([sampleCount(g)]);
+  }
+}
 
 const SORTED_FIELD = `
-  // Field part (see SORTED_FIELDS) of the sample at sorted position at of segment g.
+  // Field part (SORTED_FIELDS: corner weights, attention weight, dy row, cell) of the sample at sorted
+  // position at of segment g.
   float sortedField(int g, int at, int part) {
     int k = sortedSample(g, at);
     int j = sampleIndex(g, k);
@@ -87,39 +148,11 @@ export class SortedSamplesProgram extends ValueGradStep {
   }
 }
 
-/** SortedSamples access for the programs after SortedSamplesProgram. */
-const SORTED_TABLE = `
-  float sortedTable(int i) {
-    return getSortedSamples(i);
-  }
-
-  int sortedCell(int g, int i) {
-    return int(sortedTable((g * segmentSamples() + i) * ${SORTED_FIELDS} + 6));
-  }
-`;
-
 export const LEVEL_OFFSET = `
   // y W + x of value position s in level (H, W, start), or -1 when s is not in it.
   int levelOffset(int s, ivec3 level) {
     if (!msdaLevelUsable(level) || level.z > s || level.z <= s - level.x * level.y) return -1;
     return s - level.z;
-  }
-`;
-
-export const CELL_RUN_MATH = `
-  // First sorted position of segment g whose cell is not below cell.
-  int cellRunStart(int g, int cell) {
-    int lo = 0;
-    int hi = segmentSamples();
-    while (lo < hi) {
-      int mid = (lo + hi) / 2;
-      if (sortedCell(g, mid) < cell) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 `;
 
@@ -164,7 +197,7 @@ export class CellRunsProgram extends ValueGradStep {
     ${LEVEL_OFFSET}
     ${SORTED_TABLE}
     ${POSITION_LEVEL}
-    ${CELL_RUN_MATH}
+    ${CELL_RUN_START}
     void main() {
       int i = getOutputCoords();
       int r = i % 6;
@@ -192,25 +225,12 @@ export class CellRunsProgram extends ValueGradStep {
 }
 
 export const VALUE_GRAD_ACCESS = `
-  float msdaDy(int bqm, int c) {
+  float sortedRowValue(int bqm, int c) {
     return getDy(bqm, c);
   }
 
   int cellRunBound(int i) {
     return int(getRuns(i));
-  }
-`;
-
-export const VALUE_GRAD_MATH = `
-  // Channel c of d out / d value through corner number corner (nw ne sw se) of the samples at sorted
-  // positions [start, end) of segment g, in order.
-  float cellRunSum(int g, int start, int end, int corner, int c) {
-    float sum = 0.0;
-    for (int i = max(start, 0); i < min(end, segmentSamples()); i++) {
-      int at = (g * segmentSamples() + i) * ${SORTED_FIELDS};
-      sum += sortedTable(at + corner) * (sortedTable(at + 4) * msdaDy(int(sortedTable(at + 5)), c));
-    }
-    return sum;
   }
 `;
 
@@ -222,7 +242,7 @@ export class ValueGradProgram extends ValueGradStep {
     ${SORTED_TABLE}
     ${POSITION_LEVEL}
     ${VALUE_GRAD_ACCESS}
-    ${VALUE_GRAD_MATH}
+    ${CELL_RUNS_SUM}
     void main() {
       ivec4 coords = getOutputCoords();
       int b = coords[0];
@@ -237,12 +257,9 @@ export class ValueGradProgram extends ValueGradStep {
         int first = cellRunBound(runs);
         int last = cellRunBound(runs + 5);
         if (first >= last) continue;
-        int g = (b * heads + m) * levels + l;
-        int row0 = cellRunBound(runs + 1);
-        int row1 = cellRunBound(runs + 3);
-        int row1x = cellRunBound(runs + 4);
-        sum += cellRunSum(g, first, row0, 3, c) + cellRunSum(g, row0, cellRunBound(runs + 2), 2, c) +
-            cellRunSum(g, row1, row1x, 1, c) + cellRunSum(g, row1x, last, 0, c);
+        ivec3 row = ivec3(first, cellRunBound(runs + 1), cellRunBound(runs + 2));
+        ivec3 below = ivec3(cellRunBound(runs + 3), cellRunBound(runs + 4), last);
+        sum += cellRunsSum((b * heads + m) * levels + l, row, below, c);
       }
       setOutput(sum);
     }
@@ -276,8 +293,9 @@ export function msDeformAttnValueGradWebGL(
   const {programInputs: [, , locations, weights], views} = sampleInputs(webgl, inputs, g);
   const dyRows = runBackendKernel(webgl, Reshape, {x: dy}, {shape: [g.batch * g.queries * g.heads, g.channels]});
   const tables = [spatialShapes, levelStartIndex];
-  const {cells, order} = sortSamplesWebGL(webgl, tables, locations, g);
   const uniforms = valueGradUniforms(g);
+  const cells = webgl.runWebGLProgram(new SampleCellsProgram(g), [...tables, locations], 'float32', uniforms);
+  const order = sortCellsWebGL(webgl, cells, g.queries * g.points);
   const sorted = webgl.runWebGLProgram(new SortedSamplesProgram(g),
       [...tables, locations, weights, order, cells], 'float32', uniforms);
   const levels = webgl.runWebGLProgram(new PositionLevelsProgram(g), tables, 'float32', uniforms);

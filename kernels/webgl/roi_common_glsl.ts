@@ -137,6 +137,14 @@ export abstract class RoiProgram implements GPGPUProgram {
   }
 }
 
+/**
+ * A backward gather: dx [N, H, W, C] in packed texels, each the block of
+ * columns w, w + 1 and channels c, c + 1 that one invocation sums (see gatherMain).
+ */
+export abstract class RoiGatherProgram extends RoiProgram {
+  packedOutput = true;
+}
+
 /** Runs an RoI program with its uniforms valued by name from `values`. */
 export function runRoiProgram(
     webgl: MathBackendWebGL, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
@@ -162,38 +170,61 @@ export function forwardMain(channel: string, body: string): string {
 }
 
 /**
- * main() of a backward gather, one dx value (n, h, w, c) per invocation: after
- * `prelude`, sums over the RoIs k of image n the statements `perRoi`, which add
- * to `sum` (or `continue`).
+ * main() of a backward gather (RoiGatherProgram), one block of dx per
+ * invocation: row h of image n, columns w and w1 = w + 1, channels c and
+ * c1 = c + 1 (w1, c1 clamped into the map: a lane past its edge repeats one
+ * inside, whose value nothing writes). After `prelude`, roiGatherBlock sums
+ * over the RoIs k listed for the block's tile (TileBoxes, roi_tiles_gpu.ts:
+ * the count, then the RoIs of image n that reach the tile in increasing k;
+ * w and w1 share a tile, whose side is even) the statements `perRoi`, which
+ * add to sum = ((w, c), (w, c1), (w1, c), (w1, c1)) or `continue`: each of
+ * the block's values is a sum in a fixed order. The channel-independent work
+ * of an RoI (its bins and weights) is done once for two channels.
  */
 export function gatherMain(prelude: string, perRoi: string): string {
   return `
-    void main() {
-      ivec4 coords = getOutputCoords();
-      int n = coords[0], h = coords[1], w = coords[2], c = coords[3];
+    vec4 roiGatherBlock(int n, int h, int w, int c) {
+      int w1 = min(w + 1, width - 1);
+      int c1 = min(c + 1, channels - 1);
       ${prelude}
-      float sum = 0.0;
-      for (int k = 0; k < numBoxes; k++) {
-        float b = getBoxes(k, 0);
-        if (!roiBatchValid(b) || int(b) != n) continue;
+      vec4 sum = vec4(0.0);
+      int tile = (n * tilesY + h / tileSize) * tilesX + w / tileSize;
+      int count = int(getTileBoxes(tile, 0));
+      for (int i = 1; i <= count; i++) {
+        int k = int(getTileBoxes(tile, i));
         ${perRoi}
       }
-      setOutput(sum);
+      return sum;
+    }
+
+    void main() {
+      ivec4 coords = getOutputCoords();
+      setOutput(roiGatherBlock(coords[0], coords[1], coords[2], coords[3]));
     }
   `;
 }
 
+/** Bins in either of two ranges [x, y] (an empty one, y < x, adds none). */
+export const ROI_BIN_UNION = `
+  ivec2 roiBinUnion(ivec2 a, ivec2 b) {
+    if (a.y < a.x) return b;
+    if (b.y < b.x) return a;
+    return ivec2(min(a.x, b.x), max(a.y, b.y));
+  }
+`;
+
 /** Position-sensitive ops: the input channel of output channel coords[3] at bin (ph, pw). */
 export const PS_INPUT_CHANNEL = '(coords[3] * pooledHeight + ph) * pooledWidth + pw';
 
-/** Position-sensitive ops, backward: the one bin (ph, pw) and output channel cout that input channel c feeds. */
+/** Position-sensitive ops, backward: the one bin (ph, pw) and output channel that input channel c feeds. */
 export const PS_BIN_OF_CHANNEL = `
-      int pw = c % pooledWidth;
-      int ph = (c / pooledWidth) % pooledHeight;
-      int cout = c / (pooledWidth * pooledHeight);`;
+  ivec3 psBinOfChannel(int c) {
+    return ivec3((c / pooledWidth) % pooledHeight, c % pooledWidth, c / (pooledWidth * pooledHeight));
+  }
+`;
 
 /** roi_align: RoI k's row (ay) and column (ax) axes, see roiAxis. */
-const ROI_ALIGN_AXES = `
+export const ROI_ALIGN_AXES = `
       vec3 ay = roiAxis(getBoxes(k, 2), getBoxes(k, 4), pooledHeight);
       vec3 ax = roiAxis(getBoxes(k, 1), getBoxes(k, 3), pooledWidth);`;
 
@@ -227,19 +258,87 @@ export const ROI_ALIGN_BIN_MEAN = `
       setOutput(result);`;
 
 /**
- * roi_align backward prelude (see gatherMain): the sample positions that can
- * reach pixel (h, w), rows [rowLo, rowHi] and columns [colLo, colHi].
+ * roi_align backward: roiRowWeight(k, ph, h) * roiColWeight(k, pw, w) * dy is
+ * what bin (ph, pw) of RoI k gives pixel (h, w) (the row weights are over the
+ * RoI's sample count); roiRowBins(k, h) and roiColBins(k, w) hold every bin of
+ * nonzero weight (last < first: none). Read from the tables RowWeights
+ * [K, H, PH + 1] and ColWeights [K, W, PW + 1] (RoiAlignWeightsProgram: a
+ * pixel's bin weights, then its first and last bins of nonzero weight as
+ * first * (P + 1) + last + 1, exact for P < 2^12), or computed from the boxes
+ * (the bins then a range that can reach the pixel, zero weights included).
  */
-export const ROI_ALIGN_REACH = `
-      float fh = float(h), fw = float(w);
-      // A sample reaches row h from (h - 1, h + 1); clamped ones from [-1, 0] and (H - 1, H].
-      float rowLo = max(fh - 1.0, -1.0), rowHi = min(fh + 1.0, float(height));
-      float colLo = max(fw - 1.0, -1.0), colHi = min(fw + 1.0, float(width));`;
+export function roiAlignWeights(fromTables: boolean): string {
+  if (fromTables) {
+    return `
+      float roiRowWeight(int k, int ph, int h) {
+        return getRowWeights(k, h, ph);
+      }
 
-/** roi_align backward, the start of perRoi (see gatherMain): RoI k's axes ay, ax; an RoI without samples is skipped. */
-export const ROI_ALIGN_GATHER_AXES = `
+      float roiColWeight(int k, int pw, int w) {
+        return getColWeights(k, w, pw);
+      }
+
+      ivec2 roiRowBins(int k, int h) {
+        int bins = int(getRowWeights(k, h, pooledHeight));
+        return ivec2(bins / (pooledHeight + 1), bins % (pooledHeight + 1) - 1);
+      }
+
+      ivec2 roiColBins(int k, int w) {
+        int bins = int(getColWeights(k, w, pooledWidth));
+        return ivec2(bins / (pooledWidth + 1), bins % (pooledWidth + 1) - 1);
+      }
+    `;
+  }
+  return `
+    // The samples that can reach pixel i lie in (i - 1, i + 1); clamped ones in [-1, 0] and (size - 1, size].
+    vec2 roiPixelReach(int i, int size) {
+      float fi = float(i);
+      return vec2(max(fi - 1.0, -1.0), min(fi + 1.0, float(size)));
+    }
+
+    // Bins of an axis whose samples can reach pixel i, one extra on each side.
+    ivec2 roiBinRange(vec3 axis, int pooled, int i, int size) {
+      if (!(axis.z > 0.0)) return ivec2(0, -1);
+      vec2 reach = roiPixelReach(i, size);
+      float start = axis.x, bin = axis.y;
+      if (bin == 0.0) return start >= reach.x && start <= reach.y ? ivec2(0, pooled - 1) : ivec2(0, -1);
+      float u1 = (reach.x - start) / bin, u2 = (reach.y - start) / bin;
+      float first = clamp(floor(min(u1, u2)) - 1.0, 0.0, float(pooled));
+      float last = clamp(ceil(max(u1, u2)) + 1.0, -1.0, float(pooled - 1));
+      return ivec2(int(first), int(last));
+    }
+
+    // Weight of pixel i in bin p of an axis, see roiTapWeight.
+    float roiPixelWeight(vec3 axis, int p, int i, int size) {
+      vec2 reach = roiPixelReach(i, size);
+      return roiTapWeight(axis, p, i, size, reach.x, reach.y);
+    }
+
+    // Weight of pixel row h in bin ph of an RoI of axes ay, ax, over its sample count.
+    float roiAxesRowWeight(vec3 ay, vec3 ax, int ph, int h) {
+      if (!(ay.z > 0.0 && ax.z > 0.0)) return 0.0;
+      return roiPixelWeight(ay, ph, h, height) / (ay.z * ax.z);
+    }
+
+    float roiRowWeight(int k, int ph, int h) {
       ${ROI_ALIGN_AXES}
-      if (!(ay.z > 0.0 && ax.z > 0.0)) continue;`;
+      return roiAxesRowWeight(ay, ax, ph, h);
+    }
+
+    float roiColWeight(int k, int pw, int w) {
+      return roiPixelWeight(roiAxis(getBoxes(k, 1), getBoxes(k, 3), pooledWidth), pw, w, width);
+    }
+
+    ivec2 roiRowBins(int k, int h) {
+      ${ROI_ALIGN_AXES}
+      return ax.z > 0.0 ? roiBinRange(ay, pooledHeight, h, height) : ivec2(0, -1);
+    }
+
+    ivec2 roiColBins(int k, int w) {
+      return roiBinRange(roiAxis(getBoxes(k, 1), getBoxes(k, 3), pooledWidth), pooledWidth, w, width);
+    }
+  `;
+}
 
 /**
  * roi_pool forward body, start (see forwardMain): rows and cols [lo, hi) of bin

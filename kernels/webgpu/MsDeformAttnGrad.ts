@@ -1,4 +1,4 @@
-import {KernelFunc, Reshape, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {KernelFunc, Reshape, Slice, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
 import {MsDeformAttnGradInputs} from '../../src/kernel_names.ts';
 import {msDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
@@ -10,7 +10,7 @@ import {zerosWebGPU} from './webgpu_util.ts';
 
 /**
  * [dValue, dSamplingLocations, dAttentionWeights]: the sample gradients by
- * one gather shader over the channels (run once per output), dValue by
+ * one gather over the channels per sample, dValue by
  * ms_deform_attn_value_grad.ts.
  */
 export const msDeformAttnGradWebGPU: KernelFunc = ({inputs, backend}) => {
@@ -23,16 +23,19 @@ export const msDeformAttnGradWebGPU: KernelFunc = ({inputs, backend}) => {
     return [value, samplingLocations, attentionWeights].map(t => zerosWebGPU(webgpu, t.shape));
   }
   const hasValue = util.sizeFromShape(value.shape) > 0;
-  const all = [dy, ...(hasValue ? [value] : []), spatialShapes, levelStartIndex, samplingLocations, attentionWeights];
-  const sampleGrad = (gradOfAttention: boolean, like: TensorInfo) => {
-    const flat = webgpu.runWebGPUProgram(new MsDeformAttnSampleGradProgram([n, gradOfAttention ? 1 : 2], hasValue),
-        all, 'float32', msDeformUniforms(g, gradOfAttention));
-    const out = runBackendKernel(webgpu, Reshape, {x: flat}, {shape: like.shape});
-    webgpu.disposeData(flat.dataId);
+  const rows = webgpu.runWebGPUProgram(new MsDeformAttnSampleGradProgram(n, hasValue), [dy,
+    ...(hasValue ? [value] : []), spatialShapes, levelStartIndex, samplingLocations, attentionWeights], 'float32',
+  msDeformUniforms(g));
+  // Columns x, y and the attention gradient of the [N, 3] rows, in their input's shape.
+  const columns = (begin: number, size: number, like: TensorInfo) => {
+    const part = runBackendKernel(webgpu, Slice, {x: rows}, {begin: [0, begin], size: [n, size]});
+    const out = runBackendKernel(webgpu, Reshape, {x: part}, {shape: like.shape});
+    webgpu.disposeData(part.dataId);
     return out;
   };
-  const dLocations = sampleGrad(false, samplingLocations);
-  const dWeights = sampleGrad(true, attentionWeights);
+  const dLocations = columns(0, 2, samplingLocations);
+  const dWeights = columns(2, 1, attentionWeights);
+  webgpu.disposeData(rows.dataId);
   const dValue = hasValue ? msDeformAttnValueGradWebGPU(webgpu, gradInputs, g) : zerosWebGPU(webgpu, value.shape);
   return [dValue, dLocations, dWeights];
 };

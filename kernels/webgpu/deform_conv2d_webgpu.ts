@@ -6,11 +6,13 @@
  *  - columns: [groups, rows, Kg], Kg = Cg KH KW in HWIO row order (ij, c);
  *  - rows in / out: the chunk of dy read as [groups, rows, Cout / groups],
  *    and a matmul result written into its rows of the output;
- *  - offset and mask gradients: one invocation per (position, offset group,
- *    kernel point), a loop over its channels of the column gradient;
- *  - input gradient: one invocation per (position, kernel point, channel),
- *    adding into dx with a compare-exchange loop on atomic<i32> (WGSL has no
- *    float atomics).
+ *  - offset and mask gradients: per sample (position, offset group, kernel
+ *    point) its four corner sums over its channels of the column gradient,
+ *    then the gradients from them;
+ *  - input gradient: the translation of kernels/webgl/deform_conv2d_gpu.ts
+ *    (see there): the chunk's samples sorted by cell per (image, offset
+ *    group) (cell_sort_webgpu.ts), each dx value of the chunk's images adding
+ *    its runs, in sorted order, to what earlier chunks left in dx.
  * Every program reads flat arrays and indexes them itself; shapes and
  * attributes are uniforms (one pipeline per program). A program declares only
  * the inputs its entry point reads (pipelines use layout 'auto', which drops
@@ -18,9 +20,12 @@
  */
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
+import {util} from '@tensorflow/tfjs-core';
 import {DeformConv2d} from '../../src/kernel_names.ts';
+import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {DEFORM_FIELDS, deformValues} from '../gpu/uniforms.ts';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
+import {CELL_RUNS_SUM, SORTED_CELL, SORTED_SAMPLE, SORTED_TABLE} from './cell_sort_webgpu.ts';
 import {ProgramUniforms, wgslUniforms, wgslValues} from './uniforms.ts';
 
 export const DEFORM_UNIFORMS = wgslUniforms(DEFORM_FIELDS);
@@ -29,14 +34,31 @@ export function deformUniforms(g: DeformGeometry, p0: number, rows: number): Pro
   return wgslValues(DeformConv2d, DEFORM_FIELDS, deformValues(g, p0, rows));
 }
 
-/** WGSL helpers for a program reading `inputs` (always Offset; X and Mask when listed). */
+/** WGSL helpers for a program reading `inputs` (Offset, X, Mask, Dcol when listed). */
 function geometry(inputs: string[]) {
-  const mask = inputs.includes('Mask') ? `
+  const has = (name: string) => inputs.includes(name);
+  const offset = has('Offset') ? `
+  fn offsetValue(p : i32, ch : i32) -> f32 {
+    return Offset[p * uniforms.offsetGroups * kk() * 2 + ch];
+  }
+
+  // (y, x) of kernel point ij of offset group og at output position p (float32, as torchvision).
+  fn samplePosition(p : i32, og : i32, ij : i32) -> vec2<f32> {
+    let ox = p % uniforms.outWidth;
+    let oy = (p / uniforms.outWidth) % uniforms.outHeight;
+    let i = ij / uniforms.kernelW;
+    let j = ij % uniforms.kernelW;
+    let ch = (og * kk() + ij) * 2;
+    let y = f32(oy * uniforms.strideH - uniforms.padH + i * uniforms.dilationH) + offsetValue(p, ch);
+    let x = f32(ox * uniforms.strideW - uniforms.padW + j * uniforms.dilationW) + offsetValue(p, ch + 1);
+    return vec2<f32>(y, x);
+  }` : '';
+  const mask = has('Mask') ? `
   fn maskValue(p : i32, og : i32, ij : i32) -> f32 {
     if (uniforms.useMask == 0) { return 1.0; }
     return Mask[(p * uniforms.offsetGroups + og) * kk() + ij];
   }` : '';
-  const x = inputs.includes('X') ? `
+  const x = has('X') ? `
   fn corner(b : i32, fy : f32, fx : f32, c : i32) -> f32 {
     if (!inside(fy, uniforms.height) || !inside(fx, uniforms.width)) { return 0.0; }
     return X[pixelIndex(b, fy, fx, c)];
@@ -48,22 +70,17 @@ function geometry(inputs: string[]) {
     return vec4<f32>(corner(b, f.x, f.y, c), corner(b, f.x, f.y + 1.0, c),
         corner(b, f.x + 1.0, f.y, c), corner(b, f.x + 1.0, f.y + 1.0, c));
   }` : '';
+  const dcol = has('Dcol') ? `
+  // Column gradient of chunk row r, kernel point ij, channel c: Dcol [groups, rows, Kg].
+  fn columnGrad(r : i32, ij : i32, c : i32) -> f32 {
+    let cg = groupChannels();
+    let g = c / cg;
+    return Dcol[(g * uniforms.rows + r) * kk() * cg + ij * cg + (c - g * cg)];
+  }` : '';
   return `
   fn kk() -> i32 { return uniforms.kernelH * uniforms.kernelW; }
   fn groupChannels() -> i32 { return uniforms.channels / uniforms.groups; }
   fn offsetGroupChannels() -> i32 { return uniforms.channels / uniforms.offsetGroups; }
-
-  // (y, x) of kernel point ij of offset group og at output position p (float32, as torchvision).
-  fn samplePosition(p : i32, og : i32, ij : i32) -> vec2<f32> {
-    let ox = p % uniforms.outWidth;
-    let oy = (p / uniforms.outWidth) % uniforms.outHeight;
-    let i = ij / uniforms.kernelW;
-    let j = ij % uniforms.kernelW;
-    let o = ((p * uniforms.offsetGroups + og) * kk() + ij) * 2;
-    let y = f32(oy * uniforms.strideH - uniforms.padH + i * uniforms.dilationH) + Offset[o];
-    let x = f32(ox * uniforms.strideW - uniforms.padW + j * uniforms.dilationW) + Offset[o + 1];
-    return vec2<f32>(y, x);
-  }
 
   fn isFiniteF32(v : f32) -> bool {
     return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
@@ -90,17 +107,37 @@ function geometry(inputs: string[]) {
     let h = vec2<f32>(1.0) - l;
     return vec4<f32>(h.x * h.y, h.x * l.y, l.x * h.y, l.x * l.y);
   }
-
-  // Index in a [groups, rows, Kg] column buffer of chunk row r, kernel point ij, channel c.
-  fn columnIndex(r : i32, ij : i32, c : i32) -> i32 {
-    let cg = groupChannels();
-    let g = c / cg;
-    return (g * uniforms.rows + r) * kk() * cg + ij * cg + (c - g * cg);
-  }
+  ${offset}
   ${mask}
   ${x}
+  ${dcol}
 `;
 }
+
+/** The sort segments of a chunk (see deform_conv2d_gpu.ts). */
+const CHUNK_SEGMENTS = `
+  fn segmentSamples() -> i32 {
+    return min(uniforms.rows, uniforms.outHeight * uniforms.outWidth) * kk();
+  }
+
+  fn chunkSample(g : i32, k : i32) -> i32 {
+    return (g / uniforms.offsetGroups) * segmentSamples() + k;
+  }
+
+  fn imageCells() -> i32 {
+    return (uniforms.height + 1) * (uniforms.width + 1);
+  }
+`;
+
+const SAMPLE_CELL = `
+  fn sampleCell(g : i32, k : i32) -> i32 {
+    let t = chunkSample(g, k);
+    let pos = samplePosition(uniforms.p0 + t / kk(), g % uniforms.offsetGroups, t % kk());
+    if (!inRange(pos)) { return imageCells(); }
+    let f = floor(pos);
+    return (i32(f.x) + 1) * (uniforms.width + 1) + i32(f.y) + 1;
+  }
+`;
 
 abstract class DeformProgram implements WebGPUProgram {
   abstract variableNames: string[];
@@ -112,48 +149,65 @@ abstract class DeformProgram implements WebGPUProgram {
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
 
-  /** `shape` sets the invocations (one per element); the output may be a larger tensor. */
-  constructor(shape: number[]) {
+  /**
+   * `shape`: the elements the program writes (uniforms.size; the output may be
+   * a larger tensor); one invocation per element, or `invocations`.
+   */
+  constructor(shape: number[], invocations = util.sizeFromShape(shape)) {
     this.outputShape = shape;
     this.dispatchLayout = webgpu_util.flatDispatchLayout(shape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
+    this.dispatch = webgpu_util.computeDispatch({x: [0]}, [invocations], this.workgroupSize);
   }
 
   abstract getUserCode(): string;
 }
 
-/** Columns [groups, rows, Kg] of the chunk: mask * bilinear sample. */
+/**
+ * Columns [groups, rows, Kg] of the chunk: mask * bilinear sample, an
+ * invocation per (weight group, row, kernel point) over the group's channels,
+ * the sample taken once per offset group.
+ */
 export class DeformColumnsProgram extends DeformProgram {
   variableNames = ['X', 'Offset', 'Mask'];
   shaderKey = 'tfjsVisionOps_deformColumns';
 
   constructor(g: DeformGeometry, rows: number) {
-    super([g.groups, rows, g.channels / g.groups * g.kernelHeight * g.kernelWidth]);
+    const kk = g.kernelHeight * g.kernelWidth;
+    super([g.groups, rows, g.channels / g.groups * kk], g.groups * rows * kk);
   }
 
   getUserCode() {
     return `
       ${geometry(this.variableNames)}
       fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
+        if (index >= uniforms.groups * uniforms.rows * kk()) { return; }
         let cg = groupChannels();
-        let kg = kk() * cg;
-        let g = index / (uniforms.rows * kg);
-        let r = (index / kg) % uniforms.rows;
-        let k = index % kg;
-        let ij = k / cg;
-        let c = g * cg + k % cg;
-        let og = c / offsetGroupChannels();
+        let g = index / (uniforms.rows * kk());
+        let r = (index / kk()) % uniforms.rows;
+        let ij = index % kk();
         let p = uniforms.p0 + r;
-        let pos = samplePosition(p, og, ij);
-        var v = 0.0;
-        if (inRange(pos)) {
-          let w = bilinearWeights(pos);
-          let b = p / (uniforms.outHeight * uniforms.outWidth);
-          let x = corners(b, pos, c);
-          v = w.x * x.x + w.y * x.y + w.z * x.z + w.w * x.w;
+        let b = p / (uniforms.outWidth * uniforms.outHeight);
+        let row = (g * uniforms.rows + r) * kk() * cg + ij * cg - g * cg;
+        var c = g * cg;
+        let end = c + cg;
+        loop {
+          if (c >= end) { break; }
+          let og = c / offsetGroupChannels();
+          let segEnd = min(end, (og + 1) * offsetGroupChannels());
+          let pos = samplePosition(p, og, ij);
+          let m = maskValue(p, og, ij);
+          if (inRange(pos)) {
+            let w = bilinearWeights(pos);
+            for (; c < segEnd; c++) {
+              let x = corners(b, pos, c);
+              result[row + c] = m * (w.x * x.x + w.y * x.y + w.z * x.z + w.w * x.w);
+            }
+          } else {
+            for (; c < segEnd; c++) {
+              result[row + c] = m * 0.0;
+            }
+          }
         }
-        setOutputAtIndex(index, maskValue(p, og, ij) * v);
       }
     `;
   }
@@ -206,103 +260,200 @@ export class DeformRowsOutProgram extends DeformProgram {
 }
 
 /**
- * Offset gradient (component 'y' or 'x') or mask gradient ('mask') of the
- * chunk's samples, written at their place in the full dOffset / dMask.
- * Channel sums of dcol times the corner values; the offset gradient takes
- * torchvision's floor corners without the -1 cut-off.
+ * Corner sums [rows, OG KK, 4] of the chunk's samples (see
+ * deform_conv2d_gpu.ts), an invocation per sample for all four corners.
+ */
+export class DeformCornerSumsProgram extends DeformProgram {
+  variableNames = ['X', 'Offset', 'Dcol'];
+  shaderKey = 'tfjsVisionOps_deformCornerSums';
+
+  constructor(g: DeformGeometry, rows: number) {
+    const samples = rows * g.offsetGroups * g.kernelHeight * g.kernelWidth;
+    super([rows, g.offsetGroups * g.kernelHeight * g.kernelWidth, 4], samples);
+  }
+
+  getUserCode() {
+    return `
+      ${geometry(this.variableNames)}
+      fn cornerSums(r : i32, og : i32, ij : i32) -> vec4<f32> {
+        let p = uniforms.p0 + r;
+        let pos = samplePosition(p, og, ij);
+        var sum = vec4<f32>(0.0);
+        if (!isFiniteF32(pos.x) || !isFiniteF32(pos.y)) { return sum; }
+        let b = p / (uniforms.outHeight * uniforms.outWidth);
+        let cpog = offsetGroupChannels();
+        for (var c = og * cpog; c < (og + 1) * cpog; c++) {
+          sum += columnGrad(r, ij, c) * corners(b, pos, c);
+        }
+        return sum;
+      }
+
+      fn main(index : i32) {
+        if (index >= uniforms.rows * uniforms.offsetGroups * kk()) { return; }
+        let s = index % (uniforms.offsetGroups * kk());
+        let sum = cornerSums(index / (uniforms.offsetGroups * kk()), s / kk(), s % kk());
+        for (var q = 0; q < 4; q++) {
+          result[4 * index + q] = sum[q];
+        }
+      }
+    `;
+  }
+}
+
+const SAMPLE_GRAD = `
+  fn sampleGrad(p : i32, og : i32, ij : i32, part : i32, s : vec4<f32>) -> f32 {
+    let pos = samplePosition(p, og, ij);
+    if (!isFiniteF32(pos.x) || !isFiniteF32(pos.y)) { return 0.0; }
+    if (part == 2) { return select(0.0, dot(bilinearWeights(pos), s), inRange(pos)); }
+    let l = pos - floor(pos);
+    let v = select(l.x * (s.w - s.z) + (1.0 - l.x) * (s.y - s.x), l.y * (s.w - s.y) + (1.0 - l.y) * (s.z - s.x),
+        part == 0);
+    return maskValue(p, og, ij) * v;
+  }
+`;
+
+/**
+ * The chunk's offset gradient ('offset') or mask gradient ('mask') from
+ * Offset, Mask and Sums, written at its place in the full dOffset / dMask.
  */
 export class DeformSampleGradProgram extends DeformProgram {
-  variableNames: string[];
+  variableNames = ['Offset', 'Mask', 'Sums'];
   shaderKey: string;
 
-  /** Inputs X, Offset, Mask (offset gradient only), Dcol. */
   constructor(g: DeformGeometry, rows: number, readonly what: 'offset'|'mask') {
-    super([rows, g.offsetGroups, g.kernelHeight * g.kernelWidth, what === 'offset' ? 2 : 1]);
+    super([rows, g.offsetGroups * g.kernelHeight * g.kernelWidth * (what === 'offset' ? 2 : 1)]);
     this.shaderKey = `tfjsVisionOps_deformSampleGrad_${what}`;
-    this.variableNames = what === 'offset' ? ['X', 'Offset', 'Mask', 'Dcol'] : ['X', 'Offset', 'Dcol'];
   }
 
   getUserCode() {
     const offset = this.what === 'offset';
     return `
       ${geometry(this.variableNames)}
+      ${SAMPLE_GRAD}
+      fn cornerSumsAt(i : i32) -> vec4<f32> {
+        return vec4<f32>(Sums[4 * i], Sums[4 * i + 1], Sums[4 * i + 2], Sums[4 * i + 3]);
+      }
+
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let parts = ${offset ? 2 : 1};
-        let sample = index / parts;
-        let r = sample / (uniforms.offsetGroups * kk());
-        let og = (sample / kk()) % uniforms.offsetGroups;
-        let ij = sample % kk();
-        let p = uniforms.p0 + r;
-        let pos = samplePosition(p, og, ij);
-        let first = (uniforms.p0 * uniforms.offsetGroups * kk()) * parts;
-        if (!isFiniteF32(pos.x) || !isFiniteF32(pos.y) || ${offset ? 'false' : '!inRange(pos)'}) {
-          setOutputAtIndex(first + index, 0.0);
-          return;
-        }
-        let b = p / (uniforms.outHeight * uniforms.outWidth);
-        let cog = offsetGroupChannels();
-        var s = vec4<f32>(0.0);
-        for (var c = og * cog; c < (og + 1) * cog; c++) {
-          s += Dcol[columnIndex(r, ij, c)] * corners(b, pos, c);
-        }
-        ${offset ? `
-        let l = pos - floor(pos);
-        var v : f32;
-        if (index % 2 == 0) {
-          v = l.y * (s.w - s.y) + (1.0 - l.y) * (s.z - s.x);
-        } else {
-          v = l.x * (s.w - s.z) + (1.0 - l.x) * (s.y - s.x);
-        }
-        setOutputAtIndex(first + index, maskValue(p, og, ij) * v);` : `
-        setOutputAtIndex(first + index, dot(bilinearWeights(pos), s));`}
+        let s = index / ${offset ? 2 : 1};
+        let first = uniforms.p0 * uniforms.offsetGroups * kk() * ${offset ? 2 : 1};
+        let ogij = s % (uniforms.offsetGroups * kk());
+        setOutputAtIndex(first + index, sampleGrad(uniforms.p0 + s / (uniforms.offsetGroups * kk()), ogij / kk(),
+            ogij % kk(), ${offset ? 'index % 2' : '2'}, cornerSumsAt(s)));
       }
     `;
   }
 }
 
-/** dx += mask * bilinear weight * dcol at the four corners of every in-range sample (atomic adds). */
-export class DeformInputGradProgram extends DeformProgram {
-  variableNames = ['Offset', 'Mask', 'Dcol'];
-  shaderKey = 'tfjsVisionOps_deformInputGrad';
-  atomic = true;
+/** Cells [images OG n] (int32) of the chunk's samples, from Offset. */
+export class DeformCellsProgram extends DeformProgram {
+  variableNames = ['Offset'];
+  shaderKey = 'tfjsVisionOps_deformCells';
 
-  constructor(g: DeformGeometry, rows: number) {
-    super([rows, g.kernelHeight * g.kernelWidth, g.channels]);
+  constructor(samples: number) {
+    super([samples]);
   }
 
   getUserCode() {
     return `
       ${geometry(this.variableNames)}
-      fn addAt(b : i32, fy : f32, fx : f32, c : i32, v : f32) {
-        if (!inside(fy, uniforms.height) || !inside(fx, uniforms.width)) { return; }
-        let i = pixelIndex(b, fy, fx, c);
-        var old = atomicLoad(&result[i]);
-        loop {
-          let next = bitcast<i32>(bitcast<f32>(old) + v);
-          let swapped = atomicCompareExchangeWeak(&result[i], old, next);
-          if (swapped.exchanged) { break; }
-          old = swapped.old_value;
-        }
-      }
-
+      ${CHUNK_SEGMENTS}
+      ${SAMPLE_CELL}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let r = index / (kk() * uniforms.channels);
-        let ij = (index / uniforms.channels) % kk();
+        let i = getCoordsFromIndex(index);
+        setOutputAtIndex(index, f32(sampleCell(i / segmentSamples(), i % segmentSamples())));
+      }
+    `;
+  }
+}
+
+const SORTED_FIELD = `
+  fn sortedField(g : i32, at : i32, part : i32) -> f32 {
+    let t = chunkSample(g, sortedSample(g, at));
+    let p = uniforms.p0 + t / kk();
+    if (part < 4) {
+      let w = bilinearWeights(samplePosition(p, g % uniforms.offsetGroups, t % kk()));
+      return w[part];
+    }
+    if (part == 4) { return maskValue(p, g % uniforms.offsetGroups, t % kk()); }
+    if (part == 5) { return f32(t); }
+    return f32(sortedCell(g, at));
+  }
+`;
+
+/** SortedSamples [images OG n SORTED_FIELDS] from Offset, Mask and Pairs. */
+export class DeformSortedSamplesProgram extends DeformProgram {
+  variableNames = ['Offset', 'Mask', 'Pairs'];
+  shaderKey = 'tfjsVisionOps_deformSortedSamples';
+
+  constructor(samples: number) {
+    super([samples * SORTED_FIELDS]);
+  }
+
+  getUserCode() {
+    return `
+      ${geometry(this.variableNames)}
+      ${CHUNK_SEGMENTS}
+      ${SORTED_SAMPLE}
+      ${SORTED_CELL}
+      ${SORTED_FIELD}
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let i = getCoordsFromIndex(index);
+        let at = i / ${SORTED_FIELDS};
+        setOutputAtIndex(index, sortedField(at / segmentSamples(), at % segmentSamples(), i % ${SORTED_FIELDS}));
+      }
+    `;
+  }
+}
+
+const INPUT_GRAD = `
+  fn sortedRowValue(t : i32, c : i32) -> f32 {
+    return columnGrad(t / kk(), t % kk(), c);
+  }
+
+  ${CELL_RUNS_SUM}
+
+  fn inputGrad(b : i32, y : i32, x : i32, c : i32) -> f32 {
+    let g = b * uniforms.offsetGroups + c / offsetGroupChannels();
+    let row = g * (imageCells() + 1) + y * (uniforms.width + 1) + x;
+    let below = row + uniforms.width + 1;
+    let above = vec3<i32>(cellStart(row), cellStart(row + 1), cellStart(row + 2));
+    let under = vec3<i32>(cellStart(below), cellStart(below + 1), cellStart(below + 2));
+    if (above.x == under.z) { return 0.0; }
+    return cellRunsSum(g, above, under, c);
+  }
+`;
+
+/** Adds the chunk's part to dx [B, H, W, C] at its images, from SortedSamples, Starts and Dcol. */
+export class DeformInputGradProgram extends DeformProgram {
+  variableNames = ['SortedSamples', 'Starts', 'Dcol'];
+  shaderKey = 'tfjsVisionOps_deformInputGrad';
+
+  constructor(g: DeformGeometry, images: number) {
+    super([images, g.height, g.width, g.channels]);
+  }
+
+  getUserCode() {
+    return `
+      ${geometry(this.variableNames)}
+      ${CHUNK_SEGMENTS}
+      ${SORTED_TABLE}
+      fn cellStart(i : i32) -> i32 {
+        return i32(Starts[i]);
+      }
+      ${INPUT_GRAD}
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
         let c = index % uniforms.channels;
-        let og = c / offsetGroupChannels();
-        let p = uniforms.p0 + r;
-        let pos = samplePosition(p, og, ij);
-        if (!inRange(pos)) { return; }
-        let g = maskValue(p, og, ij) * Dcol[columnIndex(r, ij, c)];
-        let w = bilinearWeights(pos) * g;
-        let f = floor(pos);
-        let b = p / (uniforms.outHeight * uniforms.outWidth);
-        addAt(b, f.x, f.y, c, w.x);
-        addAt(b, f.x, f.y + 1.0, c, w.y);
-        addAt(b, f.x + 1.0, f.y, c, w.z);
-        addAt(b, f.x + 1.0, f.y + 1.0, c, w.w);
+        let x = (index / uniforms.channels) % uniforms.width;
+        let y = (index / (uniforms.channels * uniforms.width)) % uniforms.height;
+        let b = index / (uniforms.channels * uniforms.width * uniforms.height);
+        let at = uniforms.p0 / (uniforms.outHeight * uniforms.outWidth) * uniforms.height * uniforms.width *
+            uniforms.channels + index;
+        result[at] = result[at] + inputGrad(b, y, x, c);
       }
     `;
   }

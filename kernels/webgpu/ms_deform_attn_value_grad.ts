@@ -2,25 +2,62 @@
  * dValue of msDeformAttn on webgpu: the translation of
  * kernels/webgl/ms_deform_attn_value_grad.ts (see there), a gather,
  * deterministic, no atomics, nothing read back: the samples of each segment
- * (b, m, l) sorted by cell (ms_deform_attn_sort_webgpu.ts); SortedSamples,
- * what the gather needs of each sorted sample (its corner weights computed
- * once); the level of each value position; per (b, s, m, l) the bounds of
- * the four cell runs whose samples touch s; then each (b, s, m, c) sums its
- * runs in order.
+ * (b, m, l) sorted by cell (SampleCellsProgram, then cell_sort_webgpu.ts);
+ * SortedSamples, what the gather needs of each sorted sample (its corner
+ * weights computed once); the level of each value position; per (b, s, m, l)
+ * the bounds of the four cell runs whose samples touch s; then each
+ * (b, s, m, c) sums its runs in order.
  */
 import {webgpu_util} from '@tensorflow/tfjs-backend-webgpu';
 import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu';
 import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {MsDeformAttnGrad, MsDeformAttnGradInputs} from '../../src/kernel_names.ts';
-import {checkExactIndices} from '../gpu/ms_deform_attn.ts';
+import {MAX_ATTN_LEVEL_CELLS} from '../constants.ts';
+import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
+import {checkExactIndices, VALUE_GRAD_FIELDS} from '../gpu/ms_deform_attn.ts';
 import type {MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
-import {MS_DEFORM_LEVEL, MS_DEFORM_SAMPLE} from './ms_deform_attn_webgpu.ts';
 import {
-  flatView, SAMPLE_INDEX, SORTED_CELL, SORTED_SAMPLE, sortSamplesWebGPU, VALUE_GRAD_UNIFORMS,
-  valueGradUniforms,
-} from './ms_deform_attn_sort_webgpu.ts';
+  CELL_RUN_START, CELL_RUNS_SUM, flatView, SORTED_CELL, SORTED_SAMPLE, SORTED_TABLE, sortCellsWebGPU,
+} from './cell_sort_webgpu.ts';
+import {MS_DEFORM_LEVEL, MS_DEFORM_SAMPLE} from './ms_deform_attn_webgpu.ts';
 import {sampleCount} from './MsDeformAttn.ts';
+import {ProgramUniforms, wgslUniforms, wgslValues} from './uniforms.ts';
 import {zerosWebGPU} from './webgpu_util.ts';
+
+const VALUE_GRAD_UNIFORMS = wgslUniforms(VALUE_GRAD_FIELDS);
+
+function valueGradUniforms(g: MsDeformAttnGeometry): ProgramUniforms {
+  return wgslValues(MsDeformAttnGrad, VALUE_GRAD_FIELDS, {...g});
+}
+
+export const SAMPLE_INDEX = `
+  fn segmentSamples() -> i32 {
+    return uniforms.queries * uniforms.points;
+  }
+
+  fn queryRow(g : i32, k : i32) -> i32 {
+    let bm = g / uniforms.levels;
+    return ((bm / uniforms.heads) * uniforms.queries + k / uniforms.points) * uniforms.heads + bm % uniforms.heads;
+  }
+
+  fn sampleIndex(g : i32, k : i32) -> i32 {
+    return (queryRow(g, k) * uniforms.levels + g % uniforms.levels) * uniforms.points + k % uniforms.points;
+  }
+
+`;
+
+export const SAMPLE_CELL = `
+  fn sampleCell(g : i32, k : i32) -> i32 {
+    let level = msdaLevel(g % uniforms.levels);
+    if (!msdaLevelUsable(level)) { return ${MAX_ATTN_LEVEL_CELLS}; }
+    let s = msdaSample(sampleIndex(g, k), level);
+    let f = floor(s.pos);
+    if (!s.finite || f.x < -1.0 || f.x >= f32(level.y) || f.y < -1.0 || f.y >= f32(level.x)) {
+      return ${MAX_ATTN_LEVEL_CELLS};
+    }
+    return (i32(f.y) + 1) * (level.y + 1) + i32(f.x) + 1;
+  }
+`;
 
 abstract class ValueGradStep implements WebGPUProgram {
   abstract variableNames: string[];
@@ -40,8 +77,28 @@ abstract class ValueGradStep implements WebGPUProgram {
   abstract getUserCode(): string;
 }
 
-/** Per sorted position: the weights of corners nw ne sw se, the attention weight, the dy row, the cell. */
-export const SORTED_FIELDS = 7;
+/** Cells [segments Q P] (int32) from SpatialShapes, LevelStartIndex and SamplingLocations. */
+export class SampleCellsProgram extends ValueGradStep {
+  variableNames = ['SpatialShapes', 'LevelStartIndex', 'SamplingLocations'];
+  shaderKey = 'tfjsVisionOps_msDeformAttnSampleCells';
+
+  constructor(g: MsDeformAttnGeometry) {
+    super([sampleCount(g)]);
+  }
+
+  getUserCode() {
+    return `
+      ${MS_DEFORM_SAMPLE}
+      ${SAMPLE_INDEX}
+      ${SAMPLE_CELL}
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let i = getCoordsFromIndex(index);
+        setOutputAtIndex(index, f32(sampleCell(i / segmentSamples(), i % segmentSamples())));
+      }
+    `;
+  }
+}
 
 const SORTED_FIELD = `
   fn sortedField(g : i32, at : i32, part : i32) -> f32 {
@@ -86,36 +143,10 @@ export class SortedSamplesProgram extends ValueGradStep {
   }
 }
 
-const SORTED_TABLE = `
-  fn sortedTable(i : i32) -> f32 {
-    return SortedSamples[i];
-  }
-
-  fn sortedCell(g : i32, i : i32) -> i32 {
-    return i32(sortedTable((g * segmentSamples() + i) * ${SORTED_FIELDS} + 6));
-  }
-`;
-
 export const LEVEL_OFFSET = `
   fn levelOffset(s : i32, level : vec3<i32>) -> i32 {
     if (!msdaLevelUsable(level) || level.z > s || level.z <= s - level.x * level.y) { return -1; }
     return s - level.z;
-  }
-`;
-
-export const CELL_RUN_MATH = `
-  fn cellRunStart(g : i32, cell : i32) -> i32 {
-    var lo = 0;
-    var hi = segmentSamples();
-    while (lo < hi) {
-      let mid = (lo + hi) / 2;
-      if (sortedCell(g, mid) < cell) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 `;
 
@@ -168,7 +199,7 @@ export class CellRunsProgram extends ValueGradStep {
       ${LEVEL_OFFSET}
       ${SORTED_TABLE}
       ${POSITION_LEVEL}
-      ${CELL_RUN_MATH}
+      ${CELL_RUN_START}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         let i = getCoordsFromIndex(index);
@@ -194,23 +225,12 @@ export class CellRunsProgram extends ValueGradStep {
 }
 
 export const VALUE_GRAD_ACCESS = `
-  fn msdaDy(bqm : i32, c : i32) -> f32 {
+  fn sortedRowValue(bqm : i32, c : i32) -> f32 {
     return Dy[bqm * uniforms.channels + c];
   }
 
   fn cellRunBound(i : i32) -> i32 {
     return i32(Runs[i]);
-  }
-`;
-
-export const VALUE_GRAD_MATH = `
-  fn cellRunSum(g : i32, start : i32, end : i32, corner : i32, c : i32) -> f32 {
-    var sum = 0.0;
-    for (var i = max(start, 0); i < min(end, segmentSamples()); i++) {
-      let at = (g * segmentSamples() + i) * ${SORTED_FIELDS};
-      sum += sortedTable(at + corner) * (sortedTable(at + 4) * msdaDy(i32(sortedTable(at + 5)), c));
-    }
-    return sum;
   }
 `;
 
@@ -229,7 +249,7 @@ export class ValueGradProgram extends ValueGradStep {
       ${SORTED_TABLE}
       ${POSITION_LEVEL}
       ${VALUE_GRAD_ACCESS}
-      ${VALUE_GRAD_MATH}
+      ${CELL_RUNS_SUM}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         let coords = getCoordsFromIndex(index);
@@ -245,12 +265,9 @@ export class ValueGradProgram extends ValueGradStep {
           let first = cellRunBound(runs);
           let last = cellRunBound(runs + 5);
           if (first >= last) { continue; }
-          let g = (b * uniforms.heads + m) * uniforms.levels + l;
-          let row0 = cellRunBound(runs + 1);
-          let row1 = cellRunBound(runs + 3);
-          let row1x = cellRunBound(runs + 4);
-          sum += cellRunSum(g, first, row0, 3, c) + cellRunSum(g, row0, cellRunBound(runs + 2), 2, c) +
-              cellRunSum(g, row1, row1x, 1, c) + cellRunSum(g, row1x, last, 0, c);
+          let row = vec3<i32>(first, cellRunBound(runs + 1), cellRunBound(runs + 2));
+          let below = vec3<i32>(cellRunBound(runs + 3), cellRunBound(runs + 4), last);
+          sum += cellRunsSum((b * uniforms.heads + m) * uniforms.levels + l, row, below, c);
         }
         setOutputAtIndex(index, sum);
       }
@@ -271,14 +288,15 @@ export function msDeformAttnValueGradWebGPU(
           `for ${g.levels} levels`);
   const tables = [flatView(spatialShapes), flatView(levelStartIndex)];
   const locations = flatView(samplingLocations);
-  const pairs = sortSamplesWebGPU(webgpu, tables, locations, g);
   const uniforms = valueGradUniforms(g);
+  const cells = webgpu.runWebGPUProgram(new SampleCellsProgram(g), [...tables, locations], 'int32', uniforms);
+  const pairs = sortCellsWebGPU(webgpu, cells, g.queries * g.points);
   const sorted = webgpu.runWebGPUProgram(new SortedSamplesProgram(g),
       [...tables, locations, flatView(attentionWeights), pairs], 'float32', uniforms);
   const levels = webgpu.runWebGPUProgram(new PositionLevelsProgram(g), tables, 'float32', uniforms);
   const runs = webgpu.runWebGPUProgram(new CellRunsProgram(g), [...tables, sorted, levels], 'float32', uniforms);
   const dValue = webgpu.runWebGPUProgram(new ValueGradProgram(g), [flatView(dy), runs, sorted, levels], 'float32',
       uniforms);
-  [pairs, sorted, levels, runs].forEach(t => webgpu.disposeData(t.dataId));
+  [cells, pairs, sorted, levels, runs].forEach(t => webgpu.disposeData(t.dataId));
   return dValue;
 }

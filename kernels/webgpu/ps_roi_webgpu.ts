@@ -6,11 +6,10 @@
  * Geometry and shared pieces of main() in roi_common_wgsl.ts.
  */
 import {
-  forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN,
-  ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH, ROI_POOL_GEOMETRY,
-  RoiProgram,
+  forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GEOMETRY,
+  roiAlignWeights, ROI_POOL_GEOMETRY, RoiGatherProgram, RoiProgram,
 } from './roi_common_wgsl.ts';
-import {PS_ROI_ALIGN_FIELDS, PS_ROI_POOL_FIELDS} from '../gpu/uniforms.ts';
+import {PS_ROI_ALIGN_FIELDS, PS_ROI_POOL_FIELDS, ROI_GATHER_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, Cout] from X [N, H, W, Cout * PH * PW] and Boxes [K, 5]. */
 export class PsRoiAlignProgram extends RoiProgram {
@@ -26,21 +25,43 @@ export class PsRoiAlignProgram extends RoiProgram {
   }
 }
 
-/** dx[N, H, W, C] from Dy [K, PH, PW, Cout] and Boxes [K, 5]. */
-export class PsRoiAlignGradProgram extends RoiProgram {
-  variableNames = ['Dy', 'Boxes'];
-  shaderKey = 'tfjsVisionOps_psRoiAlignGrad';
-  fields = PS_ROI_ALIGN_FIELDS;
+/** dx[N, H, W, C] from Dy [K, PH, PW, Cout], the tile lists and roi_align's weight tables (or Boxes [K, 5]). */
+export class PsRoiAlignGradProgram extends RoiGatherProgram {
+  variableNames: string[];
+  shaderKey: string;
+  fields = {...PS_ROI_ALIGN_FIELDS, ...ROI_GATHER_FIELDS};
+  private weightTables: boolean;
+
+  constructor(outputShape: number[], weightTables = true) {
+    super(outputShape);
+    this.weightTables = weightTables;
+    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
+    this.shaderKey = `tfjsVisionOps_psRoiAlignGrad_${weightTables}`;
+  }
 
   getUserCode() {
     return `
-      ${ROI_ALIGN_GEOMETRY}
-      ${gatherMain(PS_BIN_OF_CHANNEL + ROI_ALIGN_REACH, `
-          ${ROI_ALIGN_GATHER_AXES}
-          let wy = roiTapWeight(ay, ph, h, uniforms.height, rowLo, rowHi);
-          if (wy == 0.0) { continue; }
-          let wx = roiTapWeight(ax, pw, w, uniforms.width, colLo, colHi);
-          if (wx != 0.0) { sum += wy / (ay.z * ax.z) * wx * getDy(k, ph, pw, cout); }`)}
+      ${this.weightTables ? '' : ROI_ALIGN_GEOMETRY}
+      ${roiAlignWeights(this.weightTables)}
+      ${PS_BIN_OF_CHANNEL}
+
+      // What bin 'bin' (ph, pw, output channel) of RoI k gives columns w and w1 at row weight wy; zero weights add
+      // nothing.
+      fn psAlignTerms(k : i32, bin : vec3<i32>, wy : f32, w : i32, w1 : i32) -> vec2<f32> {
+        if (wy == 0.0) { return vec2<f32>(0.0); }
+        let wx = roiColWeight(k, bin.y, w);
+        let wx1 = roiColWeight(k, bin.y, w1);
+        if (wx == 0.0 && wx1 == 0.0) { return vec2<f32>(0.0); }
+        let dy = getDy(k, bin.x, bin.y, bin.z);
+        return vec2<f32>(select(0.0, wy * wx * dy, wx != 0.0), select(0.0, wy * wx1 * dy, wx1 != 0.0));
+      }
+      ${gatherMain(`
+          let bin = psBinOfChannel(c);
+          let bin1 = psBinOfChannel(c1);`, `
+          let wy = roiRowWeight(k, bin.x, h);
+          let wy1 = select(roiRowWeight(k, bin1.x, h), wy, bin1.x == bin.x);
+          if (wy == 0.0 && wy1 == 0.0) { continue; }
+          sum += vec4<f32>(psAlignTerms(k, bin, wy, w, w1), psAlignTerms(k, bin1, wy1, w, w1)).xzyw;`)}
     `;
   }
 }
@@ -71,19 +92,30 @@ export class PsRoiPoolProgram extends RoiProgram {
 }
 
 /** dx[N, H, W, C]: dy / area over each bin, bins clipped to the whole map (torchvision's backward). */
-export class PsRoiPoolGradProgram extends RoiProgram {
-  variableNames = ['Dy', 'Boxes'];
+export class PsRoiPoolGradProgram extends RoiGatherProgram {
+  variableNames = ['Dy', 'Boxes', 'TileBoxes'];
   shaderKey = 'tfjsVisionOps_psRoiPoolGrad';
-  fields = PS_ROI_POOL_FIELDS;
+  fields = {...PS_ROI_POOL_FIELDS, ...ROI_GATHER_FIELDS};
 
   getUserCode() {
     return `
       ${ROI_POOL_GEOMETRY}
-      ${gatherMain(PS_BIN_OF_CHANNEL, `
-          let rows = poolBin(poolAxis(getBoxes(k, 2), getBoxes(k, 4), uniforms.pooledHeight, 0.0), ph, uniforms.height);
-          let cols = poolBin(poolAxis(getBoxes(k, 1), getBoxes(k, 3), uniforms.pooledWidth, 0.0), pw, uniforms.width);
-          if (h < rows.x || h >= rows.y || w < cols.x || w >= cols.y) { continue; }
-          sum += getDy(k, ph, pw, cout) / f32((rows.y - rows.x) * (cols.y - cols.x));`)}
+      ${PS_BIN_OF_CHANNEL}
+
+      // What bin 'bin' (ph, pw, output channel) of RoI k (axes ay, ax) gives pixel (h, w).
+      fn psPoolTerm(k : i32, ay : vec2<f32>, ax : vec2<f32>, bin : vec3<i32>, h : i32, w : i32) -> f32 {
+        let rows = poolBin(ay, bin.x, uniforms.height);
+        let cols = poolBin(ax, bin.y, uniforms.width);
+        if (h < rows.x || h >= rows.y || w < cols.x || w >= cols.y) { return 0.0; }
+        return getDy(k, bin.x, bin.y, bin.z) / f32((rows.y - rows.x) * (cols.y - cols.x));
+      }
+      ${gatherMain(`
+          let bin = psBinOfChannel(c);
+          let bin1 = psBinOfChannel(c1);`, `
+          let ay = poolAxis(getBoxes(k, 2), getBoxes(k, 4), uniforms.pooledHeight, 0.0);
+          let ax = poolAxis(getBoxes(k, 1), getBoxes(k, 3), uniforms.pooledWidth, 0.0);
+          sum += vec4<f32>(psPoolTerm(k, ay, ax, bin, h, w), psPoolTerm(k, ay, ax, bin1, h, w),
+              psPoolTerm(k, ay, ax, bin, h, w1), psPoolTerm(k, ay, ax, bin1, h, w1));`)}
     `;
   }
 }

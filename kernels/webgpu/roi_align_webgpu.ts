@@ -1,15 +1,16 @@
 /**
  * WGSL programs of roi_align for the webgpu backend, channelsLast; the same
  * formulation as kernels/webgl/roi_align_gpu.ts (forward: the samples of one
- * bin per invocation; backward: a gather over the RoIs and the few bins that
- * can reach each dx value, so no atomics). Geometry and shared pieces of main()
- * in roi_common_wgsl.ts.
+ * bin per invocation; backward: a gather over the RoIs listed for each dx
+ * value's tile and the few bins that reach its pixel, with weights from
+ * RoiAlignWeightsProgram's tables, so no atomics). Geometry and shared pieces
+ * of main() in roi_common_wgsl.ts.
  */
 import {
-  forwardMain, gatherMain, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GATHER_AXES, ROI_ALIGN_GEOMETRY, ROI_ALIGN_REACH,
-  RoiProgram,
+  forwardMain, gatherMain, ROI_ALIGN_AXES, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GEOMETRY, roiAlignWeights, ROI_BIN_UNION,
+  RoiGatherProgram, RoiProgram,
 } from './roi_common_wgsl.ts';
-import {ROI_ALIGN_FIELDS} from '../gpu/uniforms.ts';
+import {ROI_ALIGN_FIELDS, ROI_ALIGN_WEIGHTS_FIELDS, ROI_GATHER_FIELDS} from '../gpu/uniforms.ts';
 
 /** out[K, PH, PW, C] from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiAlignProgram extends RoiProgram {
@@ -25,40 +26,98 @@ export class RoiAlignProgram extends RoiProgram {
   }
 }
 
-/** dx[N, H, W, C] from Dy [K, PH, PW, C] and Boxes [K, 5], one gathered value per invocation. */
-export class RoiAlignGradProgram extends RoiProgram {
-  variableNames = ['Dy', 'Boxes'];
-  shaderKey = 'tfjsVisionOps_roiAlignGrad';
-  fields = ROI_ALIGN_FIELDS;
+/** RowWeights [K, H, PH + 1] (columns 0) or ColWeights [K, W, PW + 1] (columns 1) from Boxes [K, 5]. */
+export class RoiAlignWeightsProgram extends RoiProgram {
+  variableNames = ['Boxes'];
+  shaderKey = 'tfjsVisionOps_roiAlignWeights';
+  fields = ROI_ALIGN_WEIGHTS_FIELDS;
 
   getUserCode() {
     return `
       ${ROI_ALIGN_GEOMETRY}
+      ${roiAlignWeights(false)}
 
-      // Bins whose span can hold samples in [lo, hi], one extra on each side.
-      fn roiBinRange(axis : vec3<f32>, pooled : i32, lo : f32, hi : f32) -> vec2<i32> {
-        let start = axis.x;
-        let bin = axis.y;
-        if (bin == 0.0) {
-          return select(vec2<i32>(0, -1), vec2<i32>(0, pooled - 1), start >= lo && start <= hi);
+      // The first and last bins of an axis that give pixel i a nonzero weight, as first * (pooled + 1) + last + 1.
+      fn roiWeightBins(axis : vec3<f32>, pooled : i32, i : i32, size : i32) -> f32 {
+        let bins = roiBinRange(axis, pooled, i, size);
+        var first = 0;
+        var last = -1;
+        for (var p = bins.x; p <= bins.y; p++) {
+          if (roiPixelWeight(axis, p, i, size) != 0.0) {
+            if (last < 0) { first = p; }
+            last = p;
+          }
         }
-        let u1 = (lo - start) / bin;
-        let u2 = (hi - start) / bin;
-        let first = clamp(floor(min(u1, u2)) - 1.0, 0.0, f32(pooled));
-        let last = clamp(ceil(max(u1, u2)) + 1.0, -1.0, f32(pooled - 1));
-        return vec2<i32>(i32(first), i32(last));
+        return f32(first * (pooled + 1) + last + 1);
       }
-      ${gatherMain(ROI_ALIGN_REACH, `
-          ${ROI_ALIGN_GATHER_AXES}
-          let bh = roiBinRange(ay, uniforms.pooledHeight, rowLo, rowHi);
-          let bw = roiBinRange(ax, uniforms.pooledWidth, colLo, colHi);
-          let inv = 1.0 / (ay.z * ax.z);
+
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let coords = getCoordsFromIndex(index);
+        let k = coords[0];
+        let i = coords[1];
+        let j = coords[2];
+        ${ROI_ALIGN_AXES}
+        var result = 0.0;
+        if (uniforms.columns == 1) {
+          if (j < uniforms.pooledWidth) {
+            result = roiPixelWeight(ax, j, i, uniforms.width);
+          } else if (ay.z > 0.0) {
+            result = roiWeightBins(ax, uniforms.pooledWidth, i, uniforms.width);
+          }
+        } else {
+          if (j < uniforms.pooledHeight) {
+            result = roiAxesRowWeight(ay, ax, j, i);
+          } else if (ax.z > 0.0) {
+            result = roiWeightBins(ay, uniforms.pooledHeight, i, uniforms.height);
+          }
+        }
+        setOutputAtIndex(index, result);
+      }
+    `;
+  }
+}
+
+/** dx[N, H, W, C] from Dy [K, PH, PW, C], the tile lists and the weight tables (or Boxes [K, 5]). */
+export class RoiAlignGradProgram extends RoiGatherProgram {
+  variableNames: string[];
+  shaderKey: string;
+  fields = {...ROI_ALIGN_FIELDS, ...ROI_GATHER_FIELDS};
+  private weightTables: boolean;
+
+  constructor(outputShape: number[], weightTables = true) {
+    super(outputShape);
+    this.weightTables = weightTables;
+    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
+    this.shaderKey = `tfjsVisionOps_roiAlignGrad_${weightTables}`;
+  }
+
+  getUserCode() {
+    return `
+      ${this.weightTables ? '' : ROI_ALIGN_GEOMETRY}
+      ${roiAlignWeights(this.weightTables)}
+      ${ROI_BIN_UNION}
+
+      // One term of a dx value: zero weights add nothing (not even 0 * inf).
+      fn roiTerm(wy : f32, wx : f32, dy : f32) -> f32 {
+        return select(0.0, wy * wx * dy, wx != 0.0);
+      }
+      ${gatherMain('', `
+          let bh = roiRowBins(k, h);
+          if (bh.y < bh.x) { continue; }
+          let bw = roiColBins(k, w);
+          let bw1 = roiColBins(k, w1);
+          let cols = roiBinUnion(bw, bw1);
           for (var ph = bh.x; ph <= bh.y; ph++) {
-            let wy = roiTapWeight(ay, ph, h, uniforms.height, rowLo, rowHi);
+            let wy = roiRowWeight(k, ph, h);
             if (wy == 0.0) { continue; }
-            for (var pw = bw.x; pw <= bw.y; pw++) {
-              let wx = roiTapWeight(ax, pw, w, uniforms.width, colLo, colHi);
-              if (wx != 0.0) { sum += wy * inv * wx * getDy(k, ph, pw, c); }
+            for (var pw = cols.x; pw <= cols.y; pw++) {
+              let wx = select(0.0, roiColWeight(k, pw, w), pw >= bw.x && pw <= bw.y);
+              let wx1 = select(0.0, roiColWeight(k, pw, w1), pw >= bw1.x && pw <= bw1.y);
+              if (wx == 0.0 && wx1 == 0.0) { continue; }
+              let dy = getDy(k, ph, pw, c);
+              let dy1 = getDy(k, ph, pw, c1);
+              sum += vec4<f32>(roiTerm(wy, wx, dy), roiTerm(wy, wx, dy1), roiTerm(wy, wx1, dy), roiTerm(wy, wx1, dy1));
             }
           }`)}
     `;

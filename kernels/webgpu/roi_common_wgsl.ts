@@ -149,11 +149,30 @@ export abstract class RoiProgram implements WebGPUProgram {
   }
 }
 
+/**
+ * A backward gather: one invocation per block of columns w, w + 1 and
+ * channels c, c + 1 of dx [N, H, W, C] (see gatherMain), so the program's
+ * outputShape (which sizes the dispatch) is the grid of blocks and its result
+ * dx, `resultShape`.
+ */
+export abstract class RoiGatherProgram extends RoiProgram {
+  resultShape: number[];
+
+  constructor(dxShape: number[]) {
+    const [batch, height, width, channels] = dxShape;
+    super([batch, height, Math.ceil(width / 2), Math.ceil(channels / 2)]);
+    this.resultShape = dxShape;
+  }
+}
+
 /** Runs an RoI program with its uniforms valued by name from `values`. */
 export function runRoiProgram(
     webgpu: WebGPUBackend, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
     values: UniformValues): TensorInfo {
-  return webgpu.runWebGPUProgram(program, inputs, 'float32', wgslValues(kernelName, program.fields, values));
+  const uniforms = wgslValues(kernelName, program.fields, values);
+  if (!(program instanceof RoiGatherProgram)) return webgpu.runWebGPUProgram(program, inputs, 'float32', uniforms);
+  const dx = webgpu.makeTensorInfo(program.resultShape, 'float32');
+  return webgpu.runWebGPUProgram(program, inputs, 'float32', uniforms, dx);
 }
 
 /**
@@ -177,42 +196,69 @@ export function forwardMain(channel: string, body: string): string {
 }
 
 /**
- * main() of a backward gather, one dx value (n, h, w, c) per invocation: after
- * `prelude`, sums over the RoIs k of image n the statements `perRoi`, which add
- * to `sum` (or `continue`).
+ * main() of a backward gather (RoiGatherProgram), one block of dx per
+ * invocation: roiGatherBlock as in roi_common_glsl.ts's gatherMain, then the
+ * block's values inside the map written by flat index.
  */
 export function gatherMain(prelude: string, perRoi: string): string {
   return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
-        let n = coords[0];
-        let h = coords[1];
-        let w = coords[2];
-        let c = coords[3];
+      fn roiGatherBlock(n : i32, h : i32, w : i32, c : i32) -> vec4<f32> {
+        let w1 = min(w + 1, uniforms.width - 1);
+        let c1 = min(c + 1, uniforms.channels - 1);
         ${prelude}
-        var sum = 0.0;
-        for (var k = 0; k < uniforms.numBoxes; k++) {
-          let b = getBoxes(k, 0);
-          if (!roiBatchValid(b) || i32(b) != n) { continue; }
+        var sum = vec4<f32>(0.0);
+        let tile = (n * uniforms.tilesY + h / uniforms.tileSize) * uniforms.tilesX + w / uniforms.tileSize;
+        let count = i32(getTileBoxes(tile, 0));
+        for (var i = 1; i <= count; i++) {
+          let k = i32(getTileBoxes(tile, i));
           ${perRoi}
         }
-        setOutputAtIndex(index, sum);
+        return sum;
+      }
+
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        // Block (n, h, w / 2, c / 2) of the grid (outShape is dx's shape: the result's).
+        let channelBlocks = (uniforms.channels + 1) / 2;
+        let columnBlocks = (uniforms.width + 1) / 2;
+        let c = index % channelBlocks * 2;
+        let w = index / channelBlocks % columnBlocks * 2;
+        let h = index / (channelBlocks * columnBlocks) % uniforms.height;
+        let n = index / (channelBlocks * columnBlocks * uniforms.height);
+        let sum = roiGatherBlock(n, h, w, c);
+        let at = ((n * uniforms.height + h) * uniforms.width + w) * uniforms.channels + c;
+        let right = w + 1 < uniforms.width;
+        let next = c + 1 < uniforms.channels;
+        setOutputAtIndex(at, sum.x);
+        if (next) { setOutputAtIndex(at + 1, sum.y); }
+        if (right) { setOutputAtIndex(at + uniforms.channels, sum.z); }
+        if (right && next) { setOutputAtIndex(at + uniforms.channels + 1, sum.w); }
       }
     `;
 }
 
+/** Bins in either of two ranges [x, y] (an empty one, y < x, adds none). */
+export const ROI_BIN_UNION = `
+  fn roiBinUnion(a : vec2<i32>, b : vec2<i32>) -> vec2<i32> {
+    if (a.y < a.x) { return b; }
+    if (b.y < b.x) { return a; }
+    return vec2<i32>(min(a.x, b.x), max(a.y, b.y));
+  }
+`;
+
 /** Position-sensitive ops: the input channel of output channel coords[3] at bin (ph, pw). */
 export const PS_INPUT_CHANNEL = '(coords[3] * uniforms.pooledHeight + ph) * uniforms.pooledWidth + pw';
 
-/** Position-sensitive ops, backward: the one bin (ph, pw) and output channel cout that input channel c feeds. */
+/** Position-sensitive ops, backward: the one bin (ph, pw) and output channel that input channel c feeds. */
 export const PS_BIN_OF_CHANNEL = `
-        let pw = c % uniforms.pooledWidth;
-        let ph = (c / uniforms.pooledWidth) % uniforms.pooledHeight;
-        let cout = c / (uniforms.pooledWidth * uniforms.pooledHeight);`;
+  fn psBinOfChannel(c : i32) -> vec3<i32> {
+    return vec3<i32>((c / uniforms.pooledWidth) % uniforms.pooledHeight, c % uniforms.pooledWidth,
+        c / (uniforms.pooledWidth * uniforms.pooledHeight));
+  }
+`;
 
 /** roi_align: RoI k's row (ay) and column (ax) axes, see roiAxis. */
-const ROI_ALIGN_AXES = `
+export const ROI_ALIGN_AXES = `
         let ay = roiAxis(getBoxes(k, 2), getBoxes(k, 4), uniforms.pooledHeight);
         let ax = roiAxis(getBoxes(k, 1), getBoxes(k, 3), uniforms.pooledWidth);`;
 
@@ -250,22 +296,87 @@ export const ROI_ALIGN_BIN_MEAN = `
         setOutputAtIndex(index, result);`;
 
 /**
- * roi_align backward prelude (see gatherMain): the sample positions that can
- * reach pixel (h, w), rows [rowLo, rowHi] and columns [colLo, colHi].
+ * roi_align backward: the weights of RoI k's bins at a pixel, read from the
+ * tables RowWeights and ColWeights or computed from the boxes (see
+ * roiAlignWeights of roi_common_glsl.ts).
  */
-export const ROI_ALIGN_REACH = `
-        let fh = f32(h);
-        let fw = f32(w);
-        // A sample reaches row h from (h - 1, h + 1); clamped ones from [-1, 0] and (H - 1, H].
-        let rowLo = max(fh - 1.0, -1.0);
-        let rowHi = min(fh + 1.0, f32(uniforms.height));
-        let colLo = max(fw - 1.0, -1.0);
-        let colHi = min(fw + 1.0, f32(uniforms.width));`;
+export function roiAlignWeights(fromTables: boolean): string {
+  if (fromTables) {
+    return `
+      fn roiRowWeight(k : i32, ph : i32, h : i32) -> f32 {
+        return getRowWeights(k, h, ph);
+      }
 
-/** roi_align backward, the start of perRoi (see gatherMain): RoI k's axes ay, ax; an RoI without samples is skipped. */
-export const ROI_ALIGN_GATHER_AXES = `
-        ${ROI_ALIGN_AXES}
-        if (!(ay.z > 0.0 && ax.z > 0.0)) { continue; }`;
+      fn roiColWeight(k : i32, pw : i32, w : i32) -> f32 {
+        return getColWeights(k, w, pw);
+      }
+
+      fn roiRowBins(k : i32, h : i32) -> vec2<i32> {
+        let bins = i32(getRowWeights(k, h, uniforms.pooledHeight));
+        return vec2<i32>(bins / (uniforms.pooledHeight + 1), bins % (uniforms.pooledHeight + 1) - 1);
+      }
+
+      fn roiColBins(k : i32, w : i32) -> vec2<i32> {
+        let bins = i32(getColWeights(k, w, uniforms.pooledWidth));
+        return vec2<i32>(bins / (uniforms.pooledWidth + 1), bins % (uniforms.pooledWidth + 1) - 1);
+      }
+    `;
+  }
+  return `
+    // The samples that can reach pixel i lie in (i - 1, i + 1); clamped ones in [-1, 0] and (size - 1, size].
+    fn roiPixelReach(i : i32, size : i32) -> vec2<f32> {
+      let fi = f32(i);
+      return vec2<f32>(max(fi - 1.0, -1.0), min(fi + 1.0, f32(size)));
+    }
+
+    // Bins of an axis whose samples can reach pixel i, one extra on each side.
+    fn roiBinRange(axis : vec3<f32>, pooled : i32, i : i32, size : i32) -> vec2<i32> {
+      if (!(axis.z > 0.0)) { return vec2<i32>(0, -1); }
+      let reach = roiPixelReach(i, size);
+      let start = axis.x;
+      let bin = axis.y;
+      if (bin == 0.0) {
+        return select(vec2<i32>(0, -1), vec2<i32>(0, pooled - 1), start >= reach.x && start <= reach.y);
+      }
+      let u1 = (reach.x - start) / bin;
+      let u2 = (reach.y - start) / bin;
+      let first = clamp(floor(min(u1, u2)) - 1.0, 0.0, f32(pooled));
+      let last = clamp(ceil(max(u1, u2)) + 1.0, -1.0, f32(pooled - 1));
+      return vec2<i32>(i32(first), i32(last));
+    }
+
+    // Weight of pixel i in bin p of an axis, see roiTapWeight.
+    fn roiPixelWeight(axis : vec3<f32>, p : i32, i : i32, size : i32) -> f32 {
+      let reach = roiPixelReach(i, size);
+      return roiTapWeight(axis, p, i, size, reach.x, reach.y);
+    }
+
+    // Weight of pixel row h in bin ph of an RoI of axes ay, ax, over its sample count.
+    fn roiAxesRowWeight(ay : vec3<f32>, ax : vec3<f32>, ph : i32, h : i32) -> f32 {
+      if (!(ay.z > 0.0 && ax.z > 0.0)) { return 0.0; }
+      return roiPixelWeight(ay, ph, h, uniforms.height) / (ay.z * ax.z);
+    }
+
+    fn roiRowWeight(k : i32, ph : i32, h : i32) -> f32 {
+      ${ROI_ALIGN_AXES}
+      return roiAxesRowWeight(ay, ax, ph, h);
+    }
+
+    fn roiColWeight(k : i32, pw : i32, w : i32) -> f32 {
+      return roiPixelWeight(roiAxis(getBoxes(k, 1), getBoxes(k, 3), uniforms.pooledWidth), pw, w, uniforms.width);
+    }
+
+    fn roiRowBins(k : i32, h : i32) -> vec2<i32> {
+      ${ROI_ALIGN_AXES}
+      return select(vec2<i32>(0, -1), roiBinRange(ay, uniforms.pooledHeight, h, uniforms.height), ax.z > 0.0);
+    }
+
+    fn roiColBins(k : i32, w : i32) -> vec2<i32> {
+      return roiBinRange(roiAxis(getBoxes(k, 1), getBoxes(k, 3), uniforms.pooledWidth), uniforms.pooledWidth, w,
+          uniforms.width);
+    }
+  `;
+}
 
 /**
  * roi_pool forward body, start (see forwardMain): rows and cols [lo, hi) of bin
