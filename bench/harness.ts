@@ -24,15 +24,28 @@ export function capRepetitions(warmup: number, runs: number) {
  * whole bench stays within about 15 minutes: past 500 ms a run, the first run
  * is the only warm-up and 3 runs follow; past 5 s, a second run is the only
  * measurement (the first may be mostly shader compilation: SwiftShader's
- * WGSL pipelines take seconds), unless it is much faster.
+ * WGSL pipelines take seconds), unless it is much faster. `readBack: 'one
+ * value'` syncs on one value of each result instead of reading it all (on a
+ * GPU backend the wait still covers all the work queued before it): for
+ * comparing passes whose results differ much in size, as a gradient that
+ * stays on the GPU in training.
  */
 export async function timeMedian(
-    fn: () => tf.TensorContainer | Promise<tf.TensorContainer>, {warmup = 2, runs = 7} = {}): Promise<Timing> {
+    fn: () => tf.TensorContainer | Promise<tf.TensorContainer>,
+    {warmup = 2, runs = 7, readBack = 'all' as 'all'|'one value'} = {}): Promise<Timing> {
   [warmup, runs] = [Math.min(warmup, cap.warmup), Math.min(runs, cap.runs)];
   const once = async () => {
     const start = performance.now();
     const out = await fn();
-    for (const t of tensorsIn(out)) await t.data();
+    for (const t of tensorsIn(out)) {
+      if (readBack === 'all' || t.size === 0) {
+        await t.data();
+      } else {
+        const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1));
+        await one.data();
+        one.dispose();
+      }
+    }
     const ms = performance.now() - start;
     tf.dispose(out);
     return ms;

@@ -92,6 +92,23 @@ export const SORTED_TABLE = `
   }
 `;
 
+/** main() of a cells program [segments n]: the program defines sampleCell(g, k). */
+export const SAMPLE_CELLS_MAIN = `
+  void main() {
+    int coords = getOutputCoords();
+    setOutput(float(sampleCell(coords / segmentSamples(), coords % segmentSamples())));
+  }
+`;
+
+/** main() of a sorted-samples program [segments n SORTED_FIELDS]: the program defines sortedField(g, at, part). */
+export const SORTED_SAMPLES_MAIN = `
+  void main() {
+    int coords = getOutputCoords();
+    int at = coords / ${SORTED_FIELDS};
+    setOutput(sortedField(at / segmentSamples(), at % segmentSamples(), coords % ${SORTED_FIELDS}));
+  }
+`;
+
 export const CELL_RUN_START = `
   // First sorted position of segment g whose cell is not below cell.
   int cellRunStart(int g, int cell) {
@@ -178,8 +195,8 @@ export class CellStartsProgram extends CellSortProgram {
     ${SORTED_TABLE}
     ${CELL_RUN_START}
     void main() {
-      int i = getOutputCoords();
-      setOutput(float(cellRunStart(i / (cells + 1), i % (cells + 1))));
+      int coords = getOutputCoords();
+      setOutput(float(cellRunStart(coords / (cells + 1), coords % (cells + 1))));
     }
   `;
 }

@@ -25,7 +25,9 @@ import {DeformConv2d} from '../../src/kernel_names.ts';
 import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {DEFORM_FIELDS, deformValues} from '../gpu/uniforms.ts';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
-import {CELL_RUNS_SUM, SORTED_CELL, SORTED_TABLE, sortedSample} from './cell_sort_gpu.ts';
+import {
+  CELL_RUNS_SUM, SAMPLE_CELLS_MAIN, SORTED_CELL, SORTED_SAMPLES_MAIN, SORTED_TABLE, sortedSample,
+} from './cell_sort_gpu.ts';
 import {glslUniforms, glslValues} from './uniforms.ts';
 
 const DEFORM_UNIFORMS = glslUniforms(DEFORM_FIELDS);
@@ -321,10 +323,7 @@ export class DeformCellsProgram extends DeformProgram {
     ${geometry(this.variableNames)}
     ${CHUNK_SEGMENTS}
     ${SAMPLE_CELL}
-    void main() {
-      int i = getOutputCoords();
-      setOutput(float(sampleCell(i / segmentSamples(), i % segmentSamples())));
-    }
+    ${SAMPLE_CELLS_MAIN}
   `;
 
   constructor(samples: number) {
@@ -362,11 +361,7 @@ export class DeformSortedSamplesProgram extends DeformProgram {
       ${sortedSample(true)}
       ${SORTED_CELL}
       ${SORTED_FIELD}
-      void main() {
-        int i = getOutputCoords();
-        int at = i / ${SORTED_FIELDS};
-        setOutput(sortedField(at / segmentSamples(), at % segmentSamples(), i % ${SORTED_FIELDS}));
-      }
+      ${SORTED_SAMPLES_MAIN}
     `;
   }
 }

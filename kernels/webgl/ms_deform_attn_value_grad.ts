@@ -29,7 +29,8 @@ import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {checkExactIndices, VALUE_GRAD_FIELDS} from '../gpu/ms_deform_attn.ts';
 import type {MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
 import {
-  CELL_RUN_START, CELL_RUNS_SUM, SORTED_CELL, SORTED_TABLE, sortCellsWebGL, sortedSample,
+  CELL_RUN_START, CELL_RUNS_SUM, SAMPLE_CELLS_MAIN, SORTED_CELL, SORTED_SAMPLES_MAIN, SORTED_TABLE, sortCellsWebGL,
+  sortedSample,
 } from './cell_sort_gpu.ts';
 import {MS_DEFORM_LEVEL, MS_DEFORM_SAMPLE} from './ms_deform_attn_gpu.ts';
 import {sampleCount, sampleInputs} from './MsDeformAttn.ts';
@@ -97,10 +98,7 @@ export class SampleCellsProgram extends ValueGradStep {
     ${MS_DEFORM_SAMPLE}
     ${SAMPLE_INDEX}
     ${SAMPLE_CELL}
-    void main() {
-      int i = getOutputCoords();
-      setOutput(float(sampleCell(i / segmentSamples(), i % segmentSamples())));
-    }
+    ${SAMPLE_CELLS_MAIN}
   `;
 
   constructor(g: MsDeformAttnGeometry) {
@@ -136,11 +134,7 @@ export class SortedSamplesProgram extends ValueGradStep {
       return getAttentionWeights(j);
     }
     ${SORTED_FIELD}
-    void main() {
-      int i = getOutputCoords();
-      int at = i / ${SORTED_FIELDS};
-      setOutput(sortedField(at / segmentSamples(), at % segmentSamples(), i % ${SORTED_FIELDS}));
-    }
+    ${SORTED_SAMPLES_MAIN}
   `;
 
   constructor(g: MsDeformAttnGeometry) {

@@ -9,7 +9,7 @@
  */
 import {
   forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GEOMETRY,
-  roiAlignWeights, ROI_POOL_GEOMETRY, RoiGatherProgram, RoiProgram,
+  ROI_POOL_GEOMETRY, RoiAlignGatherProgram, RoiGatherProgram, RoiProgram,
 } from './roi_common_glsl.ts';
 import {PS_ROI_ALIGN_FIELDS, PS_ROI_POOL_FIELDS, ROI_GATHER_FIELDS} from '../gpu/uniforms.ts';
 
@@ -27,17 +27,11 @@ export class PsRoiAlignProgram extends RoiProgram {
  * dx[N, H, W, C] from Dy [K, PH, PW, Cout], the tile lists and roi_align's
  * weight tables (or Boxes [K, 5], see RoiAlignGradProgram).
  */
-export class PsRoiAlignGradProgram extends RoiGatherProgram {
-  variableNames: string[];
+export class PsRoiAlignGradProgram extends RoiAlignGatherProgram {
   fields = {...PS_ROI_ALIGN_FIELDS, ...ROI_GATHER_FIELDS};
-  userCode: string;
 
   constructor(outputShape: number[], weightTables = true) {
-    super(outputShape);
-    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
-    this.userCode = `
-      ${weightTables ? '' : ROI_ALIGN_GEOMETRY}
-      ${roiAlignWeights(weightTables)}
+    super(outputShape, weightTables, `
       ${PS_BIN_OF_CHANNEL}
 
       // What bin 'bin' (ph, pw, output channel) of RoI k gives columns w and w1 at row weight wy; zero weights add
@@ -56,7 +50,7 @@ export class PsRoiAlignGradProgram extends RoiGatherProgram {
           float wy1 = bin1.x == bin.x ? wy : roiRowWeight(k, bin1.x, h);
           if (wy == 0.0 && wy1 == 0.0) continue;
           sum += vec4(psAlignTerms(k, bin, wy, w, w1), psAlignTerms(k, bin1, wy1, w, w1)).xzyw;`)}
-    `;
+    `);
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import {
   forwardMain, gatherMain, ROI_ALIGN_AXES, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GEOMETRY, roiAlignWeights, ROI_BIN_UNION,
-  RoiGatherProgram, RoiProgram,
+  RoiAlignGatherProgram, RoiProgram,
 } from './roi_common_glsl.ts';
 import {ROI_ALIGN_FIELDS, ROI_ALIGN_WEIGHTS_FIELDS, ROI_GATHER_FIELDS} from '../gpu/uniforms.ts';
 
@@ -79,17 +79,11 @@ export class RoiAlignWeightsProgram extends RoiProgram {
  * dx[N, H, W, C] from Dy [K, PH, PW, C], the tile lists and the weight
  * tables (or, where a table would be too large, Boxes [K, 5]).
  */
-export class RoiAlignGradProgram extends RoiGatherProgram {
-  variableNames: string[];
+export class RoiAlignGradProgram extends RoiAlignGatherProgram {
   fields = {...ROI_ALIGN_FIELDS, ...ROI_GATHER_FIELDS};
-  userCode: string;
 
   constructor(outputShape: number[], weightTables = true) {
-    super(outputShape);
-    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
-    this.userCode = `
-      ${weightTables ? '' : ROI_ALIGN_GEOMETRY}
-      ${roiAlignWeights(weightTables)}
+    super(outputShape, weightTables, `
       ${ROI_BIN_UNION}
 
       // One term of a dx value: zero weights add nothing (not even 0 * inf).
@@ -113,6 +107,6 @@ export class RoiAlignGradProgram extends RoiGatherProgram {
               sum += vec4(roiTerm(wy, wx, dy), roiTerm(wy, wx, dy1), roiTerm(wy, wx1, dy), roiTerm(wy, wx1, dy1));
             }
           }`)}
-    `;
+    `);
   }
 }

@@ -145,6 +145,26 @@ export abstract class RoiGatherProgram extends RoiProgram {
   packedOutput = true;
 }
 
+/**
+ * A backward gather over roi_align's samples: it reads the weight tables or,
+ * where a table would be too large, Boxes [K, 5]; `code` is the rest of the
+ * program (the terms and gatherMain).
+ */
+export abstract class RoiAlignGatherProgram extends RoiGatherProgram {
+  variableNames: string[];
+  userCode: string;
+
+  constructor(outputShape: number[], weightTables: boolean, code: string) {
+    super(outputShape);
+    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
+    this.userCode = `
+      ${weightTables ? '' : ROI_ALIGN_GEOMETRY}
+      ${roiAlignWeights(weightTables)}
+      ${code}
+    `;
+  }
+}
+
 /** Runs an RoI program with its uniforms valued by name from `values`. */
 export function runRoiProgram(
     webgl: MathBackendWebGL, kernelName: string, program: RoiProgram, inputs: TensorInfo[],

@@ -13,6 +13,7 @@ import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {CELL_SORT_FIELDS} from '../gpu/uniforms.ts';
 import {ProgramUniforms, wgslUniforms, wgslValues} from './uniforms.ts';
+import {mainPerValue} from './webgpu_util.ts';
 
 const CHUNK = 64;
 
@@ -80,6 +81,15 @@ export const SORTED_TABLE = `
     return i32(sortedTable((g * segmentSamples() + i) * ${SORTED_FIELDS} + 6));
   }
 `;
+
+/** main() of a cells program [segments n]: the program defines sampleCell(g, k). */
+export const SAMPLE_CELLS_MAIN = mainPerValue(`
+    setOutputAtIndex(index, f32(sampleCell(coords / segmentSamples(), coords % segmentSamples())));`);
+
+/** main() of a sorted-samples program [segments n SORTED_FIELDS]: the program defines sortedField(g, at, part). */
+export const SORTED_SAMPLES_MAIN = mainPerValue(`
+    let at = coords / ${SORTED_FIELDS};
+    setOutputAtIndex(index, sortedField(at / segmentSamples(), at % segmentSamples(), coords % ${SORTED_FIELDS}));`);
 
 export const CELL_RUN_START = `
   fn cellRunStart(g : i32, cell : i32) -> i32 {
@@ -230,11 +240,8 @@ export class CellStartsProgram implements WebGPUProgram {
       ${SEGMENT}
       ${SORTED_TABLE}
       ${CELL_RUN_START}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let i = getCoordsFromIndex(index);
-        setOutputAtIndex(index, f32(cellRunStart(i / (uniforms.cells + 1), i % (uniforms.cells + 1))));
-      }
+      ${mainPerValue(`
+        setOutputAtIndex(index, f32(cellRunStart(coords / (uniforms.cells + 1), coords % (uniforms.cells + 1))));`)}
     `;
   }
 }

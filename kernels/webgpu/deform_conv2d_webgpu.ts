@@ -25,7 +25,9 @@ import {DeformConv2d} from '../../src/kernel_names.ts';
 import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {DEFORM_FIELDS, deformValues} from '../gpu/uniforms.ts';
 import {DeformGeometry} from '../reference/deform_conv2d.ts';
-import {CELL_RUNS_SUM, SORTED_CELL, SORTED_SAMPLE, SORTED_TABLE} from './cell_sort_webgpu.ts';
+import {
+  CELL_RUNS_SUM, SAMPLE_CELLS_MAIN, SORTED_CELL, SORTED_SAMPLE, SORTED_SAMPLES_MAIN, SORTED_TABLE,
+} from './cell_sort_webgpu.ts';
 import {ProgramUniforms, wgslUniforms, wgslValues} from './uniforms.ts';
 
 export const DEFORM_UNIFORMS = wgslUniforms(DEFORM_FIELDS);
@@ -360,11 +362,7 @@ export class DeformCellsProgram extends DeformProgram {
       ${geometry(this.variableNames)}
       ${CHUNK_SEGMENTS}
       ${SAMPLE_CELL}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let i = getCoordsFromIndex(index);
-        setOutputAtIndex(index, f32(sampleCell(i / segmentSamples(), i % segmentSamples())));
-      }
+      ${SAMPLE_CELLS_MAIN}
     `;
   }
 }
@@ -399,12 +397,7 @@ export class DeformSortedSamplesProgram extends DeformProgram {
       ${SORTED_SAMPLE}
       ${SORTED_CELL}
       ${SORTED_FIELD}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let i = getCoordsFromIndex(index);
-        let at = i / ${SORTED_FIELDS};
-        setOutputAtIndex(index, sortedField(at / segmentSamples(), at % segmentSamples(), i % ${SORTED_FIELDS}));
-      }
+      ${SORTED_SAMPLES_MAIN}
     `;
   }
 }

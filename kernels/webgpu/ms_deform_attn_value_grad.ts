@@ -17,12 +17,13 @@ import {SORTED_FIELDS} from '../gpu/cell_sort.ts';
 import {checkExactIndices, VALUE_GRAD_FIELDS} from '../gpu/ms_deform_attn.ts';
 import type {MsDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
 import {
-  CELL_RUN_START, CELL_RUNS_SUM, flatView, SORTED_CELL, SORTED_SAMPLE, SORTED_TABLE, sortCellsWebGPU,
+  CELL_RUN_START, CELL_RUNS_SUM, flatView, SAMPLE_CELLS_MAIN, SORTED_CELL, SORTED_SAMPLE, SORTED_SAMPLES_MAIN,
+  SORTED_TABLE, sortCellsWebGPU,
 } from './cell_sort_webgpu.ts';
 import {MS_DEFORM_LEVEL, MS_DEFORM_SAMPLE} from './ms_deform_attn_webgpu.ts';
 import {sampleCount} from './MsDeformAttn.ts';
 import {ProgramUniforms, wgslUniforms, wgslValues} from './uniforms.ts';
-import {zerosWebGPU} from './webgpu_util.ts';
+import {mainPerValue, zerosWebGPU} from './webgpu_util.ts';
 
 const VALUE_GRAD_UNIFORMS = wgslUniforms(VALUE_GRAD_FIELDS);
 
@@ -91,11 +92,7 @@ export class SampleCellsProgram extends ValueGradStep {
       ${MS_DEFORM_SAMPLE}
       ${SAMPLE_INDEX}
       ${SAMPLE_CELL}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let i = getCoordsFromIndex(index);
-        setOutputAtIndex(index, f32(sampleCell(i / segmentSamples(), i % segmentSamples())));
-      }
+      ${SAMPLE_CELLS_MAIN}
     `;
   }
 }
@@ -133,12 +130,7 @@ export class SortedSamplesProgram extends ValueGradStep {
         return AttentionWeights[j];
       }
       ${SORTED_FIELD}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let i = getCoordsFromIndex(index);
-        let at = i / ${SORTED_FIELDS};
-        setOutputAtIndex(index, sortedField(at / segmentSamples(), at % segmentSamples(), i % ${SORTED_FIELDS}));
-      }
+      ${SORTED_SAMPLES_MAIN}
     `;
   }
 }
@@ -250,9 +242,7 @@ export class ValueGradProgram extends ValueGradStep {
       ${POSITION_LEVEL}
       ${VALUE_GRAD_ACCESS}
       ${CELL_RUNS_SUM}
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+      ${mainPerValue(`
         let b = coords[0];
         let s = coords[1];
         let m = coords[2];
@@ -269,8 +259,7 @@ export class ValueGradProgram extends ValueGradStep {
           let below = vec3<i32>(cellRunBound(runs + 3), cellRunBound(runs + 4), last);
           sum += cellRunsSum((b * uniforms.heads + m) * uniforms.levels + l, row, below, c);
         }
-        setOutputAtIndex(index, sum);
-      }
+        setOutputAtIndex(index, sum);`)}
     `;
   }
 }

@@ -7,7 +7,7 @@
  */
 import {
   forwardMain, gatherMain, poolRoiBins, PS_BIN_OF_CHANNEL, PS_INPUT_CHANNEL, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GEOMETRY,
-  roiAlignWeights, ROI_POOL_GEOMETRY, RoiGatherProgram, RoiProgram,
+  ROI_POOL_GEOMETRY, RoiAlignGatherProgram, RoiGatherProgram, RoiProgram,
 } from './roi_common_wgsl.ts';
 import {PS_ROI_ALIGN_FIELDS, PS_ROI_POOL_FIELDS, ROI_GATHER_FIELDS} from '../gpu/uniforms.ts';
 
@@ -26,23 +26,15 @@ export class PsRoiAlignProgram extends RoiProgram {
 }
 
 /** dx[N, H, W, C] from Dy [K, PH, PW, Cout], the tile lists and roi_align's weight tables (or Boxes [K, 5]). */
-export class PsRoiAlignGradProgram extends RoiGatherProgram {
-  variableNames: string[];
-  shaderKey: string;
+export class PsRoiAlignGradProgram extends RoiAlignGatherProgram {
   fields = {...PS_ROI_ALIGN_FIELDS, ...ROI_GATHER_FIELDS};
-  private weightTables: boolean;
 
   constructor(outputShape: number[], weightTables = true) {
-    super(outputShape);
-    this.weightTables = weightTables;
-    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
-    this.shaderKey = `tfjsVisionOps_psRoiAlignGrad_${weightTables}`;
+    super(outputShape, weightTables, 'psRoiAlignGrad');
   }
 
-  getUserCode() {
+  code() {
     return `
-      ${this.weightTables ? '' : ROI_ALIGN_GEOMETRY}
-      ${roiAlignWeights(this.weightTables)}
       ${PS_BIN_OF_CHANNEL}
 
       // What bin 'bin' (ph, pw, output channel) of RoI k gives columns w and w1 at row weight wy; zero weights add

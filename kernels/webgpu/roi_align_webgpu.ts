@@ -8,9 +8,10 @@
  */
 import {
   forwardMain, gatherMain, ROI_ALIGN_AXES, ROI_ALIGN_BIN_MEAN, ROI_ALIGN_GEOMETRY, roiAlignWeights, ROI_BIN_UNION,
-  RoiGatherProgram, RoiProgram,
+  RoiAlignGatherProgram, RoiProgram,
 } from './roi_common_wgsl.ts';
 import {ROI_ALIGN_FIELDS, ROI_ALIGN_WEIGHTS_FIELDS, ROI_GATHER_FIELDS} from '../gpu/uniforms.ts';
+import {mainPerValue} from './webgpu_util.ts';
 
 /** out[K, PH, PW, C] from X [N, H, W, C] and Boxes [K, 5]. */
 export class RoiAlignProgram extends RoiProgram {
@@ -51,9 +52,7 @@ export class RoiAlignWeightsProgram extends RoiProgram {
         return f32(first * (pooled + 1) + last + 1);
       }
 
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+      ${mainPerValue(`
         let k = coords[0];
         let i = coords[1];
         let j = coords[2];
@@ -72,30 +71,21 @@ export class RoiAlignWeightsProgram extends RoiProgram {
             result = roiWeightBins(ay, uniforms.pooledHeight, i, uniforms.height);
           }
         }
-        setOutputAtIndex(index, result);
-      }
+        setOutputAtIndex(index, result);`)}
     `;
   }
 }
 
 /** dx[N, H, W, C] from Dy [K, PH, PW, C], the tile lists and the weight tables (or Boxes [K, 5]). */
-export class RoiAlignGradProgram extends RoiGatherProgram {
-  variableNames: string[];
-  shaderKey: string;
+export class RoiAlignGradProgram extends RoiAlignGatherProgram {
   fields = {...ROI_ALIGN_FIELDS, ...ROI_GATHER_FIELDS};
-  private weightTables: boolean;
 
   constructor(outputShape: number[], weightTables = true) {
-    super(outputShape);
-    this.weightTables = weightTables;
-    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
-    this.shaderKey = `tfjsVisionOps_roiAlignGrad_${weightTables}`;
+    super(outputShape, weightTables, 'roiAlignGrad');
   }
 
-  getUserCode() {
+  code() {
     return `
-      ${this.weightTables ? '' : ROI_ALIGN_GEOMETRY}
-      ${roiAlignWeights(this.weightTables)}
       ${ROI_BIN_UNION}
 
       // One term of a dx value: zero weights add nothing (not even 0 * inf).

@@ -12,6 +12,7 @@ import type {WebGPUBackend, WebGPUProgram} from '@tensorflow/tfjs-backend-webgpu
 import {floatLiteral, MAX_ADAPTIVE_GRID, MAX_ROUNDED_COORD} from '../constants.ts';
 import {UniformFields, UniformValues} from '../gpu/uniforms.ts';
 import {wgslUniforms, wgslValues} from './uniforms.ts';
+import {mainPerValue} from './webgpu_util.ts';
 
 export const ROI_ALIGN_GEOMETRY = `
   fn roiIsFinite(v : f32) -> bool {
@@ -165,6 +166,34 @@ export abstract class RoiGatherProgram extends RoiProgram {
   }
 }
 
+/**
+ * A backward gather over roi_align's samples: it reads the weight tables or,
+ * where a table would be too large, Boxes [K, 5]; `code()` is the rest of the
+ * program (the terms and gatherMain).
+ */
+export abstract class RoiAlignGatherProgram extends RoiGatherProgram {
+  variableNames: string[];
+  shaderKey: string;
+  private weightTables: boolean;
+
+  constructor(outputShape: number[], weightTables: boolean, name: string) {
+    super(outputShape);
+    this.weightTables = weightTables;
+    this.variableNames = weightTables ? ['Dy', 'TileBoxes', 'RowWeights', 'ColWeights'] : ['Dy', 'Boxes', 'TileBoxes'];
+    this.shaderKey = `tfjsVisionOps_${name}_${weightTables}`;
+  }
+
+  abstract code(): string;
+
+  getUserCode() {
+    return `
+      ${this.weightTables ? '' : ROI_ALIGN_GEOMETRY}
+      ${roiAlignWeights(this.weightTables)}
+      ${this.code()}
+    `;
+  }
+}
+
 /** Runs an RoI program with its uniforms valued by name from `values`. */
 export function runRoiProgram(
     webgpu: WebGPUBackend, kernelName: string, program: RoiProgram, inputs: TensorInfo[],
@@ -181,18 +210,13 @@ export function runRoiProgram(
  * RoI k's batch index b in scope, and ends with setOutputAtIndex.
  */
 export function forwardMain(channel: string, body: string): string {
-  return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+  return mainPerValue(`
         let k = coords[0];
         let ph = coords[1];
         let pw = coords[2];
         let c = ${channel};
         let b = getBoxes(k, 0);
-        ${body}
-      }
-    `;
+        ${body}`);
 }
 
 /**

@@ -6,16 +6,14 @@
 import {PS_ROI_POOL_FIELDS, ROI_ALIGN_FIELDS, ROI_PREFIX_FIELDS, ROI_TILE_FIELDS} from '../gpu/uniforms.ts';
 import {ROI_PREFIX_RADIX} from '../gpu/roi_kernels.ts';
 import {ROI_ALIGN_AXES, ROI_ALIGN_GEOMETRY, ROI_POOL_GEOMETRY, RoiProgram} from './roi_common_wgsl.ts';
+import {mainPerValue} from './webgpu_util.ts';
 
 /**
  * main() of a reach program, one field of RoI k per invocation: `spans` sets
  * reach = (rows, cols) for a valid batch index; an empty span empties all.
  */
 function reachMain(spans: string): string {
-  return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+  return mainPerValue(`
         let k = coords[0];
         let field = coords[1];
         let b = getBoxes(k, 0);
@@ -25,9 +23,7 @@ function reachMain(spans: string): string {
         }
         let live = reach.x <= reach.y && reach.z <= reach.w;
         let image = select(-1.0, f32(i32(b)), live);
-        setOutputAtIndex(index, select(reach[max(field - 1, 0)], image, field == 0));
-      }
-    `;
+        setOutputAtIndex(index, select(reach[max(field - 1, 0)], image, field == 0));`);
 }
 
 /**
@@ -107,9 +103,7 @@ export class TileCoverProgram extends RoiProgram {
 
   getUserCode() {
     return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+      ${mainPerValue(`
         let tile = coords[0];
         let k = coords[1];
         let image = f32(tile / (uniforms.tilesY * uniforms.tilesX));
@@ -118,8 +112,7 @@ export class TileCoverProgram extends RoiProgram {
         let last = f32(uniforms.tileSize - 1);
         let hit = getReach(k, 0) == image && getReach(k, 1) <= y0 + last && getReach(k, 2) >= y0 &&
             getReach(k, 3) <= x0 + last && getReach(k, 4) >= x0;
-        setOutputAtIndex(index, select(0.0, 1.0, hit));
-      }
+        setOutputAtIndex(index, select(0.0, 1.0, hit));`)}
     `;
   }
 }
@@ -132,9 +125,7 @@ export class TilePrefixProgram extends RoiProgram {
 
   getUserCode() {
     return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+      ${mainPerValue(`
         let tile = coords[0];
         let k = coords[1];
         var sum = 0.0;
@@ -142,8 +133,7 @@ export class TilePrefixProgram extends RoiProgram {
           if (k - m * uniforms.stride < 0) { break; }
           sum += getPartial(tile, k - m * uniforms.stride);
         }
-        setOutputAtIndex(index, sum);
-      }
+        setOutputAtIndex(index, sum);`)}
     `;
   }
 }
@@ -156,9 +146,7 @@ export class TileBoxesProgram extends RoiProgram {
 
   getUserCode() {
     return `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        let coords = getCoordsFromIndex(index);
+      ${mainPerValue(`
         let tile = coords[0];
         let i = coords[1];
         let count = getPrefix(tile, uniforms.numBoxes - 1);
@@ -180,8 +168,7 @@ export class TileBoxesProgram extends RoiProgram {
             result = f32(lo);
           }
         }
-        setOutputAtIndex(index, result);
-      }
+        setOutputAtIndex(index, result);`)}
     `;
   }
 }

@@ -8,3 +8,14 @@ export function zerosWebGPU(backend: WebGPUBackend, shape: number[]): TensorInfo
   const fill = getKernel(Fill, 'webgpu')!.kernelFunc as KernelFunc;
   return fill({inputs: {}, backend, attrs: {shape, value: 0, dtype: 'float32'}}) as TensorInfo;
 }
+
+/** WGSL main(): `body` runs once per output value, with `index` and its `coords` in scope. */
+export function mainPerValue(body: string): string {
+  return `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        let coords = getCoordsFromIndex(index);
+        ${body}
+      }
+    `;
+}
