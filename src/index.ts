@@ -34,5 +34,6 @@ export * from './io/torch_checkpoint.ts';
 export * from './io/torchvision_weights.ts';
 export type {DataFormat, RoiBoxes, RoiOpArgs} from './ops/roi_common.ts';
 export * from './layers/exports.ts';
+export * from './detection/index.ts';
 export {BACKEND_IMPORTS} from './ops/run_kernel.ts';
 export * as kernelNames from './kernel_names.ts';
