@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as vision from '../src/index';
 import {expectThrows} from './support/helpers';
 import {fixtureBytes} from './support/fixture_bytes';
+import {Rng} from './support/fuzz';
 
 const SIZES: Record<string, number> = {F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8,
   U32: 4, U16: 2, U8: 1, BOOL: 1};
@@ -218,17 +219,11 @@ describe('parseSafetensors on valid files', () => {
   });
 });
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of uniform numbers in [0, 1). */
+const random = (seed: number) => {
+  const rng = new Rng(seed);
+  return () => rng.next();
+};
 
 describe('parseSafetensors fuzz', () => {
   it('300 seeded mutations: tensors that tile the data section, or a parseSafetensors Error', () => {

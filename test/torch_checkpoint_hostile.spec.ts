@@ -7,6 +7,7 @@ import {zipSync} from 'fflate';
 import * as vision from '../src/index';
 import {expectThrows} from './support/helpers';
 import {fixtureBytes} from './support/fixture_bytes';
+import {Rng} from './support/fuzz';
 
 type Ops = number[];
 const utf8 = (s: string) => Array.from(new TextEncoder().encode(s));
@@ -333,17 +334,11 @@ describe('parseTorchCheckpoint: which dict is the state_dict', () => {
   });
 });
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of uniform numbers in [0, 1). */
+const random = (seed: number) => {
+  const rng = new Rng(seed);
+  return () => rng.next();
+};
 
 describe('parseTorchCheckpoint fuzz on a torch.save file', () => {
   it('truncated at every byte: an Error, never another exception', async () => {

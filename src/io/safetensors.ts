@@ -13,6 +13,7 @@
  * field.
  */
 import {Json, JsonNumber, describeJson, parseStrictJson, quote} from './strict_json.ts';
+import {f16ToF32} from './float16.ts';
 
 const FORMAT = 'parseSafetensors';
 
@@ -100,15 +101,6 @@ function checkEntry(name: string, raw: Json, dataLength: number): Entry {
     fail(`${what} has data_offsets [${begin}, ${end}] (${end - begin} bytes), but ${dtype} [${shape}] takes ${bytes} bytes`);
   }
   return {name, dtype, shape, count, begin, end};
-}
-
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 function decode(name: string, dtype: string, view: DataView, count: number): HostTensor['values'] {

@@ -14,6 +14,7 @@ import {unzipSync} from 'fflate';
 import {HostTensor} from './safetensors.ts';
 import {quote} from './strict_json.ts';
 import {PyDict, PyGlobal, PyOpaque, PyTuple, PyValue, describePy, unpickle} from './restricted_unpickler.ts';
+import {f16ToF32} from './float16.ts';
 
 const FORMAT = 'parseTorchCheckpoint';
 
@@ -200,15 +201,6 @@ function stateDictOf(root: PyValue): PyDict {
   }
   return fail('data.pkl holds no tensors, neither in its dict nor in a dict one level down ' +
       `(keys ${keys([...root.entries.keys()])})`);
-}
-
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /** A reader of element j of the storage. */
