@@ -48,6 +48,7 @@ export class AnchorGenerator {
     this.cellAnchors = sizes.map((s, i) => generateAnchors(s, aspectRatios[i]));
   }
 
+  /** Anchors per feature-map position, per level (sizes x aspect ratios). */
   numAnchorsPerLocation(): number[] {
     return this.sizes.map((s, i) => s.length * this.aspectRatios[i].length);
   }

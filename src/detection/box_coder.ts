@@ -9,8 +9,11 @@ import {Tensor, Tensor2D, Tensor3D} from '@tensorflow/tfjs-core';
 /** torchvision's default bbox_xform_clip, log(1000 / 16): exp(dw) is at most 62.5. */
 export const BBOX_XFORM_CLIP = Math.log(1000 / 16);
 
-type Weights = [number, number, number, number];
+/** The weights (wx, wy, ww, wh) that divide the deltas. */
+export type BoxCoderWeights = [number, number, number, number];
+type Weights = BoxCoderWeights;
 
+/** Encodes boxes as deltas against reference boxes and decodes them back, as torchvision's BoxCoder. */
 export class BoxCoder {
   readonly weights: Weights;
   readonly bboxXformClip: number;

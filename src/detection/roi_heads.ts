@@ -70,6 +70,7 @@ export class TwoMLPHead {
     });
   }
 
+  /** Disposes the weight tensors. */
   dispose() {
     tf.dispose([this.fc6, this.fc7].flatMap(l => (l == null ? [] : [l.kernel, l.bias])));
     this.fc6 = this.fc7 = null;
@@ -110,6 +111,7 @@ export class FastRCNNPredictor {
     });
   }
 
+  /** Disposes the weight tensors. */
   dispose() {
     tf.dispose([this.clsScore, this.bboxPred].flatMap(l => (l == null ? [] : [l.kernel, l.bias])));
     this.clsScore = this.bboxPred = null;

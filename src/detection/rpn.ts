@@ -92,6 +92,7 @@ export class RPNHead {
     return {logits, bboxReg};
   }
 
+  /** Disposes the weight tensors. */
   dispose() {
     tf.dispose([...this.convs, this.clsLogits, this.bboxPred].flatMap(w => (w == null ? [] : [w.kernel, w.bias])));
     this.convs = [];

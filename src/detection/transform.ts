@@ -84,6 +84,11 @@ export function resizeBoxes(boxes: Tensor2D, originalSize: [number, number], new
   return tf.tidy(() => tf.mul(boxes, tf.tensor1d([ratioW, ratioH, ratioW, ratioH])) as Tensor2D);
 }
 
+/**
+ * torchvision's GeneralizedRCNNTransform (eval): normalises and resizes the
+ * images, batches them padded to sizeDivisible, and maps detections back to
+ * the original sizes (postprocess).
+ */
 export class GeneralizedRCNNTransform {
   readonly minSize: number[];
   readonly maxSize: number;
