@@ -41,6 +41,7 @@ module.exports = config => config.set({
     {pattern: `${wasmDir}/*.wasm`, included: false, served: true},
     {pattern: 'test/fixtures/*.safetensors', included: false, served: true},
     {pattern: 'test/fixtures/torch_checkpoint/*.pth', included: false, served: true},
+    {pattern: 'test/fixtures/detector/*.pth', included: false, served: true},
   ],
   mime: {'application/wasm': ['wasm']},
   // KARMA_ISOLATED=1: a cross-origin isolated page, where tfjs-backend-wasm loads its

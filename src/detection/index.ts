@@ -9,3 +9,15 @@ export {concatBoxPredictionLayers, RegionProposalNetwork, RPNHead} from './rpn.t
 export type {RegionProposalNetworkArgs, ScoredBoxes} from './rpn.ts';
 export {GeneralizedRCNNTransform, resizeBilinear, resizeBoxes, resizedImageSize} from './transform.ts';
 export type {BoxesOf, GeneralizedRCNNTransformArgs} from './transform.ts';
+export {BackboneWithFPN} from './backbone_utils.ts';
+export type {BackboneBody} from './backbone_utils.ts';
+export {RESNET50_LAYERS, ResNetBody, resnet50Fpn} from './backbone_resnet.ts';
+export type {ResNetBodyArgs} from './backbone_resnet.ts';
+export {makeDivisible, MobileNetV3LargeBody, mobilenetV3LargeFpn} from './backbone_mobilenet_v3.ts';
+export type {MobileNetV3BodyArgs} from './backbone_mobilenet_v3.ts';
+export {ConvBank} from './conv_bank.ts';
+export type {ConvDef} from './conv_bank.ts';
+export {disposeIntermediates, FasterRCNN, fasterRcnnMobilenetV3Large320Fpn, fasterRcnnMobilenetV3LargeFpn,
+  fasterRcnnResnet50Fpn} from './faster_rcnn.ts';
+export type {DetectionIntermediates, DetectorLoadReport, FasterRCNNArgs, FasterRCNNOptions,
+  FasterRCNNResnet50FpnOptions} from './faster_rcnn.ts';

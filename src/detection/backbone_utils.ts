@@ -1,0 +1,85 @@
+/**
+ * torchvision.models.detection.backbone_utils.BackboneWithFPN, eval mode: a
+ * body returning some of its intermediate maps (IntermediateLayerGetter),
+ * then a FeaturePyramidNetwork (this package's layer) with LastLevelMaxPool.
+ * Maps are channelsLast [N, H, W, C]; outputs are named as torchvision's
+ * ('0', '1', ..., 'pool').
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
+import {loadTorchvisionWeights} from '../io/torchvision_weights.ts';
+import {FeaturePyramidNetwork} from '../layers/feature_pyramid_network.ts';
+import {StateDict, withDot} from './state_dict.ts';
+
+/** A backbone body: the returned maps (channelsLast), their channels, and torchvision's state_dict keys. */
+export interface BackboneBody {
+  /** Channels of each returned map, highest resolution first. */
+  readonly returnedChannels: number[];
+  /** Every state_dict key under prefix with torch's shape. */
+  expectedShapes(prefix: string): Record<string, number[]>;
+  /** Takes the weights under prefix; returns the keys used. */
+  loadStateDict(stateDict: StateDict, prefix: string): string[];
+  /** The returned maps of images [N, H, W, 3]. */
+  forward(x: Tensor4D): Tensor4D[];
+  dispose(): void;
+}
+
+export class BackboneWithFPN {
+  readonly body: BackboneBody;
+  readonly fpn: FeaturePyramidNetwork;
+  readonly outChannels: number;
+
+  /** torchvision: `BackboneWithFPN(backbone, return_layers, in_channels_list, out_channels)` with LastLevelMaxPool. */
+  constructor(body: BackboneBody, outChannels = 256) {
+    this.body = body;
+    this.outChannels = outChannels;
+    this.fpn = new FeaturePyramidNetwork({inChannelsList: body.returnedChannels, outChannels,
+      extraBlocks: 'lastLevelMaxPool'});
+    // Built here (weights until loadStateDict: the layer's own init); never applied symbolically.
+    this.fpn.build(body.returnedChannels.map(c => [null, null, null, c]));
+    this.fpn.built = true;
+  }
+
+  /** Names of the output maps: '0', '1', ..., 'pool'. */
+  get featureNames(): string[] {
+    return this.fpn.outputNames;
+  }
+
+  expectedShapes(prefix = 'backbone.'): Record<string, number[]> {
+    const p = withDot(prefix);
+    const out = this.body.expectedShapes(`${p}body.`);
+    const c = this.outChannels;
+    this.body.returnedChannels.forEach((inC, i) => {
+      out[`${p}fpn.inner_blocks.${i}.0.weight`] = [c, inC, 1, 1];
+      out[`${p}fpn.inner_blocks.${i}.0.bias`] = [c];
+      out[`${p}fpn.layer_blocks.${i}.0.weight`] = [c, c, 3, 3];
+      out[`${p}fpn.layer_blocks.${i}.0.bias`] = [c];
+    });
+    return out;
+  }
+
+  /** Takes body.* and fpn.* under prefix (default 'backbone.'); returns the keys used. */
+  loadStateDict(stateDict: StateDict, prefix = 'backbone.'): string[] {
+    const p = withDot(prefix);
+    const body = this.body.loadStateDict(stateDict, `${p}body.`);
+    const {loaded} = loadTorchvisionWeights(this.fpn, stateDict, {prefixes: {[this.fpn.name]: `${p}fpn.`}});
+    return [...body, ...loaded];
+  }
+
+  /** The FPN maps by name of images [N, H, W, 3]. torchvision: `forward(x)`. */
+  forward(x: Tensor4D): Record<string, Tensor4D> {
+    const maps = this.body.forward(x);
+    try {
+      const out = this.fpn.apply(maps) as Tensor[];
+      return Object.fromEntries(this.featureNames.map((n, i) => [n, out[i] as Tensor4D]));
+    } finally {
+      tf.dispose(maps);
+    }
+  }
+
+  dispose() {
+    this.body.dispose();
+    // built by hand (never applied symbolically), so Layer.dispose()'s ref count is unset: free the variables
+    for (const w of this.fpn.weights) w.dispose();
+  }
+}
