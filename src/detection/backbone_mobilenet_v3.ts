@@ -13,7 +13,6 @@ import {Tensor4D} from '@tensorflow/tfjs-core';
 import {ActivationName} from '../layers/blocks/activation.ts';
 import {BackboneBody, BackboneWithFPN} from './backbone_utils.ts';
 import {ConvBank} from './conv_bank.ts';
-import {StateDict} from './state_dict.ts';
 
 /** torchvision's InvertedResidualConfig of mobilenet_v3_large (width_mult 1, not dilated, full tail). */
 interface BlockConfig {
@@ -57,18 +56,19 @@ export interface MobileNetV3BodyArgs {
   normEps?: number;
 }
 
-export class MobileNetV3LargeBody implements BackboneBody {
+export class MobileNetV3LargeBody extends BackboneBody {
   /** The feature indices of the stages: [0, strided blocks..., last]. */
   readonly stageIndices: number[];
   readonly returnedLayers: number[];
   readonly returnedChannels: number[];
   /** Feature indices whose outputs are returned. */
   readonly returnIndices: number[];
-  private readonly bank: ConvBank;
+  protected readonly bank: ConvBank;
   /** The ops of each feature module, in order. */
   private readonly features: Array<{steps: Step[], residual: boolean}> = [];
 
   constructor(args: MobileNetV3BodyArgs = {}) {
+    super();
     const eps = args.normEps ?? 1e-5;
     if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`MobileNetV3LargeBody: normEps must be >= 0, got ${eps}`);
     this.bank = new ConvBank('MobileNetV3LargeBody', eps);
@@ -127,14 +127,6 @@ export class MobileNetV3LargeBody implements BackboneBody {
     this.bank.retain(name => Number(name.split('.')[0]) < keep);
   }
 
-  expectedShapes(prefix: string): Record<string, number[]> {
-    return this.bank.expectedShapes(prefix);
-  }
-
-  loadStateDict(stateDict: StateDict, prefix: string): string[] {
-    return this.bank.loadStateDict(stateDict, prefix);
-  }
-
   forward(x: Tensor4D): Tensor4D[] {
     const bank = this.bank;
     const out: Tensor4D[] = [];
@@ -164,10 +156,6 @@ export class MobileNetV3LargeBody implements BackboneBody {
       if (h !== x && !out.includes(h)) h.dispose();
       throw e;
     }
-  }
-
-  dispose() {
-    this.bank.dispose();
   }
 }
 

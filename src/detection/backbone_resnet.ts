@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor4D} from '@tensorflow/tfjs-core';
 import {BackboneBody, BackboneWithFPN} from './backbone_utils.ts';
 import {ConvBank} from './conv_bank.ts';
-import {StateDict} from './state_dict.ts';
 
 /** Bottleneck blocks of each layer of ResNet-50. */
 export const RESNET50_LAYERS = [3, 4, 6, 3];
@@ -28,14 +27,15 @@ export interface ResNetBodyArgs {
 }
 
 /** torchvision's ResNet (Bottleneck, expansion 4) up to the last returned layer. */
-export class ResNetBody implements BackboneBody {
+export class ResNetBody extends BackboneBody {
   readonly layers: number[];
   readonly returnedLayers: number[];
   readonly returnedChannels: number[];
-  private readonly bank: ConvBank;
+  protected readonly bank: ConvBank;
   private readonly downsampled = new Set<number>();
 
   constructor(args: ResNetBodyArgs = {}) {
+    super();
     this.layers = [...(args.layers ?? RESNET50_LAYERS)];
     this.returnedLayers = [...(args.returnedLayers ?? [1, 2, 3, 4])];
     if (this.layers.length !== 4 || !this.layers.every(n => Number.isInteger(n) && n > 0)) {
@@ -75,14 +75,6 @@ export class ResNetBody implements BackboneBody {
     }
   }
 
-  expectedShapes(prefix: string): Record<string, number[]> {
-    return this.bank.expectedShapes(prefix);
-  }
-
-  loadStateDict(stateDict: StateDict, prefix: string): string[] {
-    return this.bank.loadStateDict(stateDict, prefix);
-  }
-
   forward(x: Tensor4D): Tensor4D[] {
     const bank = this.bank;
     const out: Tensor4D[] = [];
@@ -114,10 +106,6 @@ export class ResNetBody implements BackboneBody {
       tf.dispose(out);
       throw e;
     }
-  }
-
-  dispose() {
-    this.bank.dispose();
   }
 }
 

@@ -9,19 +9,33 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import {loadTorchvisionWeights} from '../io/torchvision_weights.ts';
 import {FeaturePyramidNetwork} from '../layers/feature_pyramid_network.ts';
+import type {ConvBank} from './conv_bank.ts';
 import {StateDict, withDot} from './state_dict.ts';
 
 /** A backbone body: the returned maps (channelsLast), their channels, and torchvision's state_dict keys. */
-export interface BackboneBody {
+export abstract class BackboneBody {
   /** Channels of each returned map, highest resolution first. */
-  readonly returnedChannels: number[];
-  /** Every state_dict key under prefix with torch's shape. */
-  expectedShapes(prefix: string): Record<string, number[]>;
-  /** Takes the weights under prefix; returns the keys used. */
-  loadStateDict(stateDict: StateDict, prefix: string): string[];
+  abstract readonly returnedChannels: number[];
+  /** Its convolutions and norms under torchvision's keys. */
+  protected abstract readonly bank: ConvBank;
+
   /** The returned maps of images [N, H, W, 3]. */
-  forward(x: Tensor4D): Tensor4D[];
-  dispose(): void;
+  abstract forward(x: Tensor4D): Tensor4D[];
+
+  /** Every state_dict key under prefix with torch's shape. */
+  expectedShapes(prefix: string): Record<string, number[]> {
+    return this.bank.expectedShapes(prefix);
+  }
+
+  /** Takes the weights under prefix; returns the keys used. */
+  loadStateDict(stateDict: StateDict, prefix: string): string[] {
+    return this.bank.loadStateDict(stateDict, prefix);
+  }
+
+  /** Disposes the weight tensors. */
+  dispose() {
+    this.bank.dispose();
+  }
 }
 
 export class BackboneWithFPN {
