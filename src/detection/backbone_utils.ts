@@ -38,6 +38,7 @@ export abstract class BackboneBody {
   }
 }
 
+/** A body and a FeaturePyramidNetwork with LastLevelMaxPool: the maps the RPN and RoI heads read. */
 export class BackboneWithFPN {
   readonly body: BackboneBody;
   readonly fpn: FeaturePyramidNetwork;
@@ -59,6 +60,7 @@ export class BackboneWithFPN {
     return this.fpn.outputNames;
   }
 
+  /** Every state_dict key under prefix (body and fpn) with torch's shape. */
   expectedShapes(prefix = 'backbone.'): Record<string, number[]> {
     const p = withDot(prefix);
     const out = this.body.expectedShapes(`${p}body.`);
@@ -91,6 +93,7 @@ export class BackboneWithFPN {
     }
   }
 
+  /** Disposes the weight tensors of the body and the FPN. */
   dispose() {
     this.body.dispose();
     // built by hand (never applied symbolically), so Layer.dispose()'s ref count is unset: free the variables

@@ -26,6 +26,7 @@ export interface ConvDef {
 
 interface Loaded { kernel: Tensor4D; scale: Tensor1D|null; add: Tensor1D; }
 
+/** The convolutions (and their folded norms) of a backbone body, by state_dict name. */
 export class ConvBank {
   private readonly defs = new Map<string, ConvDef>();
   private weights = new Map<string, Loaded>();
@@ -144,6 +145,7 @@ export class ConvBank {
     });
   }
 
+  /** Disposes the weight tensors. */
   dispose() {
     for (const l of this.weights.values()) tf.dispose([l.kernel, l.scale, l.add].filter(t => t != null) as Tensor[]);
     this.weights = new Map();
