@@ -2,9 +2,11 @@
 run).
 
 Usage: /usr/bin/python3 bench/torchvision_bench.py CASE [CASE ...]
-Prints one JSON object: {case: {"forward_ms": median, "backward_ms": median}}.
+Prints one JSON object: {case: {"forward_ms": median, "backward_ms": median}} (and the detector case's
+"detections": how many torchvision's model returned).
 """
 import json
+import math
 import os
 import statistics
 import sys
@@ -167,6 +169,46 @@ def ms_deform_attn_q300_8x32():
     return {"forward_ms": median_ms(forward), "forward_backward_ms": median_ms(forward_backward)}
 
 
+def structured_image(h, w):
+    """bench/cases/detector.ts's structuredImage, CHW: gradients with solid rectangles [y0, x0, y1, x1) (fractions)."""
+    rects = [(0.1, 0.1, 0.6, 0.45, (0.9, 0.1, 0.1)), (0.4, 0.55, 0.9, 0.95, (0.1, 0.2, 0.9)),
+             (0.15, 0.6, 0.35, 0.8, (0.95, 0.9, 0.1)), (0.7, 0.05, 0.95, 0.3, (0.05, 0.05, 0.05))]
+    x = torch.arange(w, dtype=torch.float64).reshape(1, w).expand(h, w)
+    y = torch.arange(h, dtype=torch.float64).reshape(h, 1).expand(h, w)
+    img = torch.stack([0.6 * x / w, 0.5 * y / h, 0.25 * (x / w + y / h) + 0.2])
+    js_round = lambda v: math.floor(v + 0.5)  # noqa: E731  (JavaScript's Math.round, not Python's round-half-even)
+    for y0, x0, y1, x1, colour in rects:
+        for c in range(3):
+            img[c, js_round(y0 * h):js_round(y1 * h), js_round(x0 * w):js_round(x1 * w)] = colour[c]
+    return img.float().contiguous()
+
+
+def faster_rcnn_mobilenet_v3_large_320_fpn_240x320():
+    """The detector bench case: fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None,
+    num_classes=91).eval() on bench/cases/detector.ts's 240x320 image, with its weights: tools/fixtures_detector.py's
+    formula and rule for every entry (test/support/formula_weights.ts computes the same), so both run the same
+    network and postprocessing. Timed: model([image]) under no_grad."""
+    from fixtures_detector import formula, rule
+    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
+    model = fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None, num_classes=91).eval()
+    norm_keys = {f"{name}.{k}" for name, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm2d)
+                 for k in ("weight", "bias", "running_mean", "running_var")}
+    with torch.no_grad():
+        for key, value in model.state_dict().items():
+            if not value.dtype.is_floating_point:
+                continue
+            offset, scale = rule(key, list(value.shape), norm_keys)
+            value.copy_(torch.from_numpy(formula(key, value.numel(), offset, scale)).reshape(value.shape))
+    image = structured_image(240, 320)
+
+    def forward():
+        with torch.no_grad():
+            return model([image])
+
+    detections = len(forward()[0]["scores"])
+    return {"forward_ms": median_ms(forward, repeats=5, warmup=1), "detections": detections}
+
+
 CASES = {
     "sigmoid_focal_loss_100000x80": focal_loss_100000x80,
     "roi_align_2x64x64x256_k512_7x7": roi_align_2x64x64x256_k512_7x7,
@@ -175,6 +217,7 @@ CASES = {
     **{f"nms_{n}": nms_case(n) for n in (5000, 10000, 20000, 50000, 100000)},
     "deform_conv2d_2x64x64x64_3x3": deform_conv2d_2x64x64x64_3x3,
     "ms_deform_attn_q300_8x32_80-40-20_p4": ms_deform_attn_q300_8x32,
+    "faster_rcnn_mobilenet_v3_large_320_fpn_240x320": faster_rcnn_mobilenet_v3_large_320_fpn_240x320,
 }
 
 if __name__ == "__main__":

@@ -7,14 +7,11 @@
 // Run: npm run example:train [-- --steps 200 --backend wasm]
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
 import * as vision from 'tfjs-vision-ops';
-import {wasmReady} from 'tfjs-vision-ops/wasm';
 import fs from 'node:fs';
 import path from 'node:path';
-import {createRequire} from 'node:module';
 import {choiceFlag, integerFlag, parseCommandLine} from '../tools/cli.mjs';
+import {chooseBackend} from './backend.mjs';
 
 const BACKENDS = ['cpu', 'wasm', 'tensorflow'];
 const USAGE = `
@@ -40,26 +37,6 @@ const BACKEND = choiceFlag(fail, 'backend', values.backend, BACKENDS, null);
 const SIZE = 48, STRIDE = 4, CLASSES = 3, IMAGES = 8, PROPOSALS = 8, POOL = 5;
 /** Steps averaged for the first and last loss (apart, however few the steps). */
 const WINDOW = Math.min(10, Math.floor(STEPS / 2));
-
-async function chooseBackend() {
-  if (BACKEND == null || BACKEND === 'tensorflow') {
-    try {
-      createRequire(import.meta.url)('@tensorflow/tfjs-node');
-      await import('tfjs-vision-ops/node');
-      if (await tf.setBackend('tensorflow')) return;
-    } catch {
-      if (BACKEND === 'tensorflow') {
-        console.error('train_detection_head: the tensorflow backend needs tfjs-node: npm run setup:node-backend');
-        process.exit(1);
-      }
-    }
-  }
-  if (!(await tf.setBackend(BACKEND ?? 'wasm'))) {
-    console.error(`train_detection_head: backend ${BACKEND ?? 'wasm'} failed to initialise`);
-    process.exit(1);
-  }
-  if (tf.getBackend() === 'wasm') await wasmReady();
-}
 
 // --- synthetic data: one coloured rectangle per image on a noisy background.
 let seed = 1;
@@ -190,7 +167,7 @@ async function loadFrom(dir) {
 const mean = values => values.reduce((a, b) => a + b, 0) / values.length;
 
 async function main() {
-  await chooseBackend();
+  await chooseBackend('train_detection_head', BACKEND);
   console.log(`backend: ${tf.getBackend()}, ${STEPS} steps of ${IMAGES} images x ${PROPOSALS} proposals`);
   const models = buildModels();
   const optimizer = tf.train.adam(3e-3);

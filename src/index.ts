@@ -30,6 +30,7 @@ export type {DropBlockArgs} from './ops/drop_block.ts';
 export {stochasticDepth} from './ops/stochastic_depth.ts';
 export type {StochasticDepthArgs, StochasticDepthMode} from './ops/stochastic_depth.ts';
 export * from './io/safetensors.ts';
+export * from './io/safetensors_writer.ts';
 export * from './io/torch_checkpoint.ts';
 export * from './io/torchvision_weights.ts';
 export type {DataFormat, RoiBoxes, RoiOpArgs} from './ops/roi_common.ts';

@@ -17,6 +17,7 @@ import {HostTensor} from '../src/io/safetensors';
 import {parseTorchCheckpoint} from '../src/io/torch_checkpoint';
 import detector from './fixtures/detector.json';
 import {fixtureBytes} from './support/fixture_bytes';
+import {formulaPlan, formulaWeights} from './support/formula_weights';
 import {expectRejects, Fixture, FixtureCase, FixtureTensor, fixtureTensor, fixtureValues} from './support/helpers';
 import {GPU_BACKENDS} from './support/tolerances';
 
@@ -27,29 +28,6 @@ type Args = {
   image_sizes: number[][], batched_shape: number[], feature_shapes: Record<string, number[]>,
   proposal_counts: number[], detection_counts: number[], output_names: string[],
 };
-
-/** FNV-1a 32 of an ASCII key. */
-function fnv1a32(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
-/** tools/fixtures_detector.py's formula: float32(offset + u_i * scale), u_i = fmix32(i * 0x9E3779B1 + fnv1a32(key)) / 2^32 - 0.5. */
-export function formulaWeights(key: string, n: number, offset: number, scale: number): Float32Array {
-  const out = new Float32Array(n);
-  const k = fnv1a32(key);
-  for (let i = 0; i < n; i++) {
-    let h = (Math.imul(i, 0x9e3779b1) + k) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    h = Math.imul(h, 0x85ebca6b) >>> 0;
-    h = (h ^ (h >>> 13)) >>> 0;
-    h = Math.imul(h, 0xc2b2ae35) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
-    out[i] = offset + (h / 4294967296 - 0.5) * scale;
-  }
-  return out;
-}
 
 async function stateDictOf(args: Args): Promise<Record<string, HostTensor>> {
   const {tensors} = parseTorchCheckpoint(await fixtureBytes(args.pth));
@@ -219,6 +197,28 @@ for (const c of fixture.cases.filter(x => x.op === 'detector')) {
 }
 
 describe('FasterRCNN builders and loading', () => {
+  it("test/support/formula_weights.ts's rule is the tool's (every fixture weight's key, shape, offset, scale)", () => {
+    for (const c of fixture.cases.filter(x => x.op === 'detector')) {
+      const args = c.args as Args;
+      const m = modelOf(args);
+      try {
+        const plan = formulaPlan(m.expectedShapes()).filter(([k]) => !k.startsWith('roi_heads.box_predictor.'));
+        const tool = new Map(args.weights.map(([k, s, o, sc]) => [k, [s, o, sc] as const]));
+        expect(plan.map(([k]) => k).sort()).toEqual([...tool.keys()].sort());
+        for (const [key, shape, offset, scale] of plan) {
+          const [wantShape, wantOffset, wantScale] = tool.get(key)!;
+          if (!tf.util.arraysEqual(shape, wantShape) || Math.abs(offset - wantOffset) > 1e-12 ||
+              Math.abs(scale - wantScale) > 1e-12 * wantScale) {
+            throw new Error(`${args.builder} '${key}': [${shape}] rule [${offset}, ${scale}], tool [${wantShape}] ` +
+                `[${wantOffset}, ${wantScale}]`);
+          }
+        }
+      } finally {
+        m.dispose();
+      }
+    }
+  });
+
   it('torchvision defaults of each builder', () => {
     const r = fasterRcnnResnet50Fpn();
     const m = fasterRcnnMobilenetV3LargeFpn({numClasses: 3, rpnScoreThresh: undefined});

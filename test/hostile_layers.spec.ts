@@ -12,30 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as vision from '../src/index';
-import {expectClose, expectNoLeak, expectTensorClose, expectThrows, seededUniform} from './support/helpers';
+import {bounded, expectClose, expectNoLeak, expectTensorClose, expectThrows, seededUniform} from './support/helpers';
 import {DATA_FORMATS} from './support/roi';
-
-/**
- * Runs fn with at most `budget` kernel launches: one more throws, so a loop
- * that allocates without bound fails the spec (synchronous code cannot be
- * timed out).
- */
-async function bounded<T>(fn: () => T|Promise<T>, budget = 5000): Promise<T> {
-  const engine = tf.engine() as unknown as {runKernel: (...args: unknown[]) => unknown};
-  const own = Object.prototype.hasOwnProperty.call(engine, 'runKernel');
-  const previous = engine.runKernel;
-  let launches = 0;
-  engine.runKernel = function(this: unknown, ...args: unknown[]) {
-    if (++launches > budget) throw new Error(`over the budget of ${budget} kernel launches: an unbounded loop?`);
-    return previous.apply(this, args);
-  };
-  try {
-    return await fn();
-  } finally {
-    if (own) engine.runKernel = previous;
-    else delete (engine as {runKernel?: unknown}).runKernel;
-  }
-}
 
 /** expectThrows under a kernel budget, leaking nothing. */
 async function expectBoundedThrow(fn: () => unknown, ...patterns: RegExp[]) {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as vision from '../src/index';
-import {expectThrows} from './support/helpers';
+import {expectRejects, expectThrows} from './support/helpers';
 import {disposeLayer} from './support/layers';
 
 interface Entry { dtype: string; shape: number[]; bytes: Uint8Array; }
@@ -151,5 +151,31 @@ describe('loadTorchvisionWeights', () => {
     embedding.apply(tfl.input({shape: [3]}));
     expectThrows(() => vision.loadTorchvisionWeights(embedding, {}), /loadTorchvisionWeights/, /'emb'/,
         /Embedding/, /no torchvision mapping/);
+  });
+});
+
+describe('serializeSafetensors', () => {
+  it('writes what parseSafetensors reads back (float32, int32, bool, metadata; header padded to 8 bytes)', async () => {
+    const tensors = {b: tf.tensor2d([[1.5, -2], [3, 1e-30]]), a: tf.tensor1d([7, -9], 'int32'),
+      c: tf.tensor1d([true, false, true], 'bool'), empty: tf.zeros([0, 3]), complex: tf.complex([1], [2])};
+    try {
+      const {complex, ...written} = tensors;
+      const bytes = await vision.serializeSafetensors(written, {format: 'pt'});
+      const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      expect(headerLength % 8).toBe(0);
+      const {tensors: back, metadata} = vision.parseSafetensors(bytes);
+      expect(metadata.format).toBe('pt');
+      expect(Object.keys(back)).toEqual(['a', 'b', 'c', 'empty']);
+      expect(Array.from(back.b.values)).toEqual(Array.from(await tensors.b.data()));
+      expect(back.b.shape).toEqual([2, 2]);
+      expect(Array.from(back.a.values)).toEqual([7, -9]);
+      expect(back.a.sourceDtype).toBe('I32');
+      expect(Array.from(back.c.values)).toEqual([1, 0, 1]);
+      expect(back.empty.shape).toEqual([0, 3]);
+      await expectRejects(vision.serializeSafetensors({x: complex}), /serializeSafetensors: 'x' has dtype complex64/);
+      await expectRejects(vision.serializeSafetensors({__metadata__: tensors.a}), /cannot be a tensor key/);
+    } finally {
+      tf.dispose(Object.values(tensors));
+    }
   });
 });

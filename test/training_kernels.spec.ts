@@ -1,11 +1,13 @@
 /**
  * The tfjs kernels that training these layers needs and tfjs-backend-wasm
  * 4.22 lacks or gets wrong (ours there: Conv2DBackpropFilter,
+ * DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter,
  * UnsortedSegmentSum, Conv3DBackpropInputV2, Conv3DBackpropFilterV2),
- * checked on every backend against plain host math. TensorFlow's CPU kernels
- * (tfjs-node) take NHWC with 'valid' or 'same' padding only (all that the
- * layers use) and reject out-of-range segment ids: there the other cases are
- * left out, and out-of-range ids must throw.
+ * checked on every backend against plain host math (the depthwise ones
+ * against the cpu backend's values). TensorFlow's CPU kernels (tfjs-node)
+ * take NHWC with 'valid' or 'same' padding only (all that the layers use),
+ * equal strides for depthwise, and reject out-of-range segment ids: there the
+ * other cases are left out, and out-of-range ids must throw.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
@@ -130,6 +132,100 @@ describe('training kernels: Conv2DBackpropFilter', () => {
         [1, 1], 'same'), TOL, 'dw');
     tf.dispose([x, w, dw]);
   });
+});
+
+/** fn's tensors as computed by the cpu backend (the reference), read back and disposed. */
+async function onCpu(fn: () => Tensor[]): Promise<Float32Array[]> {
+  const original = tf.getBackend();
+  await tf.setBackend('cpu');
+  try {
+    const ts = fn();
+    try {
+      return await Promise.all(ts.map(async t => await t.data() as Float32Array));
+    } finally {
+      tf.dispose(ts);
+    }
+  } finally {
+    await tf.setBackend(original);
+  }
+}
+
+describe('training kernels: DepthwiseConv2dNativeBackpropInput and ...Filter', () => {
+  // [name, x shape, filter shape [fh, fw, inC, multiplier], strides, pad]
+  const cases: Array<[string, number[], number[], number|[number, number], Pad]> = [
+    ['3x3 same, 3 channels, batch 2', [2, 7, 6, 3], [3, 3, 3, 1], 1, 'same'],
+    ['3x3 stride 2 same, 5 channels x 2', [1, 9, 8, 5], [3, 3, 5, 2], 2, 'same'],
+    ['3x3 stride 2 pad 1, 16 channels, batch 2', [2, 7, 9, 16], [3, 3, 16, 1], 2, 1],
+    ['5x5 valid, 5 channels', [1, 9, 11, 5], [5, 5, 5, 1], 1, 'valid'],
+    ['5x5 same stride 2, 16 channels x 2, batch 2', [2, 11, 9, 16], [5, 5, 16, 2], 2, 'same'],
+    ['3x2 stride [1, 2] pad 2, 3 channels x 3', [1, 6, 7, 3], [3, 2, 3, 3], [1, 2], 2],
+    ['1x1 valid stride 2, 4 channels x 2, batch 2', [2, 5, 5, 4], [1, 1, 4, 2], 2, 'valid'],
+    ['3x3 valid stride 2, 1 channel x 5', [1, 7, 7, 1], [3, 3, 1, 5], 2, 'valid'],
+  ];
+  for (const [name, xs, ws, strides, pad] of cases) {
+    if (ON_TENSORFLOW && (typeof pad === 'number' || Array.isArray(strides))) continue;
+    it(`tf.grads of depthwiseConv2d wrt x and filter: ${name}`, async () => {
+      const xv = seededUniform(xs.reduce((a, b) => a * b), -1, 1, 21);
+      const wv = seededUniform(ws.reduce((a, b) => a * b), -1, 1, 22);
+      const yShape = tf.tidy(() => tf.depthwiseConv2d(tf.zeros(xs) as tf.Tensor4D, tf.zeros(ws) as tf.Tensor4D,
+          strides, pad).shape);
+      expect(yShape[3]).toBe(ws[2] * ws[3]);
+      const dyv = seededUniform(yShape.reduce((a, b) => a * b), -1, 1, 23);
+      const grads = () => {
+        const [x, w, dy] = [tf.tensor(xv, xs), tf.tensor(wv, ws), tf.tensor(dyv, yShape)];
+        const g = tf.grads((...[a, f]: Tensor[]) =>
+          tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, f as tf.Tensor4D, strides, pad), dy)))([x, w]);
+        tf.dispose([x, w, dy]);
+        return g;
+      };
+      const [dxRef, dwRef] = await onCpu(grads);
+      // Twice: an output that is not zeroed shows the first run's values in the second.
+      for (let run = 0; run < 2; run++) {
+        await expectNoStrayWrites(() => expectNoLeak(grads, async ([dx, dw]) => {
+          expect(dx.shape).toEqual(xs);
+          expect(dw.shape).toEqual(ws);
+          expectClose(await dx.data(), dxRef, TOL, 'dx');
+          expectClose(await dw.data(), dwRef, TOL, 'dw');
+        }));
+      }
+    });
+  }
+
+  if (BACKEND === 'wasm') {
+    const attrs = {strides: [1, 1], pad: 'same', dilations: [1, 1]};
+    const backpropInput = (dy: Tensor, filter: Tensor, inputShape: number[], more = {}) =>
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, {dy, filter},
+          {...attrs, inputShape, ...more}) as Tensor;
+    const backpropFilter = (x: Tensor, dy: Tensor, filterShape: number[], more = {}) =>
+      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, {x, dy},
+          {...attrs, filterShape, ...more}) as Tensor;
+
+    it('wasm: empty tensors give zeros of the right shape', async () => {
+      const cases: Array<[() => Tensor, number[]]> = [
+        [() => backpropInput(tf.zeros([0, 5, 5, 3]), tf.ones([3, 3, 3, 1]), [0, 5, 5, 3]), [0, 5, 5, 3]],
+        // 'valid' with a filter taller than x: dy has no rows, dx is all zeros.
+        [() => backpropInput(tf.zeros([1, 0, 3, 6]), tf.ones([3, 3, 3, 2]), [1, 2, 5, 3], {pad: 'valid'}),
+          [1, 2, 5, 3]],
+        [() => backpropFilter(tf.zeros([0, 5, 5, 3]), tf.zeros([0, 5, 5, 6]), [3, 3, 3, 2]), [3, 3, 3, 2]],
+        [() => backpropFilter(tf.ones([1, 5, 5, 3]), tf.zeros([1, 5, 5, 0]), [3, 3, 3, 0]), [3, 3, 3, 0]],
+      ];
+      for (const [run, shape] of cases) {
+        await expectNoStrayWrites(() => expectNoLeak(() => tf.tidy(run), async out => {
+          expect(out.shape).toEqual(shape);
+          expect(Array.from(await out.data()).every(v => v === 0)).toBe(true);
+        }));
+      }
+    });
+
+    it('wasm: dilations other than 1 are an Error naming the kernel', () => {
+      tf.tidy(() => {
+        expect(() => backpropInput(tf.ones([1, 5, 5, 3]), tf.ones([3, 3, 3, 1]), [1, 5, 5, 3], {dilations: 2}))
+            .toThrowError(/DepthwiseConv2dNativeBackpropInput \(wasm\): dilations must be 1/);
+        expect(() => backpropFilter(tf.ones([1, 5, 5, 3]), tf.ones([1, 5, 5, 3]), [3, 3, 3, 1], {dilations: [1, 2]}))
+            .toThrowError(/DepthwiseConv2dNativeBackpropFilter \(wasm\): dilations must be 1/);
+      });
+    });
+  }
 });
 
 describe('training kernels: Conv3DBackpropInputV2', () => {

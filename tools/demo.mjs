@@ -31,10 +31,19 @@ Usage: node tools/demo.mjs serve [--port N]   (npm run demo)
 `;
 
 const OUT = '.build/demo';
+const DETECTOR_DIR = '.build/detector';
+const DETECTOR_FILES = ['detector.json', 'detector.safetensors'];
+/**
+ * The shapes of examples/demo/sample.png (tools/make-demo-image.mjs) as [x1, y1, x2, y2, label]
+ * (1 red, 2 green, 3 blue, 4 yellow): what the trained detector should find.
+ */
+const SAMPLE_SHAPES = [[20, 30, 80, 75, 1], [120, 20, 190, 90, 2], [225, 40, 295, 70, 3], [40, 140, 130, 200, 4],
+  [160, 130, 200, 210, 1], [235, 150, 290, 205, 3]];
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
-const TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.png': 'image/png', '.wasm': 'application/wasm'};
+const TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.png': 'image/png', '.wasm': 'application/wasm',
+  '.json': 'application/json'};
 
 /** Every backend's kernels and the gradients: the demo's bundle must register them all. */
 const REGISTRATIONS = ['kernels/cpu/register.ts', 'gradients/register.ts', 'kernels/wasm/register.ts',
@@ -49,6 +58,12 @@ async function build() {
     target: 'es2020', outfile: path.join(OUT, 'bundle.js'),
     external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os', 'crypto', 'util']}, REGISTRATIONS);
   for (const f of ['index.html', 'sample.png']) fs.copyFileSync(path.join('examples/demo', f), path.join(OUT, f));
+  // the detector's weights, when examples/train_detector.mjs has trained them
+  for (const f of DETECTOR_FILES) {
+    const from = path.join(DETECTOR_DIR, f);
+    if (fs.existsSync(from)) fs.copyFileSync(from, path.join(OUT, f));
+    else fs.rmSync(path.join(OUT, f), {force: true});
+  }
   const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
   for (const f of fs.readdirSync(wasmDir).filter(f => f.endsWith('.wasm'))) {
     fs.copyFileSync(path.join(wasmDir, f), path.join(OUT, f));
@@ -84,8 +99,45 @@ function compare(result, reference) {
   return problems;
 }
 
+function iou(a, b) {
+  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  return (w * h) / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h);
+}
+
+/**
+ * The detector's problems: on cpu (no reference) it must find at least 5 of the 6 sample shapes
+ * (right class, IoU >= 0.5) with at most 2 other detections; elsewhere it must find what cpu found
+ * (same classes, boxes within 2 px, scores within 0.05; a detection near the 0.5 cut may come and go).
+ */
+function detectorProblems(d, reference) {
+  if (d == null || d.missing) return [`detector: ${d?.missing ?? 'no result'}`];
+  const near = (x, y) => x.label === y.label && x.box.every((v, k) => Math.abs(v - y.box[k]) <= 2) &&
+    Math.abs(x.score - y.score) <= 0.05;
+  const list = r => r.boxes.map((box, i) => ({box, label: r.labels[i], score: r.scores[i]}));
+  const got = list(d);
+  if (reference == null) {
+    const found = SAMPLE_SHAPES.filter(s => got.some(g => g.label === s[4] && iou(g.box, s) >= 0.5)).length;
+    const extra = got.filter(g => !SAMPLE_SHAPES.some(s => g.label === s[4] && iou(g.box, s) >= 0.5)).length;
+    return found >= 5 && extra <= 2 ? [] : [`detector found ${found} of the 6 shapes with ${extra} other detections`];
+  }
+  const want = list(reference);
+  const missed = want.filter(w => !got.some(g => near(g, w)) && w.score > 0.55).length;
+  const extra = got.filter(g => !want.some(w => near(g, w)) && g.score > 0.55).length;
+  return missed || extra ? [`detector differs from cpu: ${missed} missed, ${extra} extra`] : [];
+}
+
+/** Trains the detector the demo shows when its weights are not there (npm run example:detector). */
+function ensureDetectorWeights() {
+  if (DETECTOR_FILES.every(f => fs.existsSync(path.join(DETECTOR_DIR, f)))) return;
+  console.log('  no trained detector in .build/detector: npm run example:detector');
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'example:detector'], {stdio: 'inherit'});
+  if (r.status !== 0) throw new Error('npm run example:detector failed');
+}
+
 async function test() {
   const {chromium} = await import('playwright-core');
+  ensureDetectorWeights();
   await build();
   const server = await serve(0);
   const url = `http://127.0.0.1:${server.address().port}/`;
@@ -103,10 +155,13 @@ async function test() {
       const shot = `.build/demo-${backend}.png`;
       await page.screenshot({path: shot, fullPage: true});
       await page.close();
-      const problems = error != null ? [error] : reference == null ? (result.boxes.length ? [] : ['no detections'])
-          : compare(result, reference);
+      const problems = error != null ? [error] : [
+        ...(reference == null ? (result.boxes.length ? [] : ['no detections']) : compare(result, reference)),
+        ...detectorProblems(result.detector, reference?.detector)];
       if (backend === 'cpu' && error == null) reference = result;
-      const timing = result ? Object.entries(result.timings).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ') : '';
+      const timing = result ? Object.entries({...result.timings, ...Object.fromEntries(Object.entries(
+          result.detector?.timings ?? {}).map(([k, v]) => [`detector ${k}`, v]))})
+          .map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ') : '';
       console.log(`  demo on ${backend}: ${problems.length ? 'FAILED ' + problems.join('; ') : 'ok'}` +
           ` (${result ? result.boxes.length : 0} detections; ${timing}; screenshot ${shot})`);
       counts[problems.length ? 'failed' : 'passed']++;

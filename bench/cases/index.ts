@@ -1,6 +1,7 @@
 /** Every benchmark case of `npm run bench`, in report order. */
 import {BenchCase} from '../harness';
 import {deformConv2dCase} from './deform_conv2d';
+import {detectorCase} from './detector';
 import {msDeformAttnCase} from './ms_deform_attn';
 import {batchedNmsCase, nmsCase, nmsGrowthCase} from './nms';
 import {psRoiAlignCase} from './ps_roi_align';
@@ -9,6 +10,6 @@ import {focalLossCase} from './sigmoid_focal_loss';
 import {trainStepCase} from './train_step';
 
 export const CASES: BenchCase[] = [roiAlignCase, psRoiAlignCase, nmsCase, batchedNmsCase, nmsGrowthCase,
-  deformConv2dCase, msDeformAttnCase, trainStepCase,
+  deformConv2dCase, msDeformAttnCase, trainStepCase, detectorCase,
   // Last: its tf-ops baseline can exhaust (and abort) tfjs-wasm's memory.
   focalLossCase];

@@ -21,10 +21,21 @@ const PRE_NMS_TOP = 1000, IOU = 0.3, MIN_SCORE = 0.29, MAX_DETECTIONS = 8, CROP 
 const PROTOTYPES = [[0.78, 0.15, 0.15], [0.15, 0.68, 0.22], [0.15, 0.3, 0.78], [0.8, 0.7, 0.15]];
 const COLOURS = ['#ff5050', '#40d040', '#5080ff', '#f0d020'];
 
+interface DetectorResult {
+  boxes: number[][]; labels: number[]; scores: number[]; timings: Record<string, number>;
+}
+
 interface DemoResult {
   backend: string; boxes: number[][]; classes: number[]; scores: number[];
   cropMeans: number[]; timings: Record<string, number>;
+  /** The Faster R-CNN's detections (score >= DETECTOR_MIN_SCORE), or why it did not run. */
+  detector: DetectorResult|{missing: string};
 }
+
+/** What examples/train_detector.mjs writes beside the weights. */
+interface DetectorConfig { builder: string; options: vision.FasterRCNNOptions; classNames: string[]; steps: number; }
+
+const DETECTOR_MIN_SCORE = 0.5;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -108,10 +119,71 @@ async function run(backend: string, img: HTMLImageElement): Promise<DemoResult> 
   const result: DemoResult = {
     backend, boxes: await boxes.array(), classes: Array.from(await read(tf.gather(classes, chosenIdx))),
     scores: chosen.map(([s]) => s), cropMeans: Array.from(await read(tf.mean(crops, [1, 2, 3]))), timings,
+    detector: await detect(image as tf.Tensor3D),
   };
   await draw(img, result, crops);
   tf.dispose([image, windows, rois, scores, classes, top, keep, kept, chosenIdx, boxes, crops]);
   return result;
+}
+
+let detectorConfig: DetectorConfig|null = null;
+let detectorWeights: ArrayBuffer|null = null;
+
+/** Fetches the weights examples/train_detector.mjs trained (once); null when the demo was built without them. */
+async function loadDetectorFiles(): Promise<string|null> {
+  if (detectorConfig != null) return null;
+  const [config, weights] = await Promise.all([fetch('detector.json'), fetch('detector.safetensors')]);
+  if (!config.ok || !weights.ok) return 'no trained weights: run `npm run example:detector`, then `npm run demo`';
+  detectorConfig = await config.json() as DetectorConfig;
+  detectorWeights = await weights.arrayBuffer();
+  return null;
+}
+
+/** One value read back: the work behind t is done (a stage's time, without reading the whole tensor). */
+async function settle(t: tf.Tensor) {
+  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, Math.min(1, t.size)));
+  await one.data();
+  one.dispose();
+}
+
+/** The trained Faster R-CNN on the image, stage by stage (torchvision's GeneralizedRCNN.forward), timed. */
+async function detect(image: tf.Tensor3D): Promise<DemoResult['detector']> {
+  const missing = await loadDetectorFiles();
+  if (missing != null) return {missing};
+  const config = detectorConfig!;
+  const timings: Record<string, number> = {};
+  const stage = async <T>(name: string, fn: () => Promise<T>|T, done: (r: T) => Promise<void>) => {
+    const start = performance.now();
+    const r = await fn();
+    await done(r);
+    timings[name] = performance.now() - start;
+    return r;
+  };
+  const model = await stage('load weights', () => {
+    const m = vision.fasterRcnnMobilenetV3Large320Fpn(config.options);
+    m.loadStateDict(vision.parseSafetensors(detectorWeights!).tensors);
+    return m;
+  }, async m => settle(m.trainableVariables()[0]));
+  try {
+    const {imageList} = await stage('transform', () => model.transform.forward([image]),
+        r => settle(r.imageList.tensors));
+    const features = await stage('backbone + FPN', () => model.backbone.forward(imageList.tensors),
+        async f => { for (const t of Object.values(f)) await settle(t); });
+    const proposals = await stage('RPN', () => model.rpn.forward(imageList, features), async () => {});
+    const raw = await stage('RoI heads', () => model.roiHeads.forward(features, proposals.map(p => p.boxes),
+        imageList.imageSizes), async () => {});
+    const [d] = await stage('postprocess', () => model.transform.postprocess(raw, imageList.imageSizes,
+        [[image.shape[0], image.shape[1]]]), async r => settle(r[0].boxes));
+    timings.total = Object.entries(timings).filter(([k]) => k !== 'load weights').reduce((a, [, v]) => a + v, 0);
+    const [boxes, scores, labels] = [await d.boxes.array(), Array.from(await d.scores.data()),
+      Array.from(await d.labels.data())];
+    tf.dispose([imageList.tensors, ...Object.values(features), ...proposals.flatMap(p => [p.boxes, p.scores]),
+      ...raw.flatMap(r => [r.boxes, r.scores, r.labels]), d.boxes]);
+    const keep = scores.map((s, i) => i).filter(i => scores[i] >= DETECTOR_MIN_SCORE);
+    return {boxes: keep.map(i => boxes[i]), scores: keep.map(i => scores[i]), labels: keep.map(i => labels[i]), timings};
+  } finally {
+    model.dispose();
+  }
 }
 
 async function draw(img: HTMLImageElement, result: DemoResult, crops: tf.Tensor) {
@@ -137,6 +209,30 @@ async function draw(img: HTMLImageElement, result: DemoResult, crops: tf.Tensor)
   }
   tf.dispose(parts);
   $('timings').innerHTML = '<tr><th>step</th><th>ms</th></tr>' + Object.entries(result.timings)
+      .map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)}</td></tr>`).join('');
+  drawDetector(img, result.detector);
+}
+
+function drawDetector(img: HTMLImageElement, result: DemoResult['detector']) {
+  if ('missing' in result) {
+    $('detector-status').textContent = result.missing;
+    return;
+  }
+  const names = detectorConfig!.classNames;
+  $('detector-status').textContent = `${result.boxes.length} detections (score >= ${DETECTOR_MIN_SCORE}), weights ` +
+      `trained for ${detectorConfig!.steps} steps by npm run example:detector`;
+  const canvas = $<HTMLCanvasElement>('detector-image');
+  [canvas.width, canvas.height] = [img.width, img.height];
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(img, 0, 0);
+  ctx.lineWidth = 2;
+  ctx.font = '12px sans-serif';
+  result.boxes.forEach(([x1, y1, x2, y2], i) => {
+    ctx.strokeStyle = ctx.fillStyle = '#ffffff';
+    ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+    ctx.fillText(`${names[result.labels[i]]} ${result.scores[i].toFixed(2)}`, x1 + 3, y1 + 13);
+  });
+  $('detector-timings').innerHTML = '<tr><th>stage</th><th>ms</th></tr>' + Object.entries(result.timings)
       .map(([k, v]) => `<tr><td>${k}</td><td>${v.toFixed(1)}</td></tr>`).join('');
 }
 

@@ -84,6 +84,13 @@ export interface VisionOpsWasm {
   conv3d_backprop_input(...args: number[]): void;
   /** (x, dy, dw, then as conv3d_backprop_input). */
   conv3d_backprop_filter(...args: number[]): void;
+  /**
+   * (dy, w, dx, batch, inH, inW, inC, outH, outW, channelMultiplier, strideH, strideW, padTop, padLeft,
+   * filterH, filterW); all NHWC, w [filterH, filterW, inC, channelMultiplier].
+   */
+  depthwise_conv2d_backprop_input(...args: number[]): void;
+  /** (x, dy, dw, then as depthwise_conv2d_backprop_input). */
+  depthwise_conv2d_backprop_filter(...args: number[]): void;
   unsorted_segment_sum(
       x: number, ids: number, out: number, rows: number, inner: number, numSegments: number, isInt: number): void;
   /**

@@ -15,6 +15,8 @@ import {conv3DBackpropFilterWasm} from './Conv3DBackpropFilterV2.ts';
 import {conv3DBackpropInputWasm} from './Conv3DBackpropInputV2.ts';
 import {deformConv2dWasm} from './DeformConv2d.ts';
 import {deformConv2dGradWasm} from './DeformConv2dGrad.ts';
+import {depthwiseConv2dNativeBackpropFilterWasm} from './DepthwiseConv2dNativeBackpropFilter.ts';
+import {depthwiseConv2dNativeBackpropInputWasm} from './DepthwiseConv2dNativeBackpropInput.ts';
 import {msDeformAttnWasm} from './MsDeformAttn.ts';
 import {msDeformAttnGradWasm} from './MsDeformAttnGrad.ts';
 import {nmsWasm} from './Nms.ts';
@@ -55,9 +57,16 @@ export const wasmKernelTable: KernelTable = {
 /** tfjs kernel configs of the table, registered on import. */
 export const wasmKernels = registerKernels('wasm', wasmKernelTable);
 
-/** tfjs kernels that tfjs-backend-wasm 4.22 lacks (gradients of conv2d and gather), for training. */
-export const wasmTfjsKernels = registerTfjsKernels('wasm',
-    {Conv2DBackpropFilter: conv2DBackpropFilterWasm, UnsortedSegmentSum: unsortedSegmentSumWasm});
+/**
+ * tfjs kernels that tfjs-backend-wasm 4.22 lacks (gradients of conv2d, depthwiseConv2d and gather), for
+ * training; each registered only where the backend has none.
+ */
+export const wasmTfjsKernels = registerTfjsKernels('wasm', {
+  Conv2DBackpropFilter: conv2DBackpropFilterWasm,
+  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInputWasm,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilterWasm,
+  UnsortedSegmentSum: unsortedSegmentSumWasm,
+});
 
 /**
  * Replacements for tfjs-backend-wasm 4.22 kernels with wrong results:

@@ -11,6 +11,7 @@ import {loadTorchvisionWeights} from '../io/torchvision_weights.ts';
 import {FeaturePyramidNetwork} from '../layers/feature_pyramid_network.ts';
 import type {ConvBank} from './conv_bank.ts';
 import {StateDict, withDot} from './state_dict.ts';
+import {toTorchLayout} from './trainable.ts';
 
 /** A backbone body: the returned maps (channelsLast), their channels, and torchvision's state_dict keys. */
 export abstract class BackboneBody {
@@ -30,6 +31,16 @@ export abstract class BackboneBody {
   /** Takes the weights under prefix; returns the keys used. */
   loadStateDict(stateDict: StateDict, prefix: string): string[] {
     return this.bank.loadStateDict(stateDict, prefix);
+  }
+
+  /** The trainable variables under prefix by state_dict key (see ConvBank.namedVariables). */
+  namedVariables(prefix: string): Record<string, tf.Variable> {
+    return this.bank.namedVariables(prefix);
+  }
+
+  /** The weights as a torchvision state_dict under prefix (tensors the caller owns; norms folded). */
+  stateDict(prefix: string): Record<string, Tensor> {
+    return this.bank.stateDict(prefix);
   }
 
   /** Disposes the weight tensors. */
@@ -80,6 +91,24 @@ export class BackboneWithFPN {
     const body = this.body.loadStateDict(stateDict, `${p}body.`);
     const {loaded} = loadTorchvisionWeights(this.fpn, stateDict, {prefixes: {[this.fpn.name]: `${p}fpn.`}});
     return [...body, ...loaded];
+  }
+
+  /** The trainable variables of the body and the FPN under prefix (default 'backbone.') by state_dict key. */
+  namedVariables(prefix = 'backbone.'): Record<string, tf.Variable> {
+    const p = withDot(prefix);
+    const out = this.body.namedVariables(`${p}body.`);
+    for (const {key, variable} of this.fpn.torchWeights) out[`${p}fpn.${key}`] = variable.read() as tf.Variable;
+    return out;
+  }
+
+  /** The weights (body and fpn) as a torchvision state_dict under prefix (default 'backbone.'; tensors the caller owns). */
+  stateDict(prefix = 'backbone.'): Record<string, Tensor> {
+    const p = withDot(prefix);
+    const out = this.body.stateDict(`${p}body.`);
+    for (const {key, layout, variable} of this.fpn.torchWeights) {
+      out[`${p}fpn.${key}`] = toTorchLayout(variable.read(), layout);
+    }
+    return out;
   }
 
   /** The FPN maps by name of images [N, H, W, 3]. torchvision: `forward(x)`. */

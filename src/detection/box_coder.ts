@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor2D, Tensor3D} from '@tensorflow/tfjs-core';
+import {stackCoords} from '../ops/box_format.ts';
 
 /** torchvision's default bbox_xform_clip, log(1000 / 16): exp(dw) is at most 62.5. */
 export const BBOX_XFORM_CLIP = Math.log(1000 / 16);
@@ -51,7 +52,8 @@ export class BoxCoder {
       const predCtrY = tf.add(tf.mul(dy, column(heights)), ctrY);
       const halfW = tf.mul(0.5, tf.mul(tf.exp(dw), column(widths)));
       const halfH = tf.mul(0.5, tf.mul(tf.exp(dh), column(heights)));
-      const out = tf.stack([tf.sub(predCtrX, halfW), tf.sub(predCtrY, halfH), tf.add(predCtrX, halfW),
+      // stackCoords: no proposals at all is a batch of 0 a later split must read
+      const out = stackCoords([tf.sub(predCtrX, halfW), tf.sub(predCtrY, halfH), tf.add(predCtrX, halfW),
         tf.add(predCtrY, halfH)], 2);
       return tf.reshape(out, [n, k4]) as Tensor2D;
     });
@@ -64,10 +66,12 @@ export class BoxCoder {
   decode(relCodes: Tensor, boxes: Tensor2D[]): Tensor3D {
     const total = boxes.reduce((s, b) => s + b.shape[0], 0);
     return tf.tidy(() => {
-      const concat = boxes.length === 1 ? boxes[0] : tf.concat(boxes, 0);
+      // no boxes in any image: boxes[0] ([0, 4]) as it is, not tfjs-backend-cpu's concat of empties (a plain array)
+      const concat = boxes.length === 1 || total === 0 ? boxes[0] : tf.concat(boxes, 0);
       const codes = total > 0 ? tf.reshape(relCodes, [total, -1]) as Tensor2D : relCodes as Tensor2D;
       const decoded = this.decodeSingle(codes, concat);
-      return tf.reshape(decoded, [total, -1, 4]) as Tensor3D;
+      // no boxes: [0, K, 4] (-1 cannot be inferred from 0 elements; torchvision skips this reshape then)
+      return tf.reshape(decoded, [total, (decoded.shape[1] as number) / 4, 4]) as Tensor3D;
     });
   }
 
@@ -89,7 +93,7 @@ export class BoxCoder {
       const gtCtrX = tf.add(gx1, tf.mul(0.5, gtW));
       const gtCtrY = tf.add(gy1, tf.mul(0.5, gtH));
       const [wx, wy, ww, wh] = this.weights;
-      return tf.stack([
+      return stackCoords([
         tf.div(tf.mul(wx, tf.sub(gtCtrX, exCtrX)), exW),
         tf.div(tf.mul(wy, tf.sub(gtCtrY, exCtrY)), exH),
         tf.mul(ww, tf.log(tf.div(gtW, exW))),

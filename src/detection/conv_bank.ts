@@ -8,7 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor1D, Tensor4D} from '@tensorflow/tfjs-core';
 import {activate, ActivationName} from '../layers/blocks/activation.ts';
+import {everyNth} from '../layers/feature_pyramid_network.ts';
 import {StateDict, takeWeight, withDot} from './state_dict.ts';
+import {asVariable, toTorchLayout} from './trainable.ts';
 
 /** One conv of a body: its key and its norm's key (relative to the body), sizes and stride. */
 export interface ConvDef {
@@ -107,8 +109,56 @@ export class ConvBank {
       throw e;
     }
     this.dispose();
-    this.weights = loaded;
+    this.weights = new Map([...loaded].map(([name, l]) => [name, {kernel: asVariable(l.kernel) as Tensor as Tensor4D,
+      scale: l.scale == null ? null : asVariable(l.scale) as Tensor as Tensor1D, add: asVariable(l.add) as Tensor as Tensor1D}]));
     return Object.keys(this.expectedShapes(prefix));
+  }
+
+  /**
+   * The trainable variables under prefix by state_dict key: '<conv>.weight'
+   * (the kernel, HWIO or depthwise [k, k, C, 1]), and '<norm>.weight' /
+   * '<norm>.bias' for the folded scale and shift (or '<conv>.bias').
+   */
+  namedVariables(prefix: string): Record<string, tf.Variable> {
+    const p = withDot(prefix);
+    const out: Record<string, tf.Variable> = {};
+    for (const d of this.defs.values()) {
+      const w = this.weights.get(d.conv);
+      if (w == null) throw new Error(`${this.op}: call loadStateDict first`);
+      out[`${p}${d.conv}.weight`] = w.kernel as Tensor as tf.Variable;
+      if (d.norm == null) {
+        out[`${p}${d.conv}.bias`] = w.add as Tensor as tf.Variable;
+      } else {
+        out[`${p}${d.norm}.weight`] = w.scale as Tensor as tf.Variable;
+        out[`${p}${d.norm}.bias`] = w.add as Tensor as tf.Variable;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The weights as a torchvision state_dict under prefix (new tensors the
+   * caller owns). Norms come out folded: weight = scale, bias = shift,
+   * running_mean = 0, running_var = 1 - eps, which loads back to the same
+   * scale and shift.
+   */
+  stateDict(prefix: string): Record<string, Tensor> {
+    const p = withDot(prefix);
+    const out: Record<string, Tensor> = {};
+    for (const d of this.defs.values()) {
+      const w = this.weights.get(d.conv);
+      if (w == null) throw new Error(`${this.op}: call loadStateDict first`);
+      out[`${p}${d.conv}.weight`] = toTorchLayout(w.kernel, d.groups === 1 ? 'conv' : 'depthwise');
+      if (d.norm == null) {
+        out[`${p}${d.conv}.bias`] = tf.clone(w.add);
+        continue;
+      }
+      out[`${p}${d.norm}.weight`] = tf.clone(w.scale!);
+      out[`${p}${d.norm}.bias`] = tf.clone(w.add);
+      out[`${p}${d.norm}.running_mean`] = tf.zeros([d.outChannels]);
+      out[`${p}${d.norm}.running_var`] = tf.fill([d.outChannels], 1 - this.normEps);
+    }
+    return out;
   }
 
   get loaded(): boolean {
@@ -127,18 +177,16 @@ export class ConvBank {
       if (d.groups === 1 && d.kernelSize === 1) {
         // 1x1: a matMul over the pixels (of every stride-th row and column). tfjs-node 4.22 (oneDNN) dies
         // with SIGFPE on some 1x1 conv2d shapes (e.g. [2, 6, 6, 256] -> 1024 channels).
-        const [n, h, wd, c] = x.shape;
-        const sub = d.stride === 1 ? x : tf.stridedSlice(x, [0, 0, 0, 0], [n, h, wd, c], [1, d.stride, d.stride, 1]);
+        const [n, , , c] = x.shape;
+        const sub = d.stride === 1 ? x : everyNth(x, d.stride);
         const [, sh, sw] = sub.shape;
         const flat = tf.matMul(tf.reshape(sub, [-1, c]), tf.reshape(w.kernel, [c, d.outChannels]));
         y = tf.reshape(flat, [n, sh, sw, d.outChannels]) as Tensor4D;
-      } else if (d.groups === 1) {
-        const padding: 'valid'|[[number, number], [number, number], [number, number], [number, number]] =
-            pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
-        y = tf.conv2d(x, w.kernel, d.stride, padding);
       } else {
+        // tf.pad + 'valid', not explicit padding: tfjs-node's conv gradients take only 'valid' and 'same'
         const padded = pad === 0 ? x : tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
-        y = tf.depthwiseConv2d(padded, w.kernel, d.stride, 'valid');
+        y = d.groups === 1 ? tf.conv2d(padded, w.kernel, d.stride, 'valid') :
+            tf.depthwiseConv2d(padded, w.kernel, d.stride, 'valid');
       }
       const out = w.scale == null ? tf.add(y, w.add) : tf.add(tf.mul(y, w.scale), w.add);
       return activate(activation, out) as Tensor4D;

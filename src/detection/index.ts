@@ -21,3 +21,7 @@ export {disposeIntermediates, FasterRCNN, fasterRcnnMobilenetV3Large320Fpn, fast
   fasterRcnnResnet50Fpn} from './faster_rcnn.ts';
 export type {DetectionIntermediates, DetectorLoadReport, FasterRCNNArgs, FasterRCNNOptions,
   FasterRCNNResnet50FpnOptions} from './faster_rcnn.ts';
+export {bceWithLogitsMean, BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, boxIouHost, crossEntropyMean, disposeTrainingBatch,
+  matchBoxes, samplePositiveNegative, smoothL1Sum} from './training.ts';
+export type {DetectionTarget, FasterRCNNLosses, FasterRCNNTrainingOptions, TrainingBatch} from './training.ts';
+export type {ProposalTopN} from './rpn.ts';

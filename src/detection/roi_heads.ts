@@ -10,20 +10,41 @@ import {MultiScaleRoIAlign} from '../layers/multi_scale_roi_align.ts';
 import {clipBoxesToImage, removeSmallBoxesAsync} from '../ops/box_ops.ts';
 import {batchedNmsAsync} from '../ops/nms.ts';
 import {DataFormat} from '../ops/roi_common.ts';
+import {gatherRows} from './gather_rows.ts';
 import {BoxCoder} from './box_coder.ts';
 import {indicesWhere} from './rpn.ts';
 import {linear, StateDict, takeWeight, withDot} from './state_dict.ts';
+import {asVariable, toTorchLayout} from './trainable.ts';
 
 interface Linear { kernel: Tensor; bias: Tensor; }
 
 function loadLinear(op: string, stateDict: StateDict, key: string, inFeatures: number, outFeatures: number): Linear {
   const kernel = takeWeight(op, stateDict, `${key}.weight`, [outFeatures, inFeatures], 'linear');
+  let bias: Tensor;
   try {
-    return {kernel, bias: takeWeight(op, stateDict, `${key}.bias`, [outFeatures], 'same')};
+    bias = takeWeight(op, stateDict, `${key}.bias`, [outFeatures], 'same');
   } catch (e) {
     kernel.dispose();
     throw e;
   }
+  return {kernel: asVariable(kernel), bias: asVariable(bias)};
+}
+
+/** The variables of loaded linears under prefix by state_dict key (kernels [in, out]). */
+function linearsVariables(op: string, prefix: string, named: Record<string, Linear|null>): Record<string, tf.Variable> {
+  const p = withDot(prefix);
+  return Object.fromEntries(Object.entries(named).flatMap(([k, l]) => {
+    if (l == null) throw new Error(`${op}: call loadStateDict first`);
+    return [[`${p}${k}.weight`, l.kernel as tf.Variable], [`${p}${k}.bias`, l.bias as tf.Variable]];
+  }));
+}
+
+function linearsStateDict(op: string, prefix: string, named: Record<string, Linear|null>): Record<string, Tensor> {
+  const p = withDot(prefix);
+  return Object.fromEntries(Object.entries(named).flatMap(([k, l]) => {
+    if (l == null) throw new Error(`${op}: call loadStateDict first`);
+    return [[`${p}${k}.weight`, toTorchLayout(l.kernel, 'linear')], [`${p}${k}.bias`, tf.clone(l.bias)]];
+  }));
 }
 
 /**
@@ -31,8 +52,12 @@ function loadLinear(op: string, stateDict: StateDict, key: string, inFeatures: n
  * C] is flattened as (C, H, W), so torchvision's fc6 weights apply as they are.
  */
 function flattenTorchOrder(x: Tensor, dataFormat: DataFormat): Tensor2D {
+  // not -1, which 0 RoIs (no proposal passed the RPN) cannot infer; and nothing to reorder then
+  // (tfjs-backend-wasm's transpose of 0 elements divides by zero)
+  const features = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  if (x.size === 0) return tf.reshape(x, [x.shape[0], features]);
   const nchw = x.rank === 4 && dataFormat === 'channelsLast' ? tf.transpose(x, [0, 3, 1, 2]) : x;
-  return tf.reshape(nchw, [x.shape[0], -1]);
+  return tf.reshape(nchw, [x.shape[0], features]);
 }
 
 /** Faster R-CNN's TwoMLPHead: flatten, fc6 + ReLU, fc7 + ReLU. */
@@ -58,6 +83,16 @@ export class TwoMLPHead {
     this.dispose();
     [this.fc6, this.fc7] = [fc6, fc7];
     return ['fc6', 'fc7'].flatMap(k => [`${p}${k}.weight`, `${p}${k}.bias`]);
+  }
+
+  /** The trainable variables under prefix (default 'roi_heads.box_head.') by state_dict key. */
+  namedVariables(prefix = 'roi_heads.box_head.'): Record<string, tf.Variable> {
+    return linearsVariables('TwoMLPHead', prefix, {fc6: this.fc6, fc7: this.fc7});
+  }
+
+  /** The weights as a torchvision state_dict under prefix (default 'roi_heads.box_head.'; tensors the caller owns). */
+  stateDict(prefix = 'roi_heads.box_head.'): Record<string, Tensor> {
+    return linearsStateDict('TwoMLPHead', prefix, {fc6: this.fc6, fc7: this.fc7});
   }
 
   /** [K, representationSize] from pooled features [K, ...]. torchvision: `forward(x)`. */
@@ -100,12 +135,22 @@ export class FastRCNNPredictor {
     return ['cls_score', 'bbox_pred'].flatMap(k => [`${p}${k}.weight`, `${p}${k}.bias`]);
   }
 
+  /** The trainable variables under prefix (default 'roi_heads.box_predictor.') by state_dict key. */
+  namedVariables(prefix = 'roi_heads.box_predictor.'): Record<string, tf.Variable> {
+    return linearsVariables('FastRCNNPredictor', prefix, {cls_score: this.clsScore, bbox_pred: this.bboxPred});
+  }
+
+  /** The weights as a torchvision state_dict under prefix (default 'roi_heads.box_predictor.'; tensors the caller owns). */
+  stateDict(prefix = 'roi_heads.box_predictor.'): Record<string, Tensor> {
+    return linearsStateDict('FastRCNNPredictor', prefix, {cls_score: this.clsScore, bbox_pred: this.bboxPred});
+  }
+
   /** torchvision: `forward(x)` -> (scores, bbox_deltas). */
   forward(x: Tensor): {scores: Tensor2D, bboxDeltas: Tensor2D} {
     const {clsScore, bboxPred} = this;
     if (clsScore == null || bboxPred == null) throw new Error('FastRCNNPredictor: call loadStateDict first');
     return tf.tidy(() => {
-      const flat = tf.reshape(x, [x.shape[0], -1]);
+      const flat = tf.reshape(x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)]);
       return {scores: linear(flat, clsScore.kernel, clsScore.bias) as Tensor2D,
         bboxDeltas: linear(flat, bboxPred.kernel, bboxPred.bias) as Tensor2D};
     });
@@ -221,7 +266,7 @@ export class RoIHeads {
       };
     });
     const select = (keep: Tensor1D) => {
-      const next = tf.tidy(() => [tf.gather(boxes, keep), tf.gather(scores, keep), tf.gather(labels, keep)]);
+      const next = tf.tidy(() => [gatherRows(boxes, keep), gatherRows(scores, keep), gatherRows(labels, keep)]);
       tf.dispose([boxes, scores, labels, keep]);
       [boxes, scores, labels] = next as [Tensor2D, Tensor1D, Tensor1D];
     };

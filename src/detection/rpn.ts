@@ -10,10 +10,12 @@ import {Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D} from '@tensorflow/tfjs-c
 import {clipBoxesToImage, removeSmallBoxesAsync} from '../ops/box_ops.ts';
 import {batchedNmsAsync} from '../ops/nms.ts';
 import {DataFormat} from '../ops/roi_common.ts';
+import {gatherRows} from './gather_rows.ts';
 import {AnchorGenerator} from './anchor_utils.ts';
 import {BoxCoder} from './box_coder.ts';
 import {ImageList} from './image_list.ts';
 import {StateDict, takeWeight, withDot} from './state_dict.ts';
+import {asVariable, toTorchLayout} from './trainable.ts';
 
 /** Boxes [K, 4] and their scores [K] of one image, in decreasing score order. */
 export interface ScoredBoxes { boxes: Tensor2D; scores: Tensor1D; }
@@ -65,10 +67,35 @@ export class RPNHead {
       throw e;
     }
     this.dispose();
-    this.convs = loaded.slice(0, this.convDepth);
-    [this.clsLogits, this.bboxPred] = loaded.slice(this.convDepth);
-    const keys = [...Array.from({length: this.convDepth}, (_, i) => `conv.${i}.0`), 'cls_logits', 'bbox_pred'];
-    return keys.flatMap(k => [`${p}${k}.weight`, `${p}${k}.bias`]);
+    const trainable = loaded.map(w => ({kernel: asVariable(w.kernel), bias: asVariable(w.bias)}));
+    this.convs = trainable.slice(0, this.convDepth);
+    [this.clsLogits, this.bboxPred] = trainable.slice(this.convDepth);
+    return this.keys().flatMap(k => [`${p}${k}.weight`, `${p}${k}.bias`]);
+  }
+
+  private keys(): string[] {
+    return [...Array.from({length: this.convDepth}, (_, i) => `conv.${i}.0`), 'cls_logits', 'bbox_pred'];
+  }
+
+  private all(): Conv[] {
+    if (this.clsLogits == null || this.bboxPred == null) throw new Error('RPNHead: call loadStateDict first');
+    return [...this.convs, this.clsLogits, this.bboxPred];
+  }
+
+  /** The trainable variables under prefix (default 'rpn.head.') by state_dict key (kernels HWIO). */
+  namedVariables(prefix = 'rpn.head.'): Record<string, tf.Variable> {
+    const p = withDot(prefix);
+    const keys = this.keys();
+    return Object.fromEntries(this.all().flatMap((w, i) => [[`${p}${keys[i]}.weight`, w.kernel as tf.Variable],
+      [`${p}${keys[i]}.bias`, w.bias as tf.Variable]]));
+  }
+
+  /** The weights as a torchvision state_dict under prefix (default 'rpn.head.'; tensors the caller owns). */
+  stateDict(prefix = 'rpn.head.'): Record<string, Tensor> {
+    const p = withDot(prefix);
+    const keys = this.keys();
+    return Object.fromEntries(this.all().flatMap((w, i) => [[`${p}${keys[i]}.weight`, toTorchLayout(w.kernel, 'conv')],
+      [`${p}${keys[i]}.bias`, tf.clone(w.bias)]]));
   }
 
   /** Objectness logits and box deltas of each feature map. torchvision: `forward(x)`. */
@@ -76,7 +103,8 @@ export class RPNHead {
     if (this.clsLogits == null || this.bboxPred == null) throw new Error('RPNHead: call loadStateDict first');
     const first = this.dataFormat === 'channelsFirst';
     const apply = (x: Tensor4D, w: Conv, pad: number) =>
-      tf.add(tf.conv2d(x, w.kernel as tf.Tensor4D, 1, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), w.bias) as Tensor4D;
+      tf.add(tf.conv2d(pad === 0 ? x : tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), w.kernel as tf.Tensor4D, 1,
+          'valid'), w.bias) as Tensor4D;
     const toFormat = (x: Tensor4D) => (first ? tf.transpose(x, [0, 3, 1, 2]) : x);
     const logits: Tensor4D[] = [];
     const bboxReg: Tensor4D[] = [];
@@ -129,6 +157,9 @@ export function concatBoxPredictionLayers(boxCls: Tensor4D[], boxRegression: Ten
   });
 }
 
+/** Proposals kept per level before NMS (pre) and per image after it (post). */
+export interface ProposalTopN { pre: number; post: number; }
+
 export interface RegionProposalNetworkArgs {
   anchorGenerator: AnchorGenerator;
   head: RPNHead;
@@ -169,8 +200,8 @@ export class RegionProposalNetwork {
    * Proposals of each image from the head's outputs: anchors, decoding,
    * filterProposals. `features` are the maps the head ran on (for their sizes).
    */
-  async fromHeadOutputs(images: ImageList, features: Tensor4D[], logits: Tensor4D[], bboxReg: Tensor4D[]):
-      Promise<ScoredBoxes[]> {
+  async fromHeadOutputs(images: ImageList, features: Tensor4D[], logits: Tensor4D[], bboxReg: Tensor4D[],
+      topN?: ProposalTopN): Promise<ScoredBoxes[]> {
     const n = images.imageSizes.length;
     const perLevel = logits.map(o => o.size / o.shape[0]);
     const anchors = this.anchorGenerator.forward(images, features);
@@ -181,7 +212,7 @@ export class RegionProposalNetwork {
     });
     tf.dispose(anchors);
     try {
-      return await this.filterProposals(proposals, objectness, images.imageSizes, perLevel);
+      return await this.filterProposals(proposals, objectness, images.imageSizes, perLevel, topN);
     } finally {
       tf.dispose([proposals, objectness]);
     }
@@ -205,14 +236,16 @@ export class RegionProposalNetwork {
    * proposals [N, total, 4], objectness logits [N, total] (levels in order,
    * numAnchorsPerLevel each): per level the preNmsTopN best, sigmoid, clip,
    * remove_small_boxes(1e-3), score >= scoreThresh, batched NMS per level,
-   * the postNmsTopN best. torchvision: `filter_proposals(...)`.
+   * the postNmsTopN best (topN: other counts, e.g. training's).
+   * torchvision: `filter_proposals(...)`.
    */
   async filterProposals(proposals: Tensor3D, objectness: Tensor2D, imageShapes: Array<[number, number]>,
-      numAnchorsPerLevel: number[]): Promise<ScoredBoxes[]> {
+      numAnchorsPerLevel: number[], topN: ProposalTopN = {pre: this.preNmsTopN, post: this.postNmsTopN}):
+      Promise<ScoredBoxes[]> {
     const out: ScoredBoxes[] = [];
     try {
       for (let i = 0; i < imageShapes.length; i++) {
-        out.push(await this.filterImage(proposals, objectness, i, imageShapes[i], numAnchorsPerLevel));
+        out.push(await this.filterImage(proposals, objectness, i, imageShapes[i], numAnchorsPerLevel, topN));
       }
       return out;
     } catch (e) {
@@ -222,14 +255,14 @@ export class RegionProposalNetwork {
   }
 
   private async filterImage(proposals: Tensor3D, objectness: Tensor2D, i: number, imageShape: [number, number],
-      numAnchorsPerLevel: number[]): Promise<ScoredBoxes> {
+      numAnchorsPerLevel: number[], topN: ProposalTopN): Promise<ScoredBoxes> {
     let {boxes, scores, levels} = tf.tidy(() => {
       const ob = tf.squeeze(tf.slice(objectness, [i, 0], [1, -1]), [0]) as Tensor1D;
       const indices: Tensor[] = [];
       const levelIds: number[] = [];
       let offset = 0;
       numAnchorsPerLevel.forEach((count, level) => {
-        const k = Math.min(this.preNmsTopN, count);
+        const k = Math.min(topN.pre, count);
         indices.push(tf.add(tf.topk(tf.slice(ob, offset, count), k).indices, tf.scalar(offset, 'int32')));
         for (let j = 0; j < k; j++) levelIds.push(level);
         offset += count;
@@ -243,7 +276,7 @@ export class RegionProposalNetwork {
       };
     });
     const select = (keep: Tensor1D) => {
-      const next = tf.tidy(() => [tf.gather(boxes, keep), tf.gather(scores, keep), tf.gather(levels, keep)]);
+      const next = tf.tidy(() => [gatherRows(boxes, keep), gatherRows(scores, keep), gatherRows(levels, keep)]);
       tf.dispose([boxes, scores, levels, keep]);
       [boxes, scores, levels] = next as [Tensor2D, Tensor1D, Tensor1D];
     };
@@ -251,7 +284,7 @@ export class RegionProposalNetwork {
       select(await removeSmallBoxesAsync(boxes, this.minSize));
       select(await indicesWhere(scores, s => s >= Math.fround(this.scoreThresh)));
       const keep = await batchedNmsAsync(boxes, scores, levels, this.nmsThresh);
-      select(tf.tidy(() => tf.slice(keep, 0, Math.min(this.postNmsTopN, keep.shape[0]))));
+      select(tf.tidy(() => tf.slice(keep, 0, Math.min(topN.post, keep.shape[0]))));
       keep.dispose();
       levels.dispose();
       return {boxes, scores};

@@ -5,29 +5,21 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor} from '@tensorflow/tfjs-core';
-import {HostTensor} from '../io/safetensors.ts';
-import {StateDict} from '../io/torchvision_weights.ts';
+import {StateDict, torchWeight} from '../io/torchvision_weights.ts';
 
 export type {StateDict};
 
 export type WeightLayout = 'conv'|'linear'|'same';
 
-/** The float32 tensor of `key`, in tfjs layout, checked against torch's shape. */
+/**
+ * The float32 tensor of `key`, in tfjs layout ('conv': OIHW -> HWIO,
+ * 'linear': transposed, 'same': a copy), checked against torch's shape: a
+ * new tensor the caller owns. The checks and errors of torchWeight (the
+ * key, a float32 tf.Tensor not disposed or a whole HostTensor, the shape).
+ */
 export function takeWeight(op: string, stateDict: StateDict, key: string, torchShape: number[],
     layout: WeightLayout): Tensor {
-  const value = Object.prototype.hasOwnProperty.call(stateDict, key) ? stateDict[key] : undefined;
-  if (value == null) throw new Error(`${op}: the state_dict has no '${key}'`);
-  const shape = value instanceof Tensor ? value.shape : (value as HostTensor).shape;
-  if (!tf.util.arraysEqual(shape, torchShape)) {
-    throw new Error(`${op}: '${key}' has shape [${shape}], expected [${torchShape}]`);
-  }
-  return tf.tidy(() => {
-    const t = value instanceof Tensor ? tf.cast(value, 'float32') :
-        tf.tensor((value as HostTensor).values, shape, 'float32');
-    if (layout === 'conv') return tf.transpose(t, [2, 3, 1, 0]);
-    if (layout === 'linear') return tf.transpose(t);
-    return tf.clone(t);
-  });
+  return torchWeight(op, stateDict, key, torchShape, layout);
 }
 
 /** A prefix with its trailing '.' ('' stays ''). */

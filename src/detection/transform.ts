@@ -11,6 +11,17 @@ import {ImageList} from './image_list.ts';
 
 const f32 = Math.fround;
 
+/**
+ * The most values (N * H * W * C) a batch of transformed images may have:
+ * 2^28 (1 GiB of float32). Past it forward is an Error before anything is
+ * allocated: the backbone's first maps are several times larger than its
+ * input, so no backend could run such a batch (only a huge maxSize, minSize
+ * or fixedSize gets there: the resize caps the longer side at maxSize).
+ */
+const MAX_BATCH_VALUES = 2 ** 28;
+
+const isPositiveInt = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+
 export interface GeneralizedRCNNTransformArgs {
   /** Eval uses the last entry, as torchvision. */
   minSize: number|number[];
@@ -116,13 +127,32 @@ export class GeneralizedRCNNTransform {
     }
     this.imageMean = [...args.imageMean];
     this.imageStd = [...args.imageStd];
+    if (this.imageMean.length !== this.imageStd.length) {
+      throw new Error(`${name}: imageMean has ${this.imageMean.length} numbers and imageStd ${this.imageStd.length}`);
+    }
     this.sizeDivisible = args.sizeDivisible ?? 32;
+    if (!isPositiveInt(this.sizeDivisible)) {
+      throw new Error(`${name}: sizeDivisible must be a positive integer, got ${JSON.stringify(args.sizeDivisible)}`);
+    }
     this.fixedSize = args.fixedSize ?? null;
+    if (this.fixedSize != null && !(Array.isArray(this.fixedSize) && this.fixedSize.length === 2 &&
+        this.fixedSize.every(isPositiveInt))) {
+      throw new Error(`${name}: fixedSize must be [width, height] of positive integers, got ` +
+          `${JSON.stringify(args.fixedSize)}`);
+    }
+    this.fixedSize = this.fixedSize == null ? null : [this.fixedSize[0], this.fixedSize[1]];
     this.dataFormat = args.dataFormat ?? 'channelsLast';
+    if (this.dataFormat !== 'channelsLast' && this.dataFormat !== 'channelsFirst') {
+      throw new Error(`${name}: dataFormat must be 'channelsLast' or 'channelsFirst', got ${JSON.stringify(args.dataFormat)}`);
+    }
   }
 
   /** (image - mean) / std per channel of an HWC float32 image. */
   normalize(image: Tensor3D): Tensor3D {
+    if (!(image instanceof Tensor) || image.isDisposed) {
+      throw new Error(`GeneralizedRCNNTransform.normalize: the image must be a live tf.Tensor, got ${
+        image instanceof Tensor ? 'a disposed one' : typeof image}`);
+    }
     if (image.rank !== 3 || image.dtype !== 'float32') {
       throw new Error(`GeneralizedRCNNTransform.normalize: images must be float32 [H, W, C] in [0, 1], got ` +
           `${image.dtype} [${image.shape}]`);
@@ -134,26 +164,65 @@ export class GeneralizedRCNNTransform {
     return tf.tidy(() => tf.div(tf.sub(image, tf.tensor1d(this.imageMean)), tf.tensor1d(this.imageStd)) as Tensor3D);
   }
 
-  /** The (H, W) an image of (h, w) is resized to. */
-  outputSize(h: number, w: number): [number, number] {
+  /** The (H, W) an image of (h, w) is resized to (minSize: eval's, the last of the list, unless given). */
+  outputSize(h: number, w: number, minSize = this.minSize[this.minSize.length - 1]): [number, number] {
     if (this.fixedSize != null) return [this.fixedSize[1], this.fixedSize[0]];
-    return resizedImageSize(h, w, this.minSize[this.minSize.length - 1], this.maxSize);
+    return resizedImageSize(h, w, minSize, this.maxSize);
   }
 
   /** The resized image and, when given, its target's boxes scaled to it. */
-  resize(image: Tensor3D, target?: BoxesOf): {image: Tensor3D, target?: BoxesOf} {
+  resize(image: Tensor3D, target?: BoxesOf, minSize?: number): {image: Tensor3D, target?: BoxesOf} {
     const [h, w] = image.shape;
-    const size = this.outputSize(h, w);
+    const size = this.outputSize(h, w, minSize);
     const resized = resizeBilinear(image, size);
     if (target == null) return {image: resized};
     return {image: resized, target: {...target, boxes: resizeBoxes(target.boxes, [h, w], size)}};
   }
 
+  /** (H, W) of the batch of images of these (resized) sizes: the largest, rounded up to a multiple of sizeDivisible. */
+  batchSize(sizes: Array<[number, number]>): [number, number] {
+    const stride = this.sizeDivisible;
+    return [Math.ceil(Math.max(...sizes.map(s => s[0])) / stride) * stride,
+      Math.ceil(Math.max(...sizes.map(s => s[1])) / stride) * stride];
+  }
+
+  /**
+   * Checks, allocating nothing, that images of these original (H, W) sizes
+   * and `channels` channels can be transformed: each resizes to at least
+   * 1 x 1 (torchvision's interpolate: "Input and output sizes should be
+   * greater than 0"), and the batch has at most 2^28 values (1 GiB of
+   * float32). Otherwise an Error naming `op` and images[i]. Returns the
+   * resized sizes.
+   */
+  checkSizes(sizes: Array<[number, number]>, channels: number,
+      op = 'GeneralizedRCNNTransform.forward', minSize = this.minSize[this.minSize.length - 1]):
+      Array<[number, number]> {
+    const limits = this.fixedSize != null ? `fixedSize [${this.fixedSize}]` : `minSize ${minSize}, maxSize ${this.maxSize}`;
+    const resized = sizes.map(([h, w], i) => {
+      if (!(isPositiveInt(h) && isPositiveInt(w))) {
+        throw new Error(`${op}: images[${i}] is ${h} x ${w}: height and width must be at least 1`);
+      }
+      const out = this.outputSize(h, w, minSize);
+      if (!(out[0] >= 1 && out[1] >= 1)) {
+        throw new Error(`${op}: images[${i}] (${h} x ${w}) resizes to ${out[0]} x ${out[1]} (${limits}): ` +
+            'an empty image (torchvision: "Input and output sizes should be greater than 0")');
+      }
+      return out;
+    });
+    const [bh, bw] = this.batchSize(resized);
+    const values = sizes.length * bh * bw * channels;
+    if (!(values <= MAX_BATCH_VALUES)) {
+      const i = resized.findIndex(([h, w]) => h * w === Math.max(...resized.map(r => r[0] * r[1])));
+      throw new Error(`${op}: images[${i}] (${sizes[i][0]} x ${sizes[i][1]}) resizes to ${resized[i][0]} x ` +
+          `${resized[i][1]} (${limits}): the batch of ${sizes.length} would be [${sizes.length}, ${bh}, ${bw}, ` +
+          `${channels}], ${values} values, over the limit of 2^28 (${MAX_BATCH_VALUES})`);
+    }
+    return resized;
+  }
+
   /** Images [H_i, W_i, C] zero-padded at the bottom and right to a common multiple of sizeDivisible. */
   batchImages(images: Tensor3D[]): Tensor4D {
-    const stride = this.sizeDivisible;
-    const maxH = Math.ceil(Math.max(...images.map(i => i.shape[0])) / stride) * stride;
-    const maxW = Math.ceil(Math.max(...images.map(i => i.shape[1])) / stride) * stride;
+    const [maxH, maxW] = this.batchSize(images.map(i => [i.shape[0], i.shape[1]]));
     return tf.tidy(() => {
       const padded = images.map(i => tf.pad(i, [[0, maxH - i.shape[0]], [0, maxW - i.shape[1]], [0, 0]]));
       const batch = tf.stack(padded) as Tensor4D;
@@ -163,22 +232,39 @@ export class GeneralizedRCNNTransform {
 
   /**
    * The ImageList of the images (HWC float32 in [0, 1]) and, when given, the
-   * targets with boxes in the resized images' pixels. torchvision:
-   * `forward(images, targets)` (eval).
+   * targets with boxes in the resized images' pixels. An image that is not
+   * a live [H, W, C] tensor, or sizes checkSizes refuses, is an Error before
+   * anything is allocated. `random` (training): each image's minSize is
+   * drawn from the list (torchvision's torch_choice), else the last is used
+   * (eval). torchvision: `forward(images, targets)`.
    */
-  forward(images: Tensor3D[], targets?: BoxesOf[]): {imageList: ImageList, targets?: BoxesOf[]} {
+  forward(images: Tensor3D[], targets?: BoxesOf[], {random}: {random?: () => number} = {}):
+      {imageList: ImageList, targets?: BoxesOf[]} {
     if (!Array.isArray(images) || images.length === 0) {
       throw new Error('GeneralizedRCNNTransform.forward: images must be a non-empty array of [H, W, C] tensors');
     }
     if (targets != null && targets.length !== images.length) {
       throw new Error(`GeneralizedRCNNTransform.forward: ${targets.length} targets for ${images.length} images`);
     }
+    images.forEach((image, i) => {
+      if (!(image instanceof Tensor) || image.isDisposed || image.rank !== 3) {
+        throw new Error(`GeneralizedRCNNTransform.forward: images[${i}] must be a live [H, W, C] tf.Tensor, got ${
+          !(image instanceof Tensor) ? typeof image : image.isDisposed ? 'a disposed one' : `shape [${image.shape}]`}`);
+      }
+    });
+    const sizes = this.minSize;
+    const minSizes = images.map(() => (random == null ? sizes[sizes.length - 1] :
+      sizes[Math.min(sizes.length - 1, Math.floor(random() * sizes.length))]));
+    // the resized sizes grow with minSize: the smallest drawn must leave every side >= 1, the largest bounds the batch
+    for (const m of new Set([Math.min(...minSizes), Math.max(...minSizes)])) {
+      this.checkSizes(images.map(i => [i.shape[0], i.shape[1]]), images[0].shape[2], undefined, m);
+    }
     const resized: Tensor3D[] = [];
     const outTargets: BoxesOf[] = [];
     try {
       images.forEach((image, i) => {
         const normalized = this.normalize(image);
-        const r = this.resize(normalized, targets?.[i]);
+        const r = this.resize(normalized, targets?.[i], minSizes[i]);
         normalized.dispose();
         resized.push(r.image);
         if (r.target != null) outTargets.push(r.target);

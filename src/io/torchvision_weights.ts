@@ -88,9 +88,12 @@ function torchShapeOf(shape: number[], layout: TorchLayout): number[] {
   return r < 2 ? shape : [shape[r - 1], shape[r - 2], ...shape.slice(0, r - 2)];
 }
 
-/** The state_dict value checked: a float32 tf.Tensor or HostTensor that is whole. */
-function checkValue(value: unknown, full: string, layerName: string): {shape: number[]} {
-  const where = `${OP}: stateDict['${full}'] (for layer '${layerName}')`;
+/**
+ * The state_dict value checked: a float32 tf.Tensor (not disposed) or a
+ * HostTensor whose values are a typed array of its shape's size. `where`
+ * begins each error message (the op and the key).
+ */
+function checkValue(value: unknown, where: string): {shape: number[]} {
   if (value instanceof Tensor) {
     if (value.isDisposed) throw new Error(`${where} is a disposed tf.Tensor`);
     if (value.dtype !== 'float32') throw new Error(`${where} has dtype ${value.dtype}; weights take float32 tensors`);
@@ -116,6 +119,60 @@ function toTensor(value: HostTensor|Tensor): Tensor {
   return value instanceof Tensor ? tf.cast(value, 'float32') : tf.tensor(value.values, value.shape, 'float32');
 }
 
+/** The axis order that takes a torch tensor of this rank to tfjs layout (no linearFromNchw). */
+function permutation(rank: number, layout: TorchLayout): number[]|null {
+  if (layout === 'same' || rank < 2) return null;
+  if (layout === 'linear') return rank === 2 ? [1, 0] : null;
+  return [...Array.from({length: rank - 2}, (_, i) => i + 2), 1, 0];
+}
+
+/** values of `shape` (row-major) with their axes permuted by perm, into a new Float32Array. */
+function permuteHost(values: ArrayLike<number>, shape: number[], perm: number[]): Float32Array {
+  const out = new Float32Array(values.length);
+  const rank = shape.length;
+  const strides = new Array<number>(rank);
+  for (let a = rank - 1, s = 1; a >= 0; s *= shape[a], a--) strides[a] = s;
+  const outShape = perm.map(a => shape[a]);
+  const inStride = perm.map(a => strides[a]);
+  if (rank === 2) {
+    // [r, c] -> [c, r] in 64 x 64 tiles
+    const [rows, cols] = shape;
+    for (let r0 = 0; r0 < rows; r0 += 64) {
+      for (let c0 = 0; c0 < cols; c0 += 64) {
+        for (let c = c0; c < Math.min(c0 + 64, cols); c++) {
+          for (let r = r0; r < Math.min(r0 + 64, rows); r++) out[c * rows + r] = values[r * cols + c];
+        }
+      }
+    }
+    return out;
+  }
+  const index = new Array<number>(rank).fill(0);
+  let from = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = values[from];
+    for (let a = rank - 1; a >= 0; a--) {
+      index[a]++;
+      from += inStride[a];
+      if (index[a] < outShape[a]) break;
+      from -= inStride[a] * outShape[a];
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * toTensor then convert, but a HostTensor (without linearFromNchw) is
+ * permuted on the host: tfjs-backend-cpu's transpose of a 12.8M-element
+ * Linear (Faster R-CNN's fc6) takes seconds.
+ */
+function toConverted(value: HostTensor|Tensor, layout: TorchLayout, nchw?: [number, number, number]): Tensor {
+  const perm = value instanceof Tensor || nchw != null ? null : permutation(value.shape.length, layout);
+  if (perm == null) return tf.tidy(() => convert(toTensor(value), layout, nchw));
+  const {values, shape} = value as HostTensor;
+  return tf.tensor(permuteHost(values, shape, perm), perm.map(a => shape[a]), 'float32');
+}
+
 /** A torch tensor in tfjs layout for `layout`, with the flatten reorder of linearFromNchw. */
 function convert(t: Tensor, layout: TorchLayout, nchw?: [number, number, number]): Tensor {
   if (layout === 'same') return t;
@@ -126,6 +183,32 @@ function convert(t: Tensor, layout: TorchLayout, nchw?: [number, number, number]
     return tf.transpose(tf.reshape(hwc, [out, -1]));
   }
   return tf.transpose(t, [...Array.from({length: t.rank - 2}, (_, i) => i + 2), 1, 0]);
+}
+
+/**
+ * The weight `key` of a torchvision state_dict as a new float32 tensor in
+ * tfjs layout (the caller owns it and disposes it): the key must be there,
+ * its value a float32 tf.Tensor that is not disposed or a HostTensor whose
+ * values fit its shape, of torch shape `torchShape`; layout 'conv' turns
+ * OIHW (OIDHW) into HWIO (DHWIO), 'linear' transposes [out, in] to [in, out],
+ * 'same' copies. Anything else is an Error that begins with `op` and names
+ * the key. The checks and conversion of {@link loadTorchvisionWeights}, for
+ * one tensor.
+ */
+export function torchWeight(op: string, stateDict: StateDict, key: string, torchShape: number[],
+    layout: TorchLayout): Tensor {
+  if (!isRecord(stateDict)) {
+    throw new Error(`${op}: stateDict must be an object of tensors by state_dict key, got ${describeValue(stateDict)}`);
+  }
+  const value = Object.prototype.hasOwnProperty.call(stateDict, key) ? stateDict[key] : undefined;
+  if (value == null) throw new Error(`${op}: the state_dict has no '${key}'`);
+  const {shape} = checkValue(value, `${op}: stateDict['${key}']`);
+  if (!tf.util.arraysEqual(shape, torchShape)) {
+    throw new Error(`${op}: '${key}' has shape [${shape}], expected [${torchShape}]`);
+  }
+  const out = toConverted(value, layout);
+  // convert keeps 'same' tensors as they are: never hand back the state_dict's own tensor
+  return out === value ? tf.clone(out) : out;
 }
 
 interface Planned { full: string; layout: TorchLayout; variable: LayerVariable; value: HostTensor|Tensor;
@@ -201,7 +284,7 @@ export function loadTorchvisionWeights(
         throw new Error(`${OP}: the state_dict has no '${full}' for layer '${name}'`);
       }
       const value = stateDict[full];
-      const {shape} = checkValue(value, full, name);
+      const {shape} = checkValue(value, `${OP}: stateDict['${full}'] (for layer '${name}')`);
       const variableShape = variable.shape as number[];
       if (variable.dtype !== 'float32') {
         throw new Error(`${OP}: weight '${variable.originalName}' of layer '${name}' has dtype ${variable.dtype}, ` +
@@ -225,7 +308,7 @@ export function loadTorchvisionWeights(
   const converted: Tensor[] = [];
   try {
     for (const {layout, value, nchw} of plan) {
-      converted.push(tf.tidy(() => convert(toTensor(value), layout, nchw)));
+      converted.push(toConverted(value, layout, nchw));
     }
   } catch (e) {
     tf.dispose(converted);

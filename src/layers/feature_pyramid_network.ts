@@ -57,16 +57,17 @@ function reluKeepNaN(x: Tensor): Tensor {
 }
 
 /**
- * max_pool2d(kernel 1, stride 2) of [N, H, W, C]: every other row and column,
- * by pad, reshape and slice (tfjs has no strided-slice gradient, and
- * tfjs-backend-wasm 4.22's MaxPoolGrad is wrong for kernel 1, stride 2).
+ * Every stride-th row and column of [N, H, W, C] from the first (x[:, ::s,
+ * ::s]; max_pool2d(kernel 1, stride s)), by pad, reshape and slice: tfjs has
+ * no strided-slice gradient, and tfjs-backend-wasm 4.22's MaxPoolGrad is
+ * wrong for kernel 1, stride 2.
  */
-function everyOther(x: Tensor): Tensor {
+export function everyNth(x: Tensor, stride: number): Tensor {
   const [n, h, w, c] = x.shape as number[];
-  const [ho, wo] = [Math.ceil(h / 2), Math.ceil(w / 2)];
-  const padded = tf.pad(x, [[0, 0], [0, 2 * ho - h], [0, 2 * wo - w], [0, 0]]);
-  const pairs = tf.reshape(padded, [n * ho, 2, wo, 2 * c]);
-  return tf.reshape(tf.slice(pairs, [0, 0, 0, 0], [n * ho, 1, wo, c]), [n, ho, wo, c]);
+  const [ho, wo] = [Math.ceil(h / stride), Math.ceil(w / stride)];
+  const padded = tf.pad(x, [[0, 0], [0, stride * ho - h], [0, stride * wo - w], [0, 0]]);
+  const groups = tf.reshape(padded, [n * ho, stride, wo, stride * c]);
+  return tf.reshape(tf.slice(groups, [0, 0, 0, 0], [n * ho, 1, wo, c]), [n, ho, wo, c]);
 }
 
 /**
@@ -283,7 +284,7 @@ export class FeaturePyramidNetwork extends TorchLayer {
         results.unshift(this.runBlock(this.layerBlocks[i], lastInner, training));
       }
       if (this.extraBlocks?.type === 'lastLevelMaxPool') {
-        results.push(everyOther(results[top]));
+        results.push(everyNth(results[top], 2));
       } else if (this.p6p7 != null) {
         const p6 = this.p6p7.p6.apply(this.p6p7.useP5 ? results[top] : xs[top]);
         results.push(p6, this.p6p7.p7.apply(reluKeepNaN(p6)));

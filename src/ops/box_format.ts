@@ -35,8 +35,18 @@ export function coords(boxes: Tensor): Tensor[] {
   return tf.unstack(boxes, boxes.rank - 1);
 }
 
-export function stackCoords(parts: Tensor[]): Tensor {
-  return tf.stack(parts, parts[0].rank);
+/**
+ * tf.stack(parts, axis) (default: a new last axis), also for parts of 0
+ * elements: there tfjs-backend-cpu's concat returns its (empty) values as a
+ * plain array, which a later slice or split of the result cannot read
+ * ("vals.subarray is not a function"). An empty result is built with mul
+ * and addN instead (typed arrays; every part stays in the gradient's graph).
+ */
+export function stackCoords(parts: Tensor[], axis = parts[0].rank): Tensor {
+  if (parts[0].size > 0 || parts[0].dtype === 'bool') return tf.stack(parts, axis);
+  const slotShape = Array.from({length: parts[0].rank + 1}, (_, a) => (a === axis ? parts.length : 1));
+  return tf.addN(parts.map((p, i) => tf.mul(tf.expandDims(p, axis),
+      tf.tensor(parts.map((_, j) => (j === i ? 1 : 0)), slotShape, p.dtype))));
 }
 
 /**

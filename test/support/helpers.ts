@@ -203,3 +203,25 @@ export async function expectRejects(promise: Promise<unknown>, ...patterns: RegE
     if (!p.test(error.message)) throw new Error(`error message "${error.message}" does not match ${p}`);
   }
 }
+
+/**
+ * Runs fn with at most `budget` kernel launches: one more throws, so a loop
+ * that allocates without bound fails the spec (synchronous code cannot be
+ * timed out).
+ */
+export async function bounded<T>(fn: () => T|Promise<T>, budget = 5000): Promise<T> {
+  const engine = tf.engine() as unknown as {runKernel: (...args: unknown[]) => unknown};
+  const own = Object.prototype.hasOwnProperty.call(engine, 'runKernel');
+  const previous = engine.runKernel;
+  let launches = 0;
+  engine.runKernel = function(this: unknown, ...args: unknown[]) {
+    if (++launches > budget) throw new Error(`over the budget of ${budget} kernel launches: an unbounded loop?`);
+    return previous.apply(this, args);
+  };
+  try {
+    return await fn();
+  } finally {
+    if (own) engine.runKernel = previous;
+    else delete (engine as {runKernel?: unknown}).runKernel;
+  }
+}

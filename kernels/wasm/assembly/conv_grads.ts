@@ -7,7 +7,11 @@
  *    an output it never zeroes), NDHWC, f32x4 dot products over output
  *    channels;
  *  - conv3d_backprop_filter (Conv3DBackpropFilterV2: tfjs's drops terms when
- *    a stride is > 1), NDHWC, f32x4 over output channels.
+ *    a stride is > 1), NDHWC, f32x4 over output channels;
+ *  - depthwise_conv2d_backprop_input and depthwise_conv2d_backprop_filter
+ *    (DepthwiseConv2dNativeBackpropInput / ...Filter: missing), NHWC, any
+ *    channel multiplier m (output channel c m + q), f32x4 over the channels
+ *    when m is 1 (dst[c] += a[c] b[c]), else over the multiplier.
  * Dilation is 1 (tfjs has no conv gradient for dilation > 1). Outputs are
  * zeroed here; they never alias the inputs.
  */
@@ -26,6 +30,20 @@ import {zeroWords} from './roi_align';
   for (let i = n4; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dst + o, load<f32>(dst + o) + a * load<f32>(src + o));
+  }
+}
+
+/** dst[i] += a[i] * b[i] for i < n. */
+// @ts-ignore: decorator
+@inline function mulAcc(dst: usize, a: usize, b: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(a + o), v128.load(b + o))));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(a + o) * load<f32>(b + o));
   }
 }
 
@@ -150,6 +168,82 @@ export function conv3d_backprop_filter(
                 for (let ci = 0; ci < inC; ci++) {
                   axpy(dwAt + (<usize>(ci * outC) << 2), dyAt, load<f32>(xAt + (<usize>ci << 2)), outC);
                 }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dx[b, ih, iw, c] = sum of dy[b, oh, ow, c m + q] w[kh, kw, c, q] over q < m and the outputs (oh, ow)
+ * whose window covers (ih, iw) = (oh sh - pt + kh, ow sw - pl + kw); all NHWC, w [fh, fw, inC, m], dy's
+ * channels inC m (mult = m).
+ */
+export function depthwise_conv2d_backprop_input(
+    dy: usize, w: usize, dx: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
+    mult: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, filterH: i32, filterW: i32): void {
+  zeroWords(dx, batch * inH * inW * inC);
+  const outC = inC * mult;
+  if (outC <= 0) return;
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const dyAt = dy + (<usize>(((b * outH + oh) * outW + ow) * outC) << 2);
+        for (let kh = 0; kh < filterH; kh++) {
+          const ih = oh * strideH - padTop + kh;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < filterW; kw++) {
+            const iw = ow * strideW - padLeft + kw;
+            if (iw < 0 || iw >= inW) continue;
+            const dxAt = dx + (<usize>(((b * inH + ih) * inW + iw) * inC) << 2);
+            const wAt = w + (<usize>((kh * filterW + kw) * outC) << 2);
+            if (mult == 1) {
+              mulAcc(dxAt, dyAt, wAt, inC);
+            } else {
+              for (let c = 0; c < inC; c++) {
+                const o = <usize>c << 2;
+                const row = <usize>(c * mult) << 2;
+                store<f32>(dxAt + o, load<f32>(dxAt + o) + dot(dyAt + row, wAt + row, mult));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dw[kh, kw, c, q] = sum over b, oh, ow of x[b, oh sh - pt + kh, ow sw - pl + kw, c] dy[b, oh, ow, c m + q];
+ * all NHWC, dw [fh, fw, inC, m] (mult = m).
+ */
+export function depthwise_conv2d_backprop_filter(
+    x: usize, dy: usize, dw: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
+    mult: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, filterH: i32, filterW: i32): void {
+  const outC = inC * mult;
+  zeroWords(dw, filterH * filterW * outC);
+  if (outC <= 0) return;
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const dyAt = dy + (<usize>(((b * outH + oh) * outW + ow) * outC) << 2);
+        for (let kh = 0; kh < filterH; kh++) {
+          const ih = oh * strideH - padTop + kh;
+          if (ih < 0 || ih >= inH) continue;
+          for (let kw = 0; kw < filterW; kw++) {
+            const iw = ow * strideW - padLeft + kw;
+            if (iw < 0 || iw >= inW) continue;
+            const xAt = x + (<usize>(((b * inH + ih) * inW + iw) * inC) << 2);
+            const dwAt = dw + (<usize>((kh * filterW + kw) * outC) << 2);
+            if (mult == 1) {
+              mulAcc(dwAt, xAt, dyAt, inC);
+            } else {
+              for (let c = 0; c < inC; c++) {
+                const row = <usize>(c * mult) << 2;
+                axpy(dwAt + row, dyAt + row, load<f32>(xAt + (<usize>c << 2)), mult);
               }
             }
           }

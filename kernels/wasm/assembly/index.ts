@@ -15,6 +15,9 @@ export {nms, nms_scratch_words} from './nms';
 export {roi_pool, roi_pool_grad} from './roi_pool';
 export {ps_roi_align, ps_roi_align_grad, ps_roi_pool, ps_roi_pool_grad} from './ps_roi';
 export {deform_conv2d, deform_conv2d_grad} from './deform_conv2d';
-export {conv2d_backprop_filter, conv3d_backprop_filter, conv3d_backprop_input} from './conv_grads';
+export {
+  conv2d_backprop_filter, conv3d_backprop_filter, conv3d_backprop_input, depthwise_conv2d_backprop_filter,
+  depthwise_conv2d_backprop_input,
+} from './conv_grads';
 export {unsorted_segment_sum} from './segment_sum';
 export {ms_deform_attn, ms_deform_attn_grad} from './ms_deform_attn';
