@@ -14,10 +14,8 @@ import '../src/index';
 import {disposeIntermediates, FasterRCNN, FasterRCNNOptions, fasterRcnnMobilenetV3LargeFpn,
   fasterRcnnResnet50Fpn} from '../src/detection/index';
 import {HostTensor} from '../src/io/safetensors';
-import {parseTorchCheckpoint} from '../src/io/torch_checkpoint';
 import detector from './fixtures/detector.json';
-import {fixtureBytes} from './support/fixture_bytes';
-import {formulaPlan, formulaWeights} from './support/formula_weights';
+import {fixtureStateDict, formulaPlan} from './support/formula_weights';
 import {expectRejects, Fixture, FixtureCase, FixtureTensor, fixtureTensor, fixtureValues} from './support/helpers';
 import {GPU_BACKENDS} from './support/tolerances';
 
@@ -29,15 +27,7 @@ type Args = {
   proposal_counts: number[], detection_counts: number[], output_names: string[],
 };
 
-async function stateDictOf(args: Args): Promise<Record<string, HostTensor>> {
-  const {tensors} = parseTorchCheckpoint(await fixtureBytes(args.pth));
-  const state: Record<string, HostTensor> = {...tensors};
-  for (const [key, shape, offset, scale] of args.weights) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    state[key] = {shape, dtype: 'float32', values: formulaWeights(key, n, offset, scale), sourceDtype: 'F32'};
-  }
-  return state;
-}
+const stateDictOf = fixtureStateDict;
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 

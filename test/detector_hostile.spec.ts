@@ -17,6 +17,7 @@ import {Detections, FasterRCNN, FasterRCNNOptions, fasterRcnnMobilenetV3LargeFpn
 import {HostTensor} from '../src/io/safetensors';
 import {formulaStateDict} from './support/formula_weights';
 import {bounded, expectRejects, expectThrows, seededUniform} from './support/helpers';
+import {GPU_BACKENDS} from './support/tolerances';
 
 const NUM_CLASSES = 3;
 const SMALL: FasterRCNNOptions = {numClasses: NUM_CLASSES, minSize: 64, maxSize: 96, rpnPreNmsTopNTest: 50,
@@ -267,6 +268,17 @@ describe('FasterRCNN on hostile input', () => {
     const KEY = 'rpn.head.cls_logits.weight';
 
     /** detect's boxes and scores of one image, to see that a failed load left the model as it was. */
+    /** The same detections: exactly on cpu, wasm and tensorflow; GPU runs may differ in the last bits. */
+    function expectSameModel(after: number[], before: number[]) {
+      expect(after.length).toBe(before.length);
+      const gpu = GPU_BACKENDS.includes(tf.getBackend());
+      after.forEach((v, i) => {
+        if (gpu ? !(Math.abs(v - before[i]) <= 1e-4 * (1 + Math.abs(before[i]))) : v !== before[i]) {
+          throw new Error(`detection value ${i}: ${v} after, ${before[i]} before`);
+        }
+      });
+    }
+
     async function fingerprint(m: FasterRCNN): Promise<number[]> {
       const x = image(40, 50, 5);
       const dets = await m.detect([x]);
@@ -305,7 +317,7 @@ describe('FasterRCNN on hostile input', () => {
             await expectBoundedThrow(() => model.loadStateDict(bad as any), /FasterRCNN\.loadStateDict/, /stateDict/);
             if (bad instanceof Tensor) bad.dispose();
           }
-          expect(await fingerprint(model)).toEqual(before);
+          expectSameModel(await fingerprint(model), before);
         });
 
     /** state with KEY replaced by a disposed tf.Tensor, or by a HostTensor of 3 values. */
@@ -347,7 +359,7 @@ describe('FasterRCNN on hostile input', () => {
               m.dispose();
             }
           }
-          expect(await fingerprint(model)).toEqual(before);
+          expectSameModel(await fingerprint(model), before);
         });
   });
 

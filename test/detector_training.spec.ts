@@ -12,11 +12,8 @@ import {Tensor, Tensor3D} from '@tensorflow/tfjs-core';
 import '../src/index';
 import {disposeTrainingBatch, FasterRCNN, FasterRCNNOptions, fasterRcnnMobilenetV3LargeFpn,
   fasterRcnnResnet50Fpn, GeneralizedRCNNTransform} from '../src/detection/index';
-import {HostTensor} from '../src/io/safetensors';
-import {parseTorchCheckpoint} from '../src/io/torch_checkpoint';
 import training from './fixtures/detector_training.json';
-import {fixtureBytes} from './support/fixture_bytes';
-import {formulaWeights} from './support/formula_weights';
+import {fixtureStateDict} from './support/formula_weights';
 import {expectRejects, Fixture, FixtureCase, fixtureTensor, fixtureValues} from './support/helpers';
 import {GPU_BACKENDS} from './support/tolerances';
 
@@ -38,14 +35,7 @@ function modelOf(args: Args): FasterRCNN {
   throw new Error(`unknown builder ${args.builder}`);
 }
 
-async function stateDictOf(args: Args): Promise<Record<string, HostTensor>> {
-  const state: Record<string, HostTensor> = {...parseTorchCheckpoint(await fixtureBytes(args.pth)).tensors};
-  for (const [key, shape, offset, scale] of args.weights) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    state[key] = {shape, dtype: 'float32', values: formulaWeights(key, n, offset, scale), sourceDtype: 'F32'};
-  }
-  return state;
-}
+const stateDictOf = fixtureStateDict;
 
 function output(c: FixtureCase, name: string): Float32Array {
   const i = (c.args as Args).output_names.indexOf(name);

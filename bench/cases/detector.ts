@@ -60,10 +60,10 @@ export const detectorCase: BenchCase = {
     const image = structuredImage(h, w);
     try {
       model.loadStateDict(formulaStateDict(model));
-      const detect = () => model.detect([image]);
+      const detect = async () => (await model.detect([image])).map(d => [d.boxes, d.scores, d.labels]);
       const first = await detect();
-      console.log(`  ${NAME} on ${backend}: ${first[0].scores.shape[0]} detections`);
-      tf.dispose(first.flatMap(d => [d.boxes, d.scores, d.labels]));
+      console.log(`  ${NAME} on ${backend}: ${first[0][1].shape[0]} detections`);
+      tf.dispose(first);
       const median = (await timeMedian(detect, {warmup: 1, runs: 5})).median;
       const variant = 'inference (detect, 1 image)';
       const beside = torchvisionRows(NAME, backend, torchvision, [[variant, median, 'forward_ms']]);

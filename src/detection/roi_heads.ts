@@ -10,7 +10,7 @@ import {MultiScaleRoIAlign} from '../layers/multi_scale_roi_align.ts';
 import {clipBoxesToImage, removeSmallBoxesAsync} from '../ops/box_ops.ts';
 import {batchedNmsAsync} from '../ops/nms.ts';
 import {DataFormat} from '../ops/roi_common.ts';
-import {gatherRows} from './gather_rows.ts';
+import {gatherRows, sliceOrEmpty} from './gather_rows.ts';
 import {BoxCoder} from './box_coder.ts';
 import {indicesWhere} from './rpn.ts';
 import {linear, StateDict, takeWeight, withDot} from './state_dict.ts';
@@ -260,8 +260,8 @@ export class RoIHeads {
       const labelIds = new Int32Array(k * (numClasses - 1));
       for (let j = 0; j < labelIds.length; j++) labelIds[j] = (j % (numClasses - 1)) + 1;
       return {
-        boxes: tf.reshape(tf.slice(clipped, [0, 1, 0], [-1, -1, -1]), [-1, 4]) as Tensor2D,
-        scores: tf.reshape(tf.slice(predScores, [0, 1], [-1, -1]), [-1]) as Tensor1D,
+        boxes: tf.reshape(sliceOrEmpty(clipped, [0, 1, 0], [-1, -1, -1]), [-1, 4]) as Tensor2D,
+        scores: tf.reshape(sliceOrEmpty(predScores, [0, 1], [-1, -1]), [-1]) as Tensor1D,
         labels: tf.tensor1d(labelIds, 'int32'),
       };
     });
@@ -274,7 +274,7 @@ export class RoIHeads {
       select(await indicesWhere(scores, s => s > Math.fround(this.scoreThresh)));
       select(await removeSmallBoxesAsync(boxes, 1e-2));
       const keep = await batchedNmsAsync(boxes, scores, labels, this.nmsThresh);
-      const top = tf.tidy(() => tf.slice(keep, 0, Math.min(this.detectionsPerImg, keep.shape[0])));
+      const top = tf.tidy(() => sliceOrEmpty(keep, [0], [Math.min(this.detectionsPerImg, keep.shape[0])]));
       keep.dispose();
       select(top);
       return {boxes, scores, labels};

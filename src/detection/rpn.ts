@@ -10,7 +10,7 @@ import {Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D} from '@tensorflow/tfjs-c
 import {clipBoxesToImage, removeSmallBoxesAsync} from '../ops/box_ops.ts';
 import {batchedNmsAsync} from '../ops/nms.ts';
 import {DataFormat} from '../ops/roi_common.ts';
-import {gatherRows} from './gather_rows.ts';
+import {gatherRows, sliceOrEmpty} from './gather_rows.ts';
 import {AnchorGenerator} from './anchor_utils.ts';
 import {BoxCoder} from './box_coder.ts';
 import {ImageList} from './image_list.ts';
@@ -284,7 +284,7 @@ export class RegionProposalNetwork {
       select(await removeSmallBoxesAsync(boxes, this.minSize));
       select(await indicesWhere(scores, s => s >= Math.fround(this.scoreThresh)));
       const keep = await batchedNmsAsync(boxes, scores, levels, this.nmsThresh);
-      select(tf.tidy(() => tf.slice(keep, 0, Math.min(topN.post, keep.shape[0]))));
+      select(tf.tidy(() => sliceOrEmpty(keep, [0], [Math.min(topN.post, keep.shape[0])])));
       keep.dispose();
       levels.dispose();
       return {boxes, scores};

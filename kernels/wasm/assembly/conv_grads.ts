@@ -178,35 +178,50 @@ export function conv3d_backprop_filter(
 }
 
 /**
- * dx[b, ih, iw, c] = sum of dy[b, oh, ow, c m + q] w[kh, kw, c, q] over q < m and the outputs (oh, ow)
- * whose window covers (ih, iw) = (oh sh - pt + kh, ow sw - pl + kw); all NHWC, w [fh, fw, inC, m], dy's
- * channels inC m (mult = m).
+ * The two depthwise gradients share one walk over every output (oh, ow) and tap (kh, kw) whose input
+ * (ih, iw) = (oh sh - pt + kh, ow sw - pl + kw) lies inside; all NHWC, w [fh, fw, inC, m], dy's channels
+ * inC m (channel c m + q). gradInput: dx[b, ih, iw, c] += sum over q of dy[b, oh, ow, c m + q]
+ * w[kh, kw, c, q] (a = dy, b = w, out = dx); else dw[kh, kw, c, q] += x[b, ih, iw, c] dy[b, oh, ow, c m + q]
+ * (a = x, b = dy, out = dw). `out` must be zeroed.
  */
-export function depthwise_conv2d_backprop_input(
-    dy: usize, w: usize, dx: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
-    mult: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, filterH: i32, filterW: i32): void {
-  zeroWords(dx, batch * inH * inW * inC);
+// @ts-ignore: decorator
+@inline function depthwiseGrad(
+    gradInput: bool, a: usize, b: usize, out: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32,
+    outW: i32, mult: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, filterH: i32, filterW: i32): void {
   const outC = inC * mult;
   if (outC <= 0) return;
-  for (let b = 0; b < batch; b++) {
+  for (let n = 0; n < batch; n++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
-        const dyAt = dy + (<usize>(((b * outH + oh) * outW + ow) * outC) << 2);
+        const dyAt = (gradInput ? a : b) + (<usize>(((n * outH + oh) * outW + ow) * outC) << 2);
         for (let kh = 0; kh < filterH; kh++) {
           const ih = oh * strideH - padTop + kh;
           if (ih < 0 || ih >= inH) continue;
           for (let kw = 0; kw < filterW; kw++) {
             const iw = ow * strideW - padLeft + kw;
             if (iw < 0 || iw >= inW) continue;
-            const dxAt = dx + (<usize>(((b * inH + ih) * inW + iw) * inC) << 2);
-            const wAt = w + (<usize>((kh * filterW + kw) * outC) << 2);
-            if (mult == 1) {
-              mulAcc(dxAt, dyAt, wAt, inC);
+            const pixel = <usize>(((n * inH + ih) * inW + iw) * inC) << 2;
+            const tap = <usize>((kh * filterW + kw) * outC) << 2;
+            if (gradInput) {
+              const dxAt = out + pixel, wAt = b + tap;
+              if (mult == 1) {
+                mulAcc(dxAt, dyAt, wAt, inC);
+              } else {
+                for (let c = 0; c < inC; c++) {
+                  const o = <usize>c << 2;
+                  const row = <usize>(c * mult) << 2;
+                  store<f32>(dxAt + o, load<f32>(dxAt + o) + dot(dyAt + row, wAt + row, mult));
+                }
+              }
             } else {
-              for (let c = 0; c < inC; c++) {
-                const o = <usize>c << 2;
-                const row = <usize>(c * mult) << 2;
-                store<f32>(dxAt + o, load<f32>(dxAt + o) + dot(dyAt + row, wAt + row, mult));
+              const xAt = a + pixel, dwAt = out + tap;
+              if (mult == 1) {
+                mulAcc(dwAt, xAt, dyAt, inC);
+              } else {
+                for (let c = 0; c < inC; c++) {
+                  const row = <usize>(c * mult) << 2;
+                  axpy(dwAt + row, dyAt + row, load<f32>(xAt + (<usize>c << 2)), mult);
+                }
               }
             }
           }
@@ -216,39 +231,20 @@ export function depthwise_conv2d_backprop_input(
   }
 }
 
-/**
- * dw[kh, kw, c, q] = sum over b, oh, ow of x[b, oh sh - pt + kh, ow sw - pl + kw, c] dy[b, oh, ow, c m + q];
- * all NHWC, dw [fh, fw, inC, m] (mult = m).
- */
+/** The input gradient of depthwiseConv2d (see depthwiseGrad): dx [batch, inH, inW, inC], zeroed here. */
+export function depthwise_conv2d_backprop_input(
+    dy: usize, w: usize, dx: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
+    mult: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, filterH: i32, filterW: i32): void {
+  zeroWords(dx, batch * inH * inW * inC);
+  depthwiseGrad(true, dy, w, dx, batch, inH, inW, inC, outH, outW, mult, strideH, strideW, padTop, padLeft,
+      filterH, filterW);
+}
+
+/** The filter gradient of depthwiseConv2d (see depthwiseGrad): dw [fh, fw, inC, m], zeroed here. */
 export function depthwise_conv2d_backprop_filter(
     x: usize, dy: usize, dw: usize, batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
     mult: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, filterH: i32, filterW: i32): void {
-  const outC = inC * mult;
-  zeroWords(dw, filterH * filterW * outC);
-  if (outC <= 0) return;
-  for (let b = 0; b < batch; b++) {
-    for (let oh = 0; oh < outH; oh++) {
-      for (let ow = 0; ow < outW; ow++) {
-        const dyAt = dy + (<usize>(((b * outH + oh) * outW + ow) * outC) << 2);
-        for (let kh = 0; kh < filterH; kh++) {
-          const ih = oh * strideH - padTop + kh;
-          if (ih < 0 || ih >= inH) continue;
-          for (let kw = 0; kw < filterW; kw++) {
-            const iw = ow * strideW - padLeft + kw;
-            if (iw < 0 || iw >= inW) continue;
-            const xAt = x + (<usize>(((b * inH + ih) * inW + iw) * inC) << 2);
-            const dwAt = dw + (<usize>((kh * filterW + kw) * outC) << 2);
-            if (mult == 1) {
-              mulAcc(dwAt, xAt, dyAt, inC);
-            } else {
-              for (let c = 0; c < inC; c++) {
-                const row = <usize>(c * mult) << 2;
-                axpy(dwAt + row, dyAt + row, load<f32>(xAt + (<usize>c << 2)), mult);
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  zeroWords(dw, filterH * filterW * inC * mult);
+  depthwiseGrad(false, x, dy, dw, batch, inH, inW, inC, outH, outW, mult, strideH, strideW, padTop, padLeft,
+      filterH, filterW);
 }
