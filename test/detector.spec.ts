@@ -11,11 +11,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor3D} from '@tensorflow/tfjs-core';
 import '../src/index';
-import {disposeIntermediates, FasterRCNN, FasterRCNNOptions, fasterRcnnMobilenetV3LargeFpn,
-  fasterRcnnResnet50Fpn} from '../src/detection/index';
+import {disposeIntermediates, FasterRCNN, fasterRcnnMobilenetV3LargeFpn, fasterRcnnResnet50Fpn}
+  from '../src/detection/index';
 import {HostTensor} from '../src/io/safetensors';
 import detector from './fixtures/detector.json';
-import {fixtureStateDict, formulaPlan} from './support/formula_weights';
+import {fixtureDetector, fixtureStateDict} from './support/detector_fixtures';
+import {formulaPlan} from './support/formula_weights';
 import {expectRejects, Fixture, FixtureCase, FixtureTensor, fixtureTensor, fixtureValues} from './support/helpers';
 import {GPU_BACKENDS} from './support/tolerances';
 
@@ -29,14 +30,7 @@ type Args = {
 
 const stateDictOf = fixtureStateDict;
 
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function modelOf(args: Args): FasterRCNN {
-  const options = Object.fromEntries(Object.entries(args.kwargs).map(([k, v]) => [camel(k), v])) as FasterRCNNOptions;
-  if (args.builder === 'fasterrcnn_resnet50_fpn') return fasterRcnnResnet50Fpn(options);
-  if (args.builder === 'fasterrcnn_mobilenet_v3_large_fpn') return fasterRcnnMobilenetV3LargeFpn(options);
-  throw new Error(`unknown builder ${args.builder}`);
-}
+const modelOf = fixtureDetector;
 
 const gpu = () => GPU_BACKENDS.includes(tf.getBackend());
 const BOX_TOL = () => (gpu() ? 5e-2 : 1e-2);

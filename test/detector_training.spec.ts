@@ -10,10 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, Tensor3D} from '@tensorflow/tfjs-core';
 import '../src/index';
-import {disposeTrainingBatch, FasterRCNN, FasterRCNNOptions, fasterRcnnMobilenetV3LargeFpn,
-  fasterRcnnResnet50Fpn, GeneralizedRCNNTransform} from '../src/detection/index';
+import {disposeTrainingBatch, FasterRCNN, GeneralizedRCNNTransform} from '../src/detection/index';
 import training from './fixtures/detector_training.json';
-import {fixtureStateDict} from './support/formula_weights';
+import {fixtureDetector, fixtureStateDict} from './support/detector_fixtures';
 import {expectRejects, Fixture, FixtureCase, fixtureTensor, fixtureValues} from './support/helpers';
 import {GPU_BACKENDS} from './support/tolerances';
 
@@ -26,14 +25,7 @@ type Args = {
   grad_keys: string[], grad_shapes: Record<string, number[]>, output_names: string[],
 };
 
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function modelOf(args: Args): FasterRCNN {
-  const options = Object.fromEntries(Object.entries(args.kwargs).map(([k, v]) => [camel(k), v])) as FasterRCNNOptions;
-  if (args.builder === 'fasterrcnn_resnet50_fpn') return fasterRcnnResnet50Fpn(options);
-  if (args.builder === 'fasterrcnn_mobilenet_v3_large_fpn') return fasterRcnnMobilenetV3LargeFpn(options);
-  throw new Error(`unknown builder ${args.builder}`);
-}
+const modelOf = fixtureDetector;
 
 const stateDictOf = fixtureStateDict;
 

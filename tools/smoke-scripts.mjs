@@ -2,6 +2,7 @@
 /**
  * Smoke runs of package.json's user-facing scripts, each under a time bound:
  * `npm run docs`, `npm run example`, `npm run example:train -- --steps 30`,
+ * `npm run example:detector -- --steps 2`,
  * bad command lines of both examples and of the bench (exit 2 and a clear
  * error), a type check of bench/ and examples/demo/ (which tsconfig.json does
  * not cover), `npm run bench -- --tiny --node-only` (which must leave
@@ -105,6 +106,16 @@ const CASES = [
     if (!r.output.includes(`${TRAIN_STEPS} steps of`)) throw new Error(`not ${TRAIN_STEPS} steps: ${tail(r.output)}`);
     return tail(r.output, 1);
   }},
+  {name: 'example:detector --steps 2', timeoutMs: 300000, async run() {
+    const out = '.build/detector-smoke';
+    const r = await run(NPM, ['run', 'example:detector', '--', '--steps', '2', '--out', out], {timeoutMs: this.timeoutMs});
+    expectSuccess(r, 'npm run example:detector');
+    if (!r.output.includes('2 steps of 2 scenes')) throw new Error(`not 2 steps: ${tail(r.output)}`);
+    if (!fs.existsSync(`${out}/detector.safetensors`)) throw new Error(`no ${out}/detector.safetensors`);
+    return tail(r.output, 1);
+  }},
+  {name: 'example:detector --out (no value)', run: () => expectUsageError(['examples/train_detector.mjs', '--out'],
+      /--out/)},
   {name: 'example: bad --backend', run: () => expectUsageError(['examples/score_detections.mjs', '--backend', 'nope'],
       /--backend must be one of cpu, wasm, tensorflow, got 'nope'/)},
   {name: 'example: unknown flag', run: () => expectUsageError(['examples/score_detections.mjs', '--bogus'],

@@ -4,8 +4,6 @@
  * test/detector_hostile.spec.ts and bench/cases/detector.ts.
  */
 import {HostTensor} from '../../src/io/safetensors';
-import {parseTorchCheckpoint} from '../../src/io/torch_checkpoint';
-import {fixtureBytes} from './fixture_bytes';
 
 /**
  * (a * b) mod 2^32 of uint32s, as `Math.imul(a, b) >>> 0` (exact: each
@@ -85,17 +83,3 @@ export function formulaStateDict(model: {expectedShapes(): Record<string, number
   return state;
 }
 
-/**
- * The state_dict of a detector fixture case (test/fixtures/detector*.json):
- * the entries of its .pth (args.pth: the box predictor, num_batches_tracked)
- * and every args.weights entry [key, shape, offset, scale] by the formula.
- */
-export async function fixtureStateDict(args: {pth: string, weights: Array<[string, number[], number, number]>}):
-    Promise<Record<string, HostTensor>> {
-  const state: Record<string, HostTensor> = {...parseTorchCheckpoint(await fixtureBytes(args.pth)).tensors};
-  for (const [key, shape, offset, scale] of args.weights) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    state[key] = {shape, dtype: 'float32', values: formulaWeights(key, n, offset, scale), sourceDtype: 'F32'};
-  }
-  return state;
-}
