@@ -252,8 +252,7 @@ export class FasterRCNN {
    * returned object's tensors, or disposeIntermediates).
    */
   async detectWithIntermediates(images: Tensor3D[]): Promise<DetectionIntermediates> {
-    if (this.disposed) throw new Error('FasterRCNN.detect: the model is disposed');
-    if (!this.loaded) throw new Error('FasterRCNN.detect: call loadStateDict first');
+    this.checkReady('detect');
     checkImages('FasterRCNN.detect', images, this.transform);
     const originalSizes = images.map(i => [i.shape[0], i.shape[1]] as [number, number]);
     const {imageList} = this.transform.forward(images);
