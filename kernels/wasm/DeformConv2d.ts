@@ -1,8 +1,9 @@
-import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {DEFORM_HEADER, DEFORM_HEADER_WORDS} from '../constants.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
-import {allocOutput, assertFloat32, backendMemory, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {assertFloat32, ExportCall, ModuleKernel, ModuleRunner} from './call.ts';
+import {int32Fields} from './module.ts';
 
 const padded = (n: number) => (n + 3) & ~3;
 
@@ -17,52 +18,30 @@ export function deformScratchFloats(g: DeformGeometry, chunk: number, grad: bool
       head + chunk * rowLength;
 }
 
-/**
- * A scratch tensor on the heap with the geometry header written (the module
- * never allocates); every header word is checked to fit int32 first.
- */
-export function deformScratch(b: WasmBackendLike, g: DeformGeometry, grad: boolean) {
+/** The scratch of a call, the geometry header its first words (each checked to fit int32). */
+export function deformScratch(g: DeformGeometry, grad: boolean): Pick<ExportCall, 'scratchWords'|'scratchHeader'> {
   const kernel = grad ? 'deform_conv2d_grad' : 'deform_conv2d';
   const chunk = chunkPositions(g.batch * g.outHeight * g.outWidth, columnLength(g));
   const values: Record<string, number> = {...g, useMask: g.useMask ? 1 : 0, chunk};
-  const header = int32Fields(kernel, Object.fromEntries(DEFORM_HEADER.map(name => [name, values[name]])));
-  const scratch = allocOutput(b, [deformScratchFloats(g, chunk, grad)], 'float32', `${kernel} scratch`);
-  new Int32Array(backendMemory(b).buffer, scratch.offset, DEFORM_HEADER_WORDS).set(header);
-  return scratch;
+  const scratchHeader = int32Fields(kernel, Object.fromEntries(DEFORM_HEADER.map(name => [name, values[name]])));
+  return {scratchWords: deformScratchFloats(g, chunk, grad), scratchHeader};
 }
 
-/** Heap offset, or 0 for an empty tensor (which has no heap data; nothing reads it). */
-export function dataOffset(b: WasmBackendLike, t: TensorInfo) {
-  return util.sizeFromShape(t.shape) === 0 ? 0 : heapOffset(b, t);
+export function assertDeformInputs(run: ModuleRunner, kernel: string, inputs: Record<string, TensorInfo>) {
+  for (const [name, t] of Object.entries(inputs)) assertFloat32(run, kernel, name, t);
 }
 
-export function assertDeformInputs(kernel: string, inputs: Record<string, TensorInfo>) {
-  for (const [name, t] of Object.entries(inputs)) assertFloat32(kernel, name, t);
-}
-
-/** Zero copy: columns per chunk of positions in a scratch tensor, then an f32x4 GEMM. */
-export const deformConv2dWasm: KernelFunc = ({inputs, backend, attrs}) => {
-  const b = backend as unknown as WasmBackendLike;
+/** Columns per chunk of positions in the scratch, then an f32x4 GEMM. */
+export const deformConv2dModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {x, offset, mask, weight} = inputs as DeformConv2dInputs;
-  assertDeformInputs(DeformConv2d, {x, offset, mask, weight});
+  assertDeformInputs(run, DeformConv2d, {x, offset, mask, weight});
   const g = deformGeometry(x.shape, weight.shape, attrs as unknown as DeformConv2dAttrs);
   const outShape = [g.batch, g.outHeight, g.outWidth, g.outChannels];
-  if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
-  // Instantiate before allocating, so that a not-ready error leaks nothing.
-  const mod = visionOpsWasm(b);
-  const out = allocOutput(b, outShape, 'float32', 'deform_conv2d output');
-  let scratch;
-  try {
-    scratch = deformScratch(b, g, false);
-  } catch (e) {
-    b.disposeData(out.info.dataId);
-    throw e;
-  }
-  try {
-    mod.deform_conv2d(heapOffset(b, x), heapOffset(b, offset), heapOffset(b, mask), heapOffset(b, weight),
-        out.offset, scratch.offset);
-  } finally {
-    b.disposeData(scratch.info.dataId);
-  }
-  return out.info;
+  if (util.sizeFromShape(outShape) === 0) return run.zeros(outShape, 'float32');
+  return run.run({
+    fn: 'deform_conv2d',
+    args: [{input: x}, {input: offset}, {input: mask}, {input: weight}, {output: 0}, {scratch: 0}],
+    outputs: [{shape: outShape, dtype: 'float32', what: 'deform_conv2d output'}],
+    ...deformScratch(g, false),
+  }).outputs[0];
 };

@@ -1,20 +1,21 @@
-import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {MsDeformAttn, MsDeformAttnInputs} from '../../src/kernel_names.ts';
 import {MsDeformAttnGeometry, msDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
-import {dataOffset} from './DeformConv2d.ts';
-import {allocOutput, assertFloat32, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {assertFloat32, ModuleKernel, ModuleRunner} from './call.ts';
+import {int32Fields} from './module.ts';
 
 /**
  * Checks dtypes and shapes (the module reads the level tables by L and trusts
  * every extent) and returns the geometry.
  */
-export function msDeformAttnWasmGeometry(kernel: string, inputs: MsDeformAttnInputs): MsDeformAttnGeometry {
+export function msDeformAttnModuleGeometry(run: ModuleRunner, kernel: string, inputs: MsDeformAttnInputs):
+    MsDeformAttnGeometry {
   const {value, spatialShapes, levelStartIndex, samplingLocations, attentionWeights} = inputs;
-  for (const [name, t] of Object.entries({value, samplingLocations, attentionWeights})) assertFloat32(kernel, name, t);
+  for (const [name, t] of Object.entries({value, samplingLocations, attentionWeights})) assertFloat32(run, kernel, name, t);
   for (const [name, t] of Object.entries({spatialShapes, levelStartIndex})) {
-    if (t.dtype !== 'int32') throw new Error(`${kernel} (wasm): '${name}' must be int32, got ${t.dtype}`);
+    if (t.dtype !== 'int32') throw new Error(`${kernel} (${run.backendName}): '${name}' must be int32, got ${t.dtype}`);
   }
-  util.assert(value.shape.length === 4, () => `${kernel} (wasm): 'value' must have rank 4, got [${value.shape}]`);
+  util.assert(value.shape.length === 4, () => `${kernel} (${run.backendName}): 'value' must have rank 4, got [${value.shape}]`);
   const g = msDeformAttnGeometry(value.shape, samplingLocations.shape);
   const {batch, heads, queries, levels, points} = g;
   const locationShape = [batch, queries, heads, levels, points, 2];
@@ -23,7 +24,7 @@ export function msDeformAttnWasmGeometry(kernel: string, inputs: MsDeformAttnInp
     ['levelStartIndex', levelStartIndex, [levels]]];
   for (const [name, t, shape] of expected) {
     util.assert(util.arraysEqual(t.shape, shape),
-        () => `${kernel} (wasm): '${name}' must have shape [${shape}], got [${t.shape}]`);
+        () => `${kernel} (${run.backendName}): '${name}' must have shape [${shape}], got [${t.shape}]`);
   }
   return g;
 }
@@ -34,18 +35,16 @@ export function msDeformAttnArgs(kernel: string, g: MsDeformAttnGeometry): numbe
   return int32Fields(kernel, {batch, spatialSize, heads, channels, queries, levels, points});
 }
 
-/** Zero copy: one pass over the samples, f32x4 over channels (assembly/ms_deform_attn.ts). */
-export const msDeformAttnWasm: KernelFunc = ({inputs, backend}) => {
-  const b = backend as unknown as WasmBackendLike;
+/** One pass over the samples, f32x4 over channels (kernels/c/ms_deform_attn.c). */
+export const msDeformAttnModule: ModuleKernel = (run, {inputs}) => {
   const t = inputs as MsDeformAttnInputs;
-  const g = msDeformAttnWasmGeometry(MsDeformAttn, t);
+  const g = msDeformAttnModuleGeometry(run, MsDeformAttn, t);
   const outShape = [g.batch, g.queries, g.heads, g.channels];
-  if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
-  const mod = visionOpsWasm(b);
-  const args = msDeformAttnArgs(MsDeformAttn, g);
-  const out = allocOutput(b, outShape, 'float32', 'ms_deform_attn output');
-  const at = (x: TensorInfo) => dataOffset(b, x);
-  mod.ms_deform_attn(at(t.value), at(t.spatialShapes), at(t.levelStartIndex), at(t.samplingLocations),
-      at(t.attentionWeights), out.offset, ...args);
-  return out.info;
+  if (util.sizeFromShape(outShape) === 0) return run.zeros(outShape, 'float32');
+  return run.run({
+    fn: 'ms_deform_attn',
+    args: [{input: t.value}, {input: t.spatialShapes}, {input: t.levelStartIndex}, {input: t.samplingLocations},
+      {input: t.attentionWeights}, {output: 0}, ...msDeformAttnArgs(MsDeformAttn, g)],
+    outputs: [{shape: outShape, dtype: 'float32', what: 'ms_deform_attn output'}],
+  }).outputs[0];
 };

@@ -1,32 +1,31 @@
-import {KernelFunc} from '@tensorflow/tfjs-core';
 import {Nms, NmsInputs, nmsKernel} from '../../src/kernel_names.ts';
-import {allocOutput, assertFloat32, backendMemory, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 import {attrArgs} from './args.ts';
+import {assertFloat32, ModuleKernel} from './call.ts';
 
 /**
- * Runs nms of our module on the heap: boxes, scores and idxs are read in
- * place; the sort, the grid and the kept list live in one scratch tensor,
- * from which the kept indices are copied into an output of their size.
+ * nms of our module: boxes, scores and idxs are read in place; the sort and
+ * the grid live in the scratch; the kept indices (their count returned) are
+ * copied into an output of their size.
  */
-export const nmsWasm: KernelFunc = ({inputs, backend, attrs}) => {
-  const b = backend as unknown as WasmBackendLike;
+export const nmsModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {boxes, scores, idxs} = inputs as NmsInputs;
-    assertFloat32(Nms, 'boxes', boxes);
-  assertFloat32(Nms, 'scores', scores);
-  if (idxs != null && idxs.dtype !== 'int32') throw new Error(`${Nms} (wasm): 'idxs' must be int32, got ${idxs.dtype}`);
+  assertFloat32(run, Nms, 'boxes', boxes);
+  assertFloat32(run, Nms, 'scores', scores);
+  if (idxs != null && idxs.dtype !== 'int32') {
+    throw new Error(`${Nms} (${run.backendName}): 'idxs' must be int32, got ${idxs.dtype}`);
+  }
   const n = scores.shape[0];
-  if (n === 0) return b.makeOutput([0], 'int32');
-  const mod = visionOpsWasm(b);
-  const scratch = allocOutput(b, [mod.nms_scratch_words(n) + n], 'int32');
+  if (n === 0) return run.zeros([0], 'int32');
+  const {outputs: [kept], returned: count} = run.run({
+    fn: 'nms',
+    args: [{input: boxes}, {input: scores}, idxs == null ? 0 : {input: idxs}, idxs == null ? 0 : 1, n, {scratch: 0},
+      {output: 0}, ...attrArgs(Nms, nmsKernel, attrs!)],
+    outputs: [{shape: [n], dtype: 'int32', what: 'nms kept'}],
+    scratchWords: run.size('nms_scratch_words', n),
+  });
   try {
-    const out = scratch.offset + 4 * mod.nms_scratch_words(n);
-    const count = mod.nms(heapOffset(b, boxes), heapOffset(b, scores), idxs == null ? 0 : heapOffset(b, idxs),
-        idxs == null ? 0 : 1, n, scratch.offset, out, ...attrArgs(Nms, nmsKernel, attrs!));
-    const result = allocOutput(b, [count], 'int32');
-    const heap = new Int32Array(backendMemory(b).buffer);
-    heap.copyWithin(result.offset >> 2, out >> 2, (out >> 2) + count);
-    return result.info;
+    return run.head(kept, count);
   } finally {
-    b.disposeData(scratch.info.dataId);
+    run.dispose(kept);
   }
 };

@@ -1,23 +1,22 @@
-import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {PsRoiAlignAttrs, psRoiAlignKernel, RoiAlignAttrs, RoiAlignInputs, roiAlignKernel} from '../../src/kernel_names.ts';
 import {attrArgs} from './args.ts';
-import {allocOutput, assertFloat32, heapOffset, int32Fields, visionOpsWasm, WasmBackendLike} from './module.ts';
+import {assertFloat32, ModuleKernel, ModuleRunner} from './call.ts';
+import {int32Fields} from './module.ts';
 
 /**
- * Runs roi_align(_grad) or ps_roi_align(_grad) of our module on the heap, zero
- * copy, with a scratch buffer for the per-RoI taps (a tensor the backend
- * allocates and frees: the module itself never allocates). Layout in
- * assembly/roi_align.ts.
+ * roi_align(_grad) or ps_roi_align(_grad) of our module, with a scratch
+ * buffer for the per-RoI taps (allocated by the runner: the module itself
+ * never allocates). Layout in kernels/c/roi_align.c.
  */
-export function runRoiAlignWasm(
-    b: WasmBackendLike, kernel: 'roi_align'|'roi_align_grad'|'ps_roi_align'|'ps_roi_align_grad',
+export function runRoiAlign(
+    run: ModuleRunner, kernel: 'roi_align'|'roi_align_grad'|'ps_roi_align'|'ps_roi_align_grad',
     decl: typeof roiAlignKernel | typeof psRoiAlignKernel, input: TensorInfo, boxes: TensorInfo,
     outShape: number[], xShape: number[], p: PsRoiAlignAttrs): TensorInfo {
   const grad = kernel.endsWith('_grad');
-  assertFloat32(kernel, grad ? 'dy' : 'x', input);
-  assertFloat32(kernel, 'boxes', boxes);
-  if (util.sizeFromShape(outShape) === 0) return b.makeOutput(outShape, 'float32');
-  const mod = visionOpsWasm(b);
+  assertFloat32(run, kernel, grad ? 'dy' : 'x', input);
+  assertFloat32(run, kernel, 'boxes', boxes);
+  if (util.sizeFromShape(outShape) === 0) return run.zeros(outShape, 'float32');
   const [batch, height, width, channels] = xShape;
   const {pooledHeight, pooledWidth, samplingRatio: sr} = p;
   const maxRowTaps = Math.max(1, sr > 0 ? Math.min(height, 2 * sr) : height);
@@ -25,28 +24,17 @@ export function runRoiAlignWasm(
   const scratchWords = height + width + pooledHeight * (1 + 2 * maxRowTaps) +
       pooledWidth * (1 + 2 * maxColTaps) + 2 * maxRowTaps * maxColTaps;
   const ints = int32Fields(kernel, {batch, height, width, channels, numBoxes: boxes.shape[0], maxRowTaps, maxColTaps});
-  const args = attrArgs(kernel, decl, p);
-  const out = allocOutput(b, outShape, 'float32', `${kernel} output`);
-  let scratch;
-  try {
-    scratch = allocOutput(b, [scratchWords], 'float32', `${kernel} scratch`);
-  } catch (e) {
-    b.disposeData(out.info.dataId);
-    throw e;
-  }
-  // With no boxes, dy and boxes have no heap data; nothing reads them then.
-  const offset = (t: TensorInfo) => util.sizeFromShape(t.shape) === 0 ? 0 : heapOffset(b, t);
-  try {
-    mod[kernel](offset(input), offset(boxes), out.offset, scratch.offset, ...ints, ...args);
-  } finally {
-    b.disposeData(scratch.info.dataId);
-  }
-  return out.info;
+  return run.run({
+    fn: kernel,
+    args: [{input}, {input: boxes}, {output: 0}, {scratch: 0}, ...ints, ...attrArgs(kernel, decl, p)],
+    outputs: [{shape: outShape, dtype: 'float32', what: `${kernel} output`}],
+    scratchWords,
+  }).outputs[0];
 }
 
-export const roiAlignWasm: KernelFunc = ({inputs, backend, attrs}) => {
+export const roiAlignModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {x, boxes} = inputs as RoiAlignInputs;
   const p = attrs as unknown as RoiAlignAttrs;
   const outShape = [boxes.shape[0], p.pooledHeight, p.pooledWidth, x.shape[3]];
-  return runRoiAlignWasm(backend as unknown as WasmBackendLike, 'roi_align', roiAlignKernel, x, boxes, outShape, x.shape, p);
+  return runRoiAlign(run, 'roi_align', roiAlignKernel, x, boxes, outShape, x.shape, p);
 };

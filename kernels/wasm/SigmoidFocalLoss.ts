@@ -1,23 +1,21 @@
-import {KernelFunc, util} from '@tensorflow/tfjs-core';
+import {util} from '@tensorflow/tfjs-core';
 import {SigmoidFocalLoss, SigmoidFocalLossAttrs, sigmoidFocalLossKernel, SigmoidFocalLossInputs} from '../../src/kernel_names.ts';
-import {allocOutput, assertFloat32, heapOffset, visionOpsWasm, WasmBackendLike} from './module.ts';
 import {attrArgs} from './args.ts';
+import {assertFloat32, ModuleKernel} from './call.ts';
 
-/** Zero copy: reads the inputs and writes the loss in place on the wasm heap. */
-export const sigmoidFocalLossWasm: KernelFunc = ({inputs, backend, attrs}) => {
-  const b = backend as unknown as WasmBackendLike;
+/** Reads the inputs and writes the loss in place. */
+export const sigmoidFocalLossModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {inputs: x, targets} = inputs as SigmoidFocalLossInputs;
   const p = attrs as unknown as SigmoidFocalLossAttrs;
-  assertFloat32(SigmoidFocalLoss, 'inputs', x);
-  assertFloat32(SigmoidFocalLoss, 'targets', targets);
+  assertFloat32(run, SigmoidFocalLoss, 'inputs', x);
+  assertFloat32(run, SigmoidFocalLoss, 'targets', targets);
   const size = util.sizeFromShape(x.shape);
   util.assert(util.sizeFromShape(targets.shape) === size,
-      () => `${SigmoidFocalLoss} (wasm): inputs and targets differ in size`);
-  if (size === 0) return b.makeOutput(x.shape, 'float32');
-  // Instantiate before allocating, so that a not-ready error leaks nothing.
-  const mod = visionOpsWasm(b);
-  const out = allocOutput(b, x.shape, 'float32');
-  mod.sigmoid_focal_loss(heapOffset(b, x), heapOffset(b, targets), out.offset, size,
-      ...attrArgs(SigmoidFocalLoss, sigmoidFocalLossKernel, p));
-  return out.info;
+      () => `${SigmoidFocalLoss} (${run.backendName}): inputs and targets differ in size`);
+  if (size === 0) return run.zeros(x.shape, 'float32');
+  return run.run({
+    fn: 'sigmoid_focal_loss',
+    args: [{input: x}, {input: targets}, {output: 0}, size, ...attrArgs(SigmoidFocalLoss, sigmoidFocalLossKernel, p)],
+    outputs: [{shape: x.shape, dtype: 'float32', what: 'sigmoid_focal_loss output'}],
+  }).outputs[0];
 };

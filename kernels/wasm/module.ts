@@ -351,10 +351,3 @@ export function int32Fields(kernel: string, fields: Record<string, number>): num
     return v;
   });
 }
-
-/** Kernel input check: our kernels read raw float32 bytes. */
-export function assertFloat32(kernel: string, name: string, t: TensorInfo) {
-  if (t.dtype !== 'float32') {
-    throw new Error(`${kernel} (wasm): '${name}' must be float32, got ${t.dtype}`);
-  }
-}

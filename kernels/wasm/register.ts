@@ -10,27 +10,28 @@
 import '@tensorflow/tfjs-backend-wasm';
 import {getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
 import {KernelTable, registerKernels, registerTfjsKernels} from '../register_all.ts';
-import {conv2DBackpropFilterWasm} from './Conv2DBackpropFilter.ts';
-import {conv3DBackpropFilterWasm} from './Conv3DBackpropFilterV2.ts';
-import {conv3DBackpropInputWasm} from './Conv3DBackpropInputV2.ts';
-import {deformConv2dWasm} from './DeformConv2d.ts';
-import {deformConv2dGradWasm} from './DeformConv2dGrad.ts';
-import {depthwiseConv2dNativeBackpropFilterWasm} from './DepthwiseConv2dNativeBackpropFilter.ts';
-import {depthwiseConv2dNativeBackpropInputWasm} from './DepthwiseConv2dNativeBackpropInput.ts';
-import {msDeformAttnWasm} from './MsDeformAttn.ts';
-import {msDeformAttnGradWasm} from './MsDeformAttnGrad.ts';
-import {nmsWasm} from './Nms.ts';
-import {psRoiAlignWasm} from './PsRoiAlign.ts';
-import {psRoiAlignGradWasm} from './PsRoiAlignGrad.ts';
-import {psRoiPoolWasm} from './PsRoiPool.ts';
-import {psRoiPoolGradWasm} from './PsRoiPoolGrad.ts';
-import {roiAlignWasm} from './RoiAlign.ts';
-import {roiAlignGradWasm} from './RoiAlignGrad.ts';
-import {roiPoolWasm} from './RoiPool.ts';
-import {roiPoolGradWasm} from './RoiPoolGrad.ts';
-import {sigmoidFocalLossWasm} from './SigmoidFocalLoss.ts';
-import {sigmoidFocalLossGradWasm} from './SigmoidFocalLossGrad.ts';
-import {unsortedSegmentSumWasm} from './UnsortedSegmentSum.ts';
+import {onWasm} from './call.ts';
+import {conv2DBackpropFilterModule} from './Conv2DBackpropFilter.ts';
+import {conv3DBackpropFilterModule} from './Conv3DBackpropFilterV2.ts';
+import {conv3DBackpropInputModule} from './Conv3DBackpropInputV2.ts';
+import {deformConv2dModule} from './DeformConv2d.ts';
+import {deformConv2dGradModule} from './DeformConv2dGrad.ts';
+import {depthwiseConv2dNativeBackpropFilterModule} from './DepthwiseConv2dNativeBackpropFilter.ts';
+import {depthwiseConv2dNativeBackpropInputModule} from './DepthwiseConv2dNativeBackpropInput.ts';
+import {msDeformAttnModule} from './MsDeformAttn.ts';
+import {msDeformAttnGradModule} from './MsDeformAttnGrad.ts';
+import {nmsModule} from './Nms.ts';
+import {psRoiAlignModule} from './PsRoiAlign.ts';
+import {psRoiAlignGradModule} from './PsRoiAlignGrad.ts';
+import {psRoiPoolModule} from './PsRoiPool.ts';
+import {psRoiPoolGradModule} from './PsRoiPoolGrad.ts';
+import {roiAlignModule} from './RoiAlign.ts';
+import {roiAlignGradModule} from './RoiAlignGrad.ts';
+import {roiPoolModule} from './RoiPool.ts';
+import {roiPoolGradModule} from './RoiPoolGrad.ts';
+import {sigmoidFocalLossModule} from './SigmoidFocalLoss.ts';
+import {sigmoidFocalLossGradModule} from './SigmoidFocalLossGrad.ts';
+import {unsortedSegmentSumModule} from './UnsortedSegmentSum.ts';
 
 export {wasmReady} from './module.ts';
 
@@ -38,21 +39,21 @@ export type {KernelTable} from '../register_all.ts';
 
 /** This package's wasm kernels. */
 export const wasmKernelTable: KernelTable = {
-  SigmoidFocalLoss: sigmoidFocalLossWasm,
-  SigmoidFocalLossGrad: sigmoidFocalLossGradWasm,
-  RoiAlign: roiAlignWasm,
-  RoiAlignGrad: roiAlignGradWasm,
-  RoiPool: roiPoolWasm,
-  RoiPoolGrad: roiPoolGradWasm,
-  PsRoiAlign: psRoiAlignWasm,
-  PsRoiAlignGrad: psRoiAlignGradWasm,
-  PsRoiPool: psRoiPoolWasm,
-  PsRoiPoolGrad: psRoiPoolGradWasm,
-  Nms: nmsWasm,
-  DeformConv2d: deformConv2dWasm,
-  DeformConv2dGrad: deformConv2dGradWasm,
-  MsDeformAttn: msDeformAttnWasm,
-  MsDeformAttnGrad: msDeformAttnGradWasm,
+  SigmoidFocalLoss: onWasm(sigmoidFocalLossModule),
+  SigmoidFocalLossGrad: onWasm(sigmoidFocalLossGradModule),
+  RoiAlign: onWasm(roiAlignModule),
+  RoiAlignGrad: onWasm(roiAlignGradModule),
+  RoiPool: onWasm(roiPoolModule),
+  RoiPoolGrad: onWasm(roiPoolGradModule),
+  PsRoiAlign: onWasm(psRoiAlignModule),
+  PsRoiAlignGrad: onWasm(psRoiAlignGradModule),
+  PsRoiPool: onWasm(psRoiPoolModule),
+  PsRoiPoolGrad: onWasm(psRoiPoolGradModule),
+  Nms: onWasm(nmsModule),
+  DeformConv2d: onWasm(deformConv2dModule),
+  DeformConv2dGrad: onWasm(deformConv2dGradModule),
+  MsDeformAttn: onWasm(msDeformAttnModule),
+  MsDeformAttnGrad: onWasm(msDeformAttnGradModule),
 };
 /** tfjs kernel configs of the table, registered on import. */
 export const wasmKernels = registerKernels('wasm', wasmKernelTable);
@@ -62,10 +63,10 @@ export const wasmKernels = registerKernels('wasm', wasmKernelTable);
  * training; each registered only where the backend has none.
  */
 export const wasmTfjsKernels = registerTfjsKernels('wasm', {
-  Conv2DBackpropFilter: conv2DBackpropFilterWasm,
-  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInputWasm,
-  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilterWasm,
-  UnsortedSegmentSum: unsortedSegmentSumWasm,
+  Conv2DBackpropFilter: onWasm(conv2DBackpropFilterModule),
+  DepthwiseConv2dNativeBackpropInput: onWasm(depthwiseConv2dNativeBackpropInputModule),
+  DepthwiseConv2dNativeBackpropFilter: onWasm(depthwiseConv2dNativeBackpropFilterModule),
+  UnsortedSegmentSum: onWasm(unsortedSegmentSumModule),
 });
 
 /**
@@ -73,8 +74,10 @@ export const wasmTfjsKernels = registerTfjsKernels('wasm', {
  * Conv3DBackpropInputV2 never zeroes its output, Conv3DBackpropFilterV2 drops
  * terms when a stride is > 1.
  */
-export const wasmTfjsReplacements =
-    {Conv3DBackpropInputV2: conv3DBackpropInputWasm, Conv3DBackpropFilterV2: conv3DBackpropFilterWasm};
+export const wasmTfjsReplacements = {
+  Conv3DBackpropInputV2: onWasm(conv3DBackpropInputModule),
+  Conv3DBackpropFilterV2: onWasm(conv3DBackpropFilterModule),
+};
 for (const [kernelName, kernelFunc] of Object.entries(wasmTfjsReplacements)) {
   if (getKernel(kernelName, 'wasm')?.kernelFunc !== kernelFunc) {
     if (getKernel(kernelName, 'wasm') != null) unregisterKernel(kernelName, 'wasm');
