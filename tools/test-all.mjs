@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /**
- * `npm test`: sets up what a fresh Debian machine lacks, then runs every
+ * `npm test`: sets up what a fresh Debian machine lacks (clang and lld for
+ * the wasm module, Chromium, the offline tfjs-node build), then runs every
  * environment and ends with the line `N passed, N failed`.
  *
  * - cpu, wasm, tensorflow: the one spec set under jest in Node (tensorflow =
- *   tfjs-node, built offline by tools/build-tfjs-node.sh when it is missing);
+ *   tfjs-node, built offline by tools/build-tfjs-node.sh when it is missing,
+ *   with the package's TensorFlow op library, tools/build-native.mjs);
+ * - tensorflow@wasm: tfjs-node with the fallback, the wasm kernels on host
+ *   copies (TFJS_VISION_OPS_TENSORFLOW=wasm);
  * - webgl, webgpu, wasm-browser: the same spec set under karma in headless
  *   Debian Chromium (installed with apt-get when missing and we are root);
  * - cpu@lowest, wasm@lowest, webgl@lowest, wasm-browser@lowest: the spec set
@@ -23,7 +27,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {build} from 'esbuild';
 
-const ALL = ['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', 'wasm-browser', 'cpu@lowest', 'wasm@lowest',
+const ALL = ['cpu', 'wasm', 'tensorflow', 'tensorflow@wasm', 'webgl', 'webgpu', 'wasm-browser', 'cpu@lowest', 'wasm@lowest',
   'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers', 'scripts'];
 const BROWSER = ['webgl', 'webgpu', 'wasm-browser', 'webgl@lowest', 'wasm-browser@lowest', 'demo', 'consumers'];
 const envs = process.argv.length > 2 ? process.argv.slice(2) : ALL;
@@ -52,27 +56,32 @@ function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], {encoding: 'utf8'}).stdout.trim() || null;
 }
 
-function setUpChromium() {
-  if (process.env.CHROME_BIN && fs.existsSync(process.env.CHROME_BIN)) return;
-  let chromium = onPath('chromium');
-  if (chromium == null) {
-    if (process.getuid?.() !== 0) {
-      throw new Error('Chromium is missing for the browser environments: run `sudo apt-get install -y chromium`');
-    }
-    console.log('[test] installing Debian chromium (apt-get)');
-    const env = {DEBIAN_FRONTEND: 'noninteractive'};
-    if (run('apt-get', ['update', '-q'], env) !== 0 || run('apt-get', ['install', '-y', '-q', 'chromium'], env) !== 0) {
-      throw new Error('apt-get install chromium failed');
-    }
-    chromium = onPath('chromium');
-    if (chromium == null) throw new Error('chromium is still not on PATH after apt-get install');
+/** Installs Debian `packages` with apt-get unless `command` is on PATH (root only); returns its path. */
+function aptProvide(command, packages, why) {
+  const found = onPath(command);
+  if (found != null) return found;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${command} is missing (${why}): run \`sudo apt-get install -y ${packages.join(' ')}\``);
   }
-  process.env.CHROME_BIN = chromium;
+  console.log(`[test] installing Debian ${packages.join(', ')} (apt-get)`);
+  const env = {DEBIAN_FRONTEND: 'noninteractive'};
+  if (run('apt-get', ['update', '-q'], env) !== 0 || run('apt-get', ['install', '-y', '-q', ...packages], env) !== 0) {
+    throw new Error(`apt-get install ${packages.join(' ')} failed`);
+  }
+  const installed = onPath(command);
+  if (installed == null) throw new Error(`${command} is still not on PATH after apt-get install`);
+  return installed;
 }
 
-/** tfjs-node ('tensorflow' backend) built offline; a quick no-op when it already works. */
+function setUpChromium() {
+  if (process.env.CHROME_BIN && fs.existsSync(process.env.CHROME_BIN)) return;
+  process.env.CHROME_BIN = aptProvide('chromium', ['chromium'], 'for the browser environments');
+}
+
+/** tfjs-node ('tensorflow' backend) built offline, then our op library; quick no-ops when up to date. */
 function setUpTfjsNode() {
   if (run('bash', ['tools/build-tfjs-node.sh']) !== 0) throw new Error('the offline tfjs-node build failed');
+  if (run('node', ['tools/build-native.mjs']) !== 0) throw new Error('the TensorFlow op library build failed');
 }
 
 /** Resolves every @tensorflow/* import from another node_modules (the spec set at another tfjs version). */
@@ -107,9 +116,11 @@ function installLowest() {
 }
 
 // --- set-up -------------------------------------------------------------------------------------
+aptProvide('clang', ['clang', 'lld'], 'it builds the wasm module from kernels/c');
+aptProvide('wasm-ld', ['clang', 'lld'], 'it links the wasm module');
 if (run('node', ['tools/build-wasm.mjs']) !== 0) throw new Error('wasm build failed');
 if (envs.some(e => BROWSER.includes(e))) setUpChromium();
-if (envs.some(e => ['tensorflow', 'consumers'].includes(e))) setUpTfjsNode();
+if (envs.some(e => ['tensorflow', 'tensorflow@wasm', 'consumers'].includes(e))) setUpTfjsNode();
 const lowestModules = envs.some(e => e.endsWith('@lowest')) ? installLowest() : null;
 if (envs.some(e => ['webgl', 'webgpu', 'wasm-browser'].includes(e))) await bundleBrowserSpecs('.build/browser-tests.js');
 if (envs.some(e => ['webgl@lowest', 'wasm-browser@lowest'].includes(e))) {
@@ -151,6 +162,7 @@ for (const e of envs) {
   console.log(`\n[test] ${e}${e.endsWith('@lowest') ? ` (tfjs ${LOWEST})` : ''}`);
   let counts;
   if (['cpu', 'wasm', 'tensorflow'].includes(e)) counts = jest(e, `.build/jest-${e}.json`);
+  else if (e === 'tensorflow@wasm') counts = jest('tensorflow', `.build/jest-${e}.json`, {TFJS_VISION_OPS_TENSORFLOW: 'wasm'});
   else if (e === 'cpu@lowest' || e === 'wasm@lowest') counts = jest(e.split('@')[0], `.build/jest-${e}.json`, atLowest);
   else if (['webgl', 'webgpu', 'wasm-browser'].includes(e)) {
     // wasm-browser: cross-origin isolated, so the threaded build on a shared memory (its

@@ -22,6 +22,7 @@ export const nmsModule: ModuleKernel = (run, {inputs, attrs}) => {
       {output: 0}, ...attrArgs(Nms, nmsKernel, attrs!)],
     outputs: [{shape: [n], dtype: 'int32', what: 'nms kept'}],
     scratchWords: run.size('nms_scratch_words', n),
+    returns: true,
   });
   try {
     return run.head(kept, count);

@@ -26,6 +26,8 @@ export interface ExportCall {
   /** 4-byte words of scratch (uninitialised), its first words `scratchHeader`. */
   scratchWords?: number;
   scratchHeader?: number[];
+  /** The export's int32 return value is wanted (runners may skip reading it otherwise). */
+  returns?: boolean;
 }
 
 /** What runs an ExportCall, and the few other things a kernel asks of its backend. */

@@ -202,6 +202,20 @@ function variantBytes(shared: boolean): Uint8Array {
   return shared ? sharedMemoryVariant(plain) : plain;
 }
 
+/**
+ * Our module on a memory of the caller's (not a tfjs backend's): the
+ * 'tensorflow' backend's fallback runs it on host copies
+ * (kernels/tensorflow/runners.ts).
+ */
+export function moduleOnMemory(memory: WebAssembly.Memory): VisionOpsWasm {
+  let module = compiled.get(false);
+  if (module == null) {
+    module = new WebAssembly.Module(variantBytes(false) as BufferSource);
+    compiled.set(false, module);
+  }
+  return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as VisionOpsWasm;
+}
+
 function cachedExports(backend: WasmBackendLike, memory: WebAssembly.Memory): VisionOpsWasm|null {
   const c = instances.get(backend);
   return c != null && c.memory === memory ? c.exports : null;

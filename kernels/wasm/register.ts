@@ -11,26 +11,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import {getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
 import {KernelTable, registerKernels, registerTfjsKernels} from '../register_all.ts';
 import {onWasm} from './call.ts';
+import {wasmKernelModules} from './kernels.ts';
 import {conv2DBackpropFilterModule} from './Conv2DBackpropFilter.ts';
 import {conv3DBackpropFilterModule} from './Conv3DBackpropFilterV2.ts';
 import {conv3DBackpropInputModule} from './Conv3DBackpropInputV2.ts';
-import {deformConv2dModule} from './DeformConv2d.ts';
-import {deformConv2dGradModule} from './DeformConv2dGrad.ts';
 import {depthwiseConv2dNativeBackpropFilterModule} from './DepthwiseConv2dNativeBackpropFilter.ts';
 import {depthwiseConv2dNativeBackpropInputModule} from './DepthwiseConv2dNativeBackpropInput.ts';
-import {msDeformAttnModule} from './MsDeformAttn.ts';
-import {msDeformAttnGradModule} from './MsDeformAttnGrad.ts';
-import {nmsModule} from './Nms.ts';
-import {psRoiAlignModule} from './PsRoiAlign.ts';
-import {psRoiAlignGradModule} from './PsRoiAlignGrad.ts';
-import {psRoiPoolModule} from './PsRoiPool.ts';
-import {psRoiPoolGradModule} from './PsRoiPoolGrad.ts';
-import {roiAlignModule} from './RoiAlign.ts';
-import {roiAlignGradModule} from './RoiAlignGrad.ts';
-import {roiPoolModule} from './RoiPool.ts';
-import {roiPoolGradModule} from './RoiPoolGrad.ts';
-import {sigmoidFocalLossModule} from './SigmoidFocalLoss.ts';
-import {sigmoidFocalLossGradModule} from './SigmoidFocalLossGrad.ts';
 import {unsortedSegmentSumModule} from './UnsortedSegmentSum.ts';
 
 export {wasmReady} from './module.ts';
@@ -38,23 +24,8 @@ export {wasmReady} from './module.ts';
 export type {KernelTable} from '../register_all.ts';
 
 /** This package's wasm kernels. */
-export const wasmKernelTable: KernelTable = {
-  SigmoidFocalLoss: onWasm(sigmoidFocalLossModule),
-  SigmoidFocalLossGrad: onWasm(sigmoidFocalLossGradModule),
-  RoiAlign: onWasm(roiAlignModule),
-  RoiAlignGrad: onWasm(roiAlignGradModule),
-  RoiPool: onWasm(roiPoolModule),
-  RoiPoolGrad: onWasm(roiPoolGradModule),
-  PsRoiAlign: onWasm(psRoiAlignModule),
-  PsRoiAlignGrad: onWasm(psRoiAlignGradModule),
-  PsRoiPool: onWasm(psRoiPoolModule),
-  PsRoiPoolGrad: onWasm(psRoiPoolGradModule),
-  Nms: onWasm(nmsModule),
-  DeformConv2d: onWasm(deformConv2dModule),
-  DeformConv2dGrad: onWasm(deformConv2dGradModule),
-  MsDeformAttn: onWasm(msDeformAttnModule),
-  MsDeformAttnGrad: onWasm(msDeformAttnGradModule),
-};
+export const wasmKernelTable: KernelTable = Object.fromEntries(
+    Object.entries(wasmKernelModules).map(([name, kernel]) => [name, onWasm(kernel)])) as KernelTable;
 /** tfjs kernel configs of the table, registered on import. */
 export const wasmKernels = registerKernels('wasm', wasmKernelTable);
 
