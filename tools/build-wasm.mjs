@@ -1,18 +1,26 @@
 #!/usr/bin/env node
 /**
- * Builds tfjs-vision-ops' own WebAssembly module (kernels/wasm/assembly/) with
- * AssemblyScript, ONE binary that imports the tfjs wasm backend's memory:
+ * Builds tfjs-vision-ops' own WebAssembly module from the C sources of
+ * kernels/c/ (the same sources the native TensorFlow op library compiles) with
+ * clang (Debian clang + lld: `--target=wasm32 -msimd128`), ONE binary that
+ * imports the tfjs wasm backend's memory:
  *
  *   WASM_SIMD   env.memory plain (tfjs-backend-wasm(-simd).wasm, Node)
  *
  * and writes kernels/wasm/generated/module_bytes.ts (its base64), plus the
- * .wasm/.wat files next to it for inspection. The variant for
+ * .wasm file next to it for inspection. The variant for
  * tfjs-backend-wasm-threaded-simd.wasm (env.memory shared, maximum 65536 pages
  * = 4 GiB: that build declares exactly {initial: INITIAL_MEMORY/65536,
  * maximum: 4294967296/65536, shared: true}) differs only in the memory
  * import's limits, so it is not embedded: kernels/wasm/module.ts derives it at
  * load time with kernels/wasm/shared_memory_variant.ts, which this build runs
  * and checks too (vision_ops_simd_shared.wasm is that derived binary).
+ *
+ * wasm-ld always emits a shadow-stack global, a function table and a memory
+ * import of at least one page; the build drops the global and the table and
+ * sets the import's minimum to 0. The result must still validate, which proves
+ * that no code uses them: C that needs a shadow stack (a local array, an
+ * address-taken local) or a function pointer fails here.
  *
  * The module works in place on memory that belongs to tfjs, so the build FAILS
  * unless the binary has: no data segments (and no data count), no start
@@ -24,47 +32,39 @@
  * against a plain memory).
  *
  * Idempotent and quick: the output records a hash of the sources, options and
- * compiler version, and an unchanged build only re-checks the binaries.
- * Flags: --force (always recompile), --quiet, --verify-asc-shared (also
- * compile the shared variant with asc's own --sharedMemory, as the build did
- * before deriving it, and require the derived one to be byte-identical).
+ * this script, and an unchanged build only re-checks the binaries (no compiler
+ * needed then). Flags: --force (always recompile), --quiet.
  */
+import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SRC_DIR = join(ROOT, 'kernels/wasm/assembly');
-const ENTRY = join(SRC_DIR, 'index.ts');
+const SRC_DIR = join(ROOT, 'kernels/c');
 const OUT_DIR = join(ROOT, 'kernels/wasm/generated');
 const OUT_TS = join(OUT_DIR, 'module_bytes.ts');
 const CONSTANTS_TS = join(ROOT, 'kernels/constants.ts');
-/** The wasm source's copy of kernels/constants.ts (WASM_CONSTANTS), written before each build. */
-const CONSTANTS_AS = join(OUT_DIR, 'constants.ts');
+/** The C sources' copy of kernels/constants.ts (WASM_CONSTANTS, WASM_I32_CONSTANTS), written before each build. */
+const CONSTANTS_H = join(SRC_DIR, 'generated/constants.h');
 const VARIANT_TS = join(ROOT, 'kernels/wasm/shared_memory_variant.ts');
 const FORCE = process.argv.includes('--force');
 const QUIET = process.argv.includes('--quiet');
-const VERIFY_ASC_SHARED = process.argv.includes('--verify-asc-shared');
 
 /** 65536 pages = 4 GiB: the maximum of tfjs's threaded build's shared memory. */
 const SHARED_MAX_PAGES = 65536;
 
-const COMMON_ARGS = [
-  '--optimizeLevel', '3', '--shrinkLevel', '0',
-  '--noAssert',              // assertions become their value: no abort calls
-  '--use', 'abort=',         // no env.abort import and no message strings
-  '--runtime', 'stub',       // no GC, no TLSF; never used since nothing allocates
-  '--importMemory',          // env.memory: the tfjs heap
-  '--noExportMemory',
-  '--initialMemory', '0',    // imposes nothing on the imported memory's size
-  '--enable', 'simd',
+/** -ffp-contract=off: no fused multiply-adds natively either, so both builds round alike. */
+const CLANG_ARGS = [
+  '--target=wasm32', '-O3', '-msimd128', '-std=c11', '-nostdlib', '-ffp-contract=off',
+  '-Wall', '-Wextra', '-Werror',
+  '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,-z,stack-size=0', '-Wl,--strip-all',
 ];
 /** The embedded binary. */
-const PLAIN = {name: 'WASM_SIMD', file: 'vision_ops_simd', shared: false, args: []};
-/** Derived from PLAIN at load time; compiled by asc only with --verify-asc-shared. */
-const SHARED = {name: 'shared variant', file: 'vision_ops_simd_shared', shared: true,
-  args: ['--enable', 'threads', '--sharedMemory', '--maximumMemory', String(SHARED_MAX_PAGES)]};
+const PLAIN = {name: 'WASM_SIMD', file: 'vision_ops_simd', shared: false};
+/** Derived from PLAIN at load time. */
+const SHARED = {name: 'shared variant', file: 'vision_ops_simd_shared', shared: true};
 
 function log(...a) { if (!QUIET) console.log(...a); }
 function fail(msg) {
@@ -77,20 +77,16 @@ function sourceFiles(dir) {
   for (const ent of readdirSync(dir, {withFileTypes: true})) {
     const p = join(dir, ent.name);
     if (ent.isDirectory()) out.push(...sourceFiles(p));
-    else if (ent.name.endsWith('.ts') || ent.name.endsWith('.json')) out.push(p);
+    else if (ent.name.endsWith('.c') || ent.name.endsWith('.h')) out.push(p);
   }
   return out.sort();
 }
 
-function ascVersion() {
-  return JSON.parse(readFileSync(join(ROOT, 'node_modules/assemblyscript/package.json'), 'utf8')).version;
-}
-
 function buildHash() {
   const h = createHash('sha256');
-  h.update(`asc ${ascVersion()}\n${JSON.stringify([COMMON_ARGS, PLAIN])}\n`);
+  h.update(`${JSON.stringify(CLANG_ARGS)}\n`);
   h.update(readFileSync(fileURLToPath(import.meta.url)));
-  for (const f of [...sourceFiles(SRC_DIR), CONSTANTS_AS]) {
+  for (const f of sourceFiles(SRC_DIR)) {
     h.update(`\n--- ${relative(ROOT, f)}\n`);
     h.update(readFileSync(f));
   }
@@ -200,8 +196,7 @@ export function checkModule(bytes, {shared}) {
         const n = r.u32();
         if (n !== 0) {
           throw new Error(`the module has ${n} data segment(s): static data would be written ` +
-              "into tfjs's heap. Remove strings, constant arrays, Math/Mathf calls (lookup " +
-              'tables) and assert messages from kernels/wasm/assembly');
+              "into tfjs's heap. Remove strings, constant arrays and static variables from kernels/c");
         }
         break;
       }
@@ -277,7 +272,7 @@ async function loadVariantTransform() {
   return mod.sharedMemoryVariant;
 }
 
-/** Bundles kernels/constants.ts (esbuild, packages external) and writes its WASM_(I32_)CONSTANTS for asc. */
+/** Bundles kernels/constants.ts (esbuild, packages external) and writes its WASM_(I32_)CONSTANTS for the C sources. */
 async function writeConstants() {
   const {buildSync} = await import('esbuild');
   mkdirSync(join(ROOT, '.build'), {recursive: true});
@@ -285,41 +280,80 @@ async function writeConstants() {
   buildSync({entryPoints: [CONSTANTS_TS], bundle: true, packages: 'external', format: 'esm', platform: 'node',
     outfile: bundle, logLevel: 'error'});
   const {WASM_CONSTANTS, WASM_I32_CONSTANTS} = await import(`${pathToFileURL(bundle).href}?${Date.now()}`);
-  const line = (type, check) => ([name, value]) => {
+  const line = (type, check, literal) => ([name, value]) => {
     if (!check(value)) fail(`constant ${name} = ${value} is not a ${type}`);
-    return `// @ts-ignore: decorator\n@inline export const ${name}: ${type} = ${value};`;
+    return `#define ${name} ${literal(value)}`;
   };
-  const lines = [...Object.entries(WASM_CONSTANTS).map(line('f64', Number.isFinite)),
-    ...Object.entries(WASM_I32_CONSTANTS).map(line('i32', v => Number.isInteger(v) && Math.abs(v) < 2 ** 31))];
-  const text = `// Written by tools/build-wasm.mjs from kernels/constants.ts: do not edit.\n${lines.join('\n')}\n`;
-  mkdirSync(OUT_DIR, {recursive: true});
-  if (!existsSync(CONSTANTS_AS) || readFileSync(CONSTANTS_AS, 'utf8') !== text) writeFileSync(CONSTANTS_AS, text);
+  // Doubles printed as JavaScript does (shortest round trip), always with a point or exponent.
+  const double = v => (/[.e]/.test(String(v)) ? String(v) : `${v}.0`);
+  const lines = [...Object.entries(WASM_CONSTANTS).map(line('f64', Number.isFinite, double)),
+    ...Object.entries(WASM_I32_CONSTANTS).map(line('i32', v => Number.isInteger(v) && Math.abs(v) < 2 ** 31, String))];
+  const text = `/* Written by tools/build-wasm.mjs from kernels/constants.ts: do not edit. */\n#pragma once\n${lines.join('\n')}\n`;
+  mkdirSync(dirname(CONSTANTS_H), {recursive: true});
+  if (!existsSync(CONSTANTS_H) || readFileSync(CONSTANTS_H, 'utf8') !== text) writeFileSync(CONSTANTS_H, text);
 }
 
 // --- compile --------------------------------------------------------------------
 
-async function compile(variant) {
-  const {default: asc} = await import('assemblyscript/asc');
-  const outputs = {};
-  const stderr = asc.createMemoryStream();
-  const stdout = asc.createMemoryStream();
-  const args = [relative(ROOT, ENTRY), ...COMMON_ARGS, ...variant.args,
-    '--outFile', 'out.wasm', '--textFile', 'out.wat'];
-  const {error} = await asc.main(args, {
-    stdout, stderr,
-    writeFile(name, contents) { outputs[name] = contents; },
-    // baseDir defaults to the cwd
-    readFile(name, baseDir) {
-      const p = resolve(baseDir, name);
-      return existsSync(p) ? readFileSync(p, 'utf8') : null;
-    },
-  });
-  const diag = stderr.toString().trim();
-  if (error) fail(`asc failed for ${variant.name}:\n${diag || error.message}`);
-  if (diag) console.error(diag); // warnings
-  const wasm = outputs['out.wasm'];
-  if (!(wasm instanceof Uint8Array)) fail(`asc produced no binary for ${variant.name}`);
-  return {wasm, wat: outputs['out.wat']};
+function clangVersion() {
+  const r = spawnSync('clang', ['--version'], {encoding: 'utf8'});
+  return r.status === 0 ? r.stdout.split('\n')[0].trim() : null;
+}
+
+/**
+ * wasm-ld's output less its shadow-stack global, function table and custom
+ * sections, with env.memory's minimum set to 0 (see the header comment).
+ */
+function finishLinked(bytes) {
+  const r = reader(bytes);
+  const parts = [bytes.subarray(0, 8)];
+  r.pos = 8;
+  while (r.pos < bytes.length) {
+    const start = r.pos;
+    const id = r.byte();
+    const len = r.u32();
+    const end = r.pos + len;
+    if (id === 2) {
+      const n = r.u32();
+      const imp = {module: r.name(), name: r.name(), kind: r.byte()};
+      if (n !== 1 || imp.module !== 'env' || imp.name !== 'memory' || imp.kind !== 2) {
+        throw new Error(`expected the one import env.memory, found ${n} starting with ${JSON.stringify(imp)}`);
+      }
+      const body = [1, 3, ...Buffer.from('env'), 6, ...Buffer.from('memory'), 2, 0x00, 0x00];
+      parts.push(Uint8Array.from([2, body.length, ...body]));
+    } else if (id === 9) {
+      throw new Error('the module has an element segment (function pointers): kernels must call functions directly');
+    } else if (id !== 0 && id !== 4 && id !== 6) {
+      parts.push(bytes.subarray(start, end));
+    }
+    r.pos = end;
+  }
+  const out = new Uint8Array(Buffer.concat(parts.map(p => Buffer.from(p))));
+  if (!WebAssembly.validate(out)) {
+    throw new Error('the module does not validate without its shadow-stack global and table: some C code ' +
+        'needs a shadow stack (a local array or an address-taken local) or an indirect call');
+  }
+  return out;
+}
+
+function compile() {
+  const version = clangVersion();
+  if (version == null) {
+    fail('clang is needed to build the wasm module from kernels/c (Debian: apt-get install -y clang lld); ' +
+        '`npm test` installs it when it runs as root');
+  }
+  const tmp = join(ROOT, '.build/wasm');
+  mkdirSync(tmp, {recursive: true});
+  const linked = join(tmp, 'linked.wasm');
+  const sources = sourceFiles(SRC_DIR).filter(f => f.endsWith('.c'));
+  const r = spawnSync('clang', [...CLANG_ARGS, '-I', SRC_DIR, '-o', linked, ...sources], {encoding: 'utf8'});
+  if (r.status !== 0) fail(`clang failed:\n${(r.stderr || String(r.error)).trim()}`);
+  if (r.stderr.trim()) console.error(r.stderr.trim());
+  try {
+    return {wasm: finishLinked(new Uint8Array(readFileSync(linked))), version};
+  } catch (e) {
+    fail(`${relative(ROOT, linked)}: ${e.message}`);
+  }
 }
 
 function toBase64(bytes) { return Buffer.from(bytes).toString('base64'); }
@@ -333,11 +367,11 @@ function readExisting() {
   return {hash, plain: new Uint8Array(Buffer.from(m[1], 'base64'))};
 }
 
-function render(hash, plain) {
+function render(hash, plain, version) {
   return [
-    '// Generated by tools/build-wasm.mjs from kernels/wasm/assembly/. Do not edit.',
+    '// Generated by tools/build-wasm.mjs from kernels/c/. Do not edit.',
     `// build-hash: ${hash}`,
-    `// AssemblyScript ${ascVersion()}: ${COMMON_ARGS.join(' ')}`,
+    `// ${version}: clang ${CLANG_ARGS.join(' ')}`,
     '',
     `/** ${plain.length} bytes; env.memory not shared (the shared variant is derived: ../shared_memory_variant.ts). */`,
     `export const ${PLAIN.name} =\n    '${toBase64(plain)}';`,
@@ -377,15 +411,6 @@ function report(bins, cached) {
   log(cached ? 'build-wasm: up to date' : `build-wasm: wrote ${relative(ROOT, OUT_TS)}`);
 }
 
-async function verifyAscShared(derived) {
-  const {wasm} = await compile(SHARED);
-  if (Buffer.compare(Buffer.from(wasm), Buffer.from(derived)) !== 0) {
-    fail(`asc's own shared build (${wasm.length} bytes) differs from the derived shared variant ` +
-        `(${derived.length} bytes): ${relative(ROOT, VARIANT_TS)} no longer reproduces it`);
-  }
-  log(`build-wasm: asc --sharedMemory output is byte-identical to the derived shared variant`);
-}
-
 async function main() {
   const t0 = performance.now();
   await writeConstants();
@@ -405,18 +430,11 @@ async function main() {
     } catch (e) {
       fail(`${relative(ROOT, OUT_TS)}: ${e.message}`);
     }
-    if (VERIFY_ASC_SHARED) await verifyAscShared(shared);
     log(`build-wasm: ${(performance.now() - t0).toFixed(0)} ms`);
     return;
   }
   mkdirSync(OUT_DIR, {recursive: true});
-  const {wasm: plain, wat} = await compile(PLAIN);
-  try {
-    checkModule(plain, PLAIN);
-  } catch (e) {
-    if (typeof wat === 'string') writeFileSync(join(OUT_DIR, `${PLAIN.file}.rejected.wat`), wat);
-    fail(`${PLAIN.name}: ${e.message}`);
-  }
+  const {wasm: plain, version} = compile();
   let shared;
   try {
     shared = checkAll(plain, sharedMemoryVariant);
@@ -424,14 +442,12 @@ async function main() {
     fail(e.message);
   }
   writeFileSync(join(OUT_DIR, `${PLAIN.file}.wasm`), plain);
-  if (typeof wat === 'string') writeFileSync(join(OUT_DIR, `${PLAIN.file}.wat`), wat);
   writeFileSync(join(OUT_DIR, `${SHARED.file}.wasm`), shared);
-  // Left by builds that compiled the shared variant with asc.
-  rmSync(join(OUT_DIR, `${SHARED.file}.wat`), {force: true});
-  const text = render(hash, plain);
+  // Left by the AssemblyScript builds.
+  for (const old of ['constants.ts', `${PLAIN.file}.wat`, `${SHARED.file}.wat`]) rmSync(join(OUT_DIR, old), {force: true});
+  const text = render(hash, plain, version);
   if (!existsSync(OUT_TS) || readFileSync(OUT_TS, 'utf8') !== text) writeFileSync(OUT_TS, text);
   report({plain, shared}, false);
-  if (VERIFY_ASC_SHARED) await verifyAscShared(shared);
   log(`build-wasm: ${(performance.now() - t0).toFixed(0)} ms`);
 }
 

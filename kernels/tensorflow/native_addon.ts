@@ -1,6 +1,6 @@
 /**
  * Loads the package's TensorFlow op library (kernels/tensorflow/native, built
- * by tools/build-native.mjs into build/native/vision_ops_tf.node of the
+ * by tools/build-native.mjs into .build/native/vision_ops_tf.node of the
  * package) into the process that already runs tfjs-node: it links the
  * libtensorflow_framework.so.2 that tfjs-node loaded and registers its ops
  * there. Node runs this package's CommonJS build (the "node" condition of its
@@ -12,7 +12,7 @@ import path from 'node:path';
 import type {VisionOpsAddon} from './runners.ts';
 
 /** Where the build puts the library, relative to the package root. */
-export const NATIVE_ADDON_PATH = 'build/native/vision_ops_tf.node';
+export const NATIVE_ADDON_PATH = '.build/native/vision_ops_tf.node';
 
 function packageRoot(): string {
   if (typeof __dirname !== 'string') throw new Error('not running as CommonJS (no __dirname)');

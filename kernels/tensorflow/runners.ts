@@ -9,7 +9,7 @@
  *  - wasm on host copies (the fallback, where the library cannot be loaded):
  *    our wasm module on a memory of its own, inputs copied in and outputs out.
  */
-import {DataType, TensorInfo, util} from '@tensorflow/tfjs-core';
+import {DataType, Tensor, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {CallArg, ExportCall, ExportName, ModuleRunner} from '../wasm/call.ts';
 import {moduleOnMemory, VisionOpsWasm} from '../wasm/module.ts';
 
@@ -26,7 +26,7 @@ export interface NodeBackendLike {
 export interface VisionOpsAddon {
   /** The TensorFlow op names it registered. */
   ops: string[];
-  /** Per export, its parameters: p pointer, i int32, f float, d double. */
+  /** Per export, its parameters: p const pointer, P pointer, i int32, u uint32, f float, d double. */
   signatures: Record<string, string>;
   /** Calls an export of int32 parameters returning int32 (sizes). */
   pure(name: string, ...args: number[]): number;
@@ -37,30 +37,32 @@ export function opName(fn: string): string {
   return 'Vision' + fn.split('_').map(w => w[0].toUpperCase() + w.slice(1)).join('');
 }
 
-const KIND = {input: 0, output: 1, scratch: 2, int32: 3, float32: 4, float64: 5};
+/** The (kind, value) pairs of an op's `args` (kernels/tensorflow/native/vision_call.cc). */
+const KIND = {input: 0, output: 1, scratch: 2, int32: 3, float32: 4, float64Low: 5, float64High: 6};
 const scalar = new DataView(new ArrayBuffer(8));
 
 /**
- * A number argument as the op's (kind, value) pair for parameter type `type`
- * (i, f or d); a double as (kind, high word, low word): list(int) attributes
- * come from JavaScript numbers, exact only below 2^53.
+ * A number argument as the op's pairs for parameter type `type` (a null
+ * pointer where the parameter is one); list(int) attributes reach
+ * TensorFlow as int32, so a float goes as its bits and a double as two words.
  */
-function numberArg(fn: string, index: number, type: string, v: number): number[] {
-  if (type === 'i') return [KIND.int32, v | 0];
+function numberArg(type: string, v: number): number[] {
   if (type === 'f') {
     scalar.setFloat32(0, v);
-    return [KIND.float32, scalar.getUint32(0)];
+    return [KIND.float32, scalar.getInt32(0)];
   }
   if (type === 'd') {
     scalar.setFloat64(0, v);
-    return [KIND.float64, scalar.getInt32(0), scalar.getUint32(4)];
+    return [KIND.float64Low, scalar.getInt32(4), KIND.float64High, scalar.getInt32(0)];
   }
-  throw new Error(`${opName(fn)}: argument ${index} is a number, the C parameter a pointer`);
+  return [KIND.int32, v | 0];
 }
 
 export function nativeRunner(backend: NodeBackendLike, addon: VisionOpsAddon): ModuleRunner {
   const b = backend.binding;
-  const tfType = (dtype: DataType) => dtype === 'int32' ? b.TF_INT32 : b.TF_FLOAT;
+  // tfjs-node returns its op outputs as Tensors the engine tracks: dispose those through the engine.
+  const dispose = (t: TensorInfo) => t instanceof Tensor ? t.dispose() : backend.disposeData(t.dataId);
+  const int = (name: string, value: number|number[]) => ({name, type: b.TF_ATTR_INT, value});
   return {
     backendName: 'tensorflow',
     run(call) {
@@ -69,32 +71,43 @@ export function nativeRunner(backend: NodeBackendLike, addon: VisionOpsAddon): M
         throw new Error(`${opName(call.fn)}: the op library does not match this package's kernels ` +
             `(${call.args.length} arguments, library: ${signature ?? 'no such op'}); rebuild it`);
       }
-      const inputs: TensorInfo[] = [];
+      // The op takes float tensors, then int32 ones (inputs and outputs alike), numbered in that order.
+      const inputs = call.args.filter((a): a is {input: TensorInfo} => typeof a === 'object' && 'input' in a)
+          .map(a => a.input);
+      const inputOrder = [...inputs.filter(t => t.dtype !== 'int32'), ...inputs.filter(t => t.dtype === 'int32')];
+      const outputOrder = [...call.outputs.keys()].sort((i, j) =>
+        Number(call.outputs[i].dtype === 'int32') - Number(call.outputs[j].dtype === 'int32') || i - j);
+      let nextInput = 0;
       const args = call.args.flatMap((a: CallArg, i) => {
-        if (typeof a === 'number') return numberArg(call.fn, i, signature[i], a);
-        if ('input' in a) return [KIND.input, inputs.push(a.input) - 1];
-        return 'output' in a ? [KIND.output, a.output] : [KIND.scratch, a.scratch];
+        if (typeof a === 'number') return numberArg(signature[i], a);
+        if ('input' in a) return [KIND.input, inputOrder.indexOf(inputs[nextInput++])];
+        return 'output' in a ? [KIND.output, outputOrder.indexOf(a.output)] : [KIND.scratch, a.scratch];
       });
-      const returns = call.returns === true;
-      const outputs = call.outputs.map(o => o.shape);
+      const shapes = outputOrder.map(j => call.outputs[j].shape);
+      const intOutputs = call.outputs.filter(o => o.dtype === 'int32').length;
       const attrs = [
-        {name: 'Tin', type: b.TF_ATTR_TYPE, value: inputs.map(t => tfType(t.dtype))},
-        {name: 'Tout', type: b.TF_ATTR_TYPE, value: [...call.outputs.map(o => tfType(o.dtype)), ...(returns ? [b.TF_INT32] : [])]},
-        {name: 'args', type: b.TF_ATTR_INT, value: args},
-        {name: 'output_shapes', type: b.TF_ATTR_INT, value: outputs.flat()},
-        {name: 'output_ranks', type: b.TF_ATTR_INT, value: outputs.map(s => s.length)},
-        {name: 'scratch_words', type: b.TF_ATTR_INT, value: call.scratchWords ?? 0},
-        {name: 'scratch_header', type: b.TF_ATTR_INT, value: call.scratchHeader ?? []},
-        {name: 'returns', type: b.TF_ATTR_BOOL, value: returns},
+        int('n_inputs', inputs.length - inputs.filter(t => t.dtype === 'int32').length),
+        int('n_int_inputs', inputs.filter(t => t.dtype === 'int32').length),
+        int('n_outputs', call.outputs.length - intOutputs),
+        int('n_int_outputs', intOutputs + (call.returns ? 1 : 0)),
+        int('args', args),
+        int('output_shapes', shapes.flat()),
+        int('output_ranks', shapes.map(s => s.length)),
+        int('scratch_words', call.scratchWords ?? 0),
+        int('scratch_header', call.scratchHeader ?? []),
+        {name: 'returns', type: b.TF_ATTR_BOOL, value: call.returns === true},
       ];
-      const results = backend.executeMultipleOutputs(opName(call.fn), attrs, inputs, call.outputs.length + (returns ? 1 : 0));
+      const results = backend.executeMultipleOutputs(opName(call.fn), attrs, inputOrder,
+          call.outputs.length + (call.returns ? 1 : 0));
       let returned = 0;
-      if (returns) {
+      if (call.returns) {
         const count = results.pop()!;
         returned = backend.readSync(count.dataId)[0];
-        backend.disposeData(count.dataId);
+        dispose(count);
       }
-      return {outputs: results, returned};
+      const outputs: TensorInfo[] = [];
+      outputOrder.forEach((j, at) => outputs[j] = results[at]);
+      return {outputs, returned};
     },
     size: (fn, ...args) => addon.pure(fn, ...args),
     head(t, count) {
@@ -105,7 +118,7 @@ export function nativeRunner(backend: NodeBackendLike, addon: VisionOpsAddon): M
       const n = util.sizeFromShape(shape);
       return {dataId: backend.write(dtype === 'int32' ? new Int32Array(n) : new Float32Array(n), shape, dtype), shape, dtype};
     },
-    dispose: t => backend.disposeData(t.dataId),
+    dispose,
   };
 }
 
