@@ -37,6 +37,7 @@ import {spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {dirname, join, relative, resolve} from 'node:path';
+import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 
@@ -48,7 +49,14 @@ const OUT_DIR = join(ROOT, '.build/native');
 const STAGE = join(OUT_DIR, 'gyp');
 const OUT = join(OUT_DIR, 'vision_ops_tf.node');
 const HASH_FILE = join(OUT_DIR, 'vision_ops_tf.hash');
-const TFJS_NODE = join(ROOT, 'node_modules/@tensorflow/tfjs-node');
+/** tfjs-node as this package resolves it: in the repository, or beside it in a consumer's node_modules. */
+const TFJS_NODE = (() => {
+  try {
+    return dirname(createRequire(join(ROOT, 'package.json')).resolve('@tensorflow/tfjs-node/package.json'));
+  } catch {
+    return join(ROOT, 'node_modules/@tensorflow/tfjs-node');
+  }
+})();
 
 let opts;
 try {
@@ -202,13 +210,14 @@ function writeIfChanged(path, content) {
 
 // --- 2. prerequisites ---------------------------------------------------------------------------
 if (!existsSync(join(TFJS_NODE, 'package.json'))) {
-  die('@tensorflow/tfjs-node is not installed in node_modules (run: bash tools/build-tfjs-node.sh)');
+  die('@tensorflow/tfjs-node is not installed (in this repository: bash tools/build-tfjs-node.sh)');
 }
 const TF_DEPS = join(TFJS_NODE, 'deps');
 for (const f of ['include/tensorflow/c/kernels.h', 'include/tensorflow/c/ops.h', 'include/tensorflow/c/c_api.h',
   'lib/libtensorflow_framework.so.2', 'lib/libtensorflow_cc.so.2']) {
   if (!existsSync(join(TF_DEPS, f))) {
-    die(`node_modules/@tensorflow/tfjs-node/deps/${f} is missing: tfjs-node's TensorFlow C API is not set up (run: bash tools/build-tfjs-node.sh)`);
+    die(`${join(TF_DEPS, f)} is missing: tfjs-node's TensorFlow C API is not set up (tfjs-node's own install, ` +
+        'or offline: bash tools/build-tfjs-node.sh [--project DIR])');
   }
 }
 const tfDeps = realpathSync(TF_DEPS);

@@ -481,8 +481,11 @@ async function main() {
     runCase('tfjs-node', async dir => {
       const setup = await heavy(() => sh('bash', [path.join(REPO, 'tools', 'build-tfjs-node.sh'), '--project', dir], {timeout: 600_000}));
       if (setup.code !== 0) throw new Error(`tools/build-tfjs-node.sh --project failed (exit ${setup.code}):\n${tail(setup.out)}`);
+      // The package's TensorFlow op library, built in the consumer from the tarball's sources.
+      const native = await heavy(() => sh('npx', ['--no-install', 'tfjs-vision-ops-build-native'], {cwd: dir, timeout: 600_000}));
+      if (native.code !== 0) throw new Error(`npx tfjs-vision-ops-build-native failed (exit ${native.code}):\n${tail(native.out)}`);
       const cores = oneCore(dir, null);
-      return `${describe(await nodeJob(dir, 'job.mjs'))}; ${cores}`;
+      return `op library built; ${describe(await nodeJob(dir, 'job.mjs'))}; ${cores}`;
     }, tfjsNodeProject),
     ...[['peers-lowest', lowestProject, LOWEST], ['peers-latest', latestProject, LATEST]].map(([name, proj, v]) =>
       runCase(name, async dir => {
