@@ -11,7 +11,7 @@
  */
 import {DataType, Tensor, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {CallArg, ExportCall, ExportName, ModuleRunner} from '../wasm/call.ts';
-import {moduleOnMemory, VisionOpsWasm} from '../wasm/module.ts';
+import {moduleOnMemory, VisionOpsWasm} from '../wasm/instance.ts';
 
 /** What of tfjs-node's backend (NodeJSKernelBackend) the runners use. */
 export interface NodeBackendLike {

@@ -2,8 +2,7 @@ import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {DeformConv2d, DeformConv2dAttrs, DeformConv2dInputs} from '../../src/kernel_names.ts';
 import {DEFORM_HEADER, DEFORM_HEADER_WORDS} from '../constants.ts';
 import {chunkPositions, columnLength, deformGeometry, DeformGeometry} from '../reference/deform_conv2d.ts';
-import {assertFloat32, ExportCall, ModuleKernel, ModuleRunner} from './call.ts';
-import {int32Fields} from './module.ts';
+import {assertFloat32, ExportCall, int32Fields, ModuleKernel, ModuleRunner} from './call.ts';
 
 const padded = (n: number) => (n + 3) & ~3;
 

@@ -1,8 +1,7 @@
 import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {MsDeformAttn, MsDeformAttnInputs} from '../../src/kernel_names.ts';
 import {MsDeformAttnGeometry, msDeformAttnGeometry} from '../reference/ms_deform_attn.ts';
-import {assertFloat32, ModuleKernel, ModuleRunner} from './call.ts';
-import {int32Fields} from './module.ts';
+import {assertFloat32, int32Fields, ModuleKernel, ModuleRunner} from './call.ts';
 
 /**
  * Checks dtypes and shapes (the module reads the level tables by L and trusts

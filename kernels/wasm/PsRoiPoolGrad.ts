@@ -1,8 +1,7 @@
 import {util} from '@tensorflow/tfjs-core';
 import {PsRoiPoolGrad, PsRoiPoolGradAttrs, PsRoiPoolGradInputs, psRoiPoolKernel} from '../../src/kernel_names.ts';
 import {attrArgs} from './args.ts';
-import {assertFloat32, ModuleKernel} from './call.ts';
-import {int32Fields} from './module.ts';
+import {assertFloat32, int32Fields, ModuleKernel} from './call.ts';
 
 export const psRoiPoolGradModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {dy, boxes} = inputs as PsRoiPoolGradInputs;

@@ -1,8 +1,7 @@
 import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {PsRoiAlignAttrs, psRoiAlignKernel, RoiAlignAttrs, RoiAlignInputs, roiAlignKernel} from '../../src/kernel_names.ts';
 import {attrArgs} from './args.ts';
-import {assertFloat32, ModuleKernel, ModuleRunner} from './call.ts';
-import {int32Fields} from './module.ts';
+import {assertFloat32, int32Fields, ModuleKernel, ModuleRunner} from './call.ts';
 
 /**
  * roi_align(_grad) or ps_roi_align(_grad) of our module, with a scratch

@@ -1,8 +1,7 @@
 import {TensorInfo, util} from '@tensorflow/tfjs-core';
 import {PsRoiPool, psRoiPoolKernel, RoiPool, RoiPoolAttrs, RoiPoolInputs, roiPoolKernel} from '../../src/kernel_names.ts';
 import {attrArgs} from './args.ts';
-import {assertFloat32, ModuleKernel, ModuleRunner} from './call.ts';
-import {int32Fields} from './module.ts';
+import {assertFloat32, int32Fields, ModuleKernel, ModuleRunner} from './call.ts';
 
 /** roi_pool or ps_roi_pool of our module into a new output of outShape. */
 export function runRoiPool(

@@ -1,8 +1,7 @@
 import {util} from '@tensorflow/tfjs-core';
 import {RoiPoolGrad, RoiPoolGradAttrs, RoiPoolGradInputs, roiPoolKernel} from '../../src/kernel_names.ts';
 import {attrArgs} from './args.ts';
-import {assertFloat32, ModuleKernel} from './call.ts';
-import {int32Fields} from './module.ts';
+import {assertFloat32, int32Fields, ModuleKernel} from './call.ts';
 
 /** Zeroes dx, recomputes each bin's argmax per lane and adds dy there. */
 export const roiPoolGradModule: ModuleKernel = (run, {inputs, attrs}) => {

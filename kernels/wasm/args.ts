@@ -1,5 +1,5 @@
 import {KernelDecl, scalarAttrs} from '../../src/kernel_names.ts';
-import {int32Fields} from './module.ts';
+import {int32Fields} from './call.ts';
 
 /**
  * A kernel's scalar attributes in declared order (bool as 0/1, int checked to

@@ -37,70 +37,13 @@
 import {version_wasm} from '@tensorflow/tfjs-backend-wasm';
 import {DataType, findBackend, ready, TensorInfo, util} from '@tensorflow/tfjs-core';
 import {MAX_TENSOR_BYTES} from '../../src/ops/limits.ts';
-import {WASM_SIMD} from './generated/module_bytes.ts';
-import {sharedMemoryVariant} from './shared_memory_variant.ts';
+import {compiledModule, compiledModuleAsync, isShared, VisionOpsWasm} from './instance.ts';
 
 /**
  * Exports of our module. Pointers are byte offsets into the backend heap, n
  * element counts; the kernel's scalar attributes come last, in declared order
  * (`...attrs`, ./args.ts).
  */
-export interface VisionOpsWasm {
-  /** (x, t, out, n, ...attrs) */
-  sigmoid_focal_loss(...args: number[]): void;
-  /** (dy, x, t, dx, dt, n, ...attrs) */
-  sigmoid_focal_loss_grad(...args: number[]): void;
-  /**
-   * (x or dy, boxes, out or dx, scratch, batch, height, width, channels,
-   * numBoxes, maxRowTaps, maxColTaps, ...attrs); ps_roi_align(_grad) alike.
-   */
-  roi_align(...args: number[]): void;
-  roi_align_grad(...args: number[]): void;
-  ps_roi_align(...args: number[]): void;
-  ps_roi_align_grad(...args: number[]): void;
-  /** (x, boxes, out, batch, height, width, channels, numBoxes, ...attrs); ps_roi_pool alike. */
-  roi_pool(...args: number[]): void;
-  /** (dy, x, boxes, dx, then as roi_pool); ps_roi_pool_grad takes (dy, boxes, dx, ...), no x. */
-  roi_pool_grad(...args: number[]): void;
-  ps_roi_pool(...args: number[]): void;
-  ps_roi_pool_grad(...args: number[]): void;
-  /**
-   * (boxes, scores, idxs, batched, n, scratch, out, ...attrs): kept indices
-   * into out (n i32), returns their count; scratch of nms_scratch_words(n) words.
-   */
-  nms(...args: number[]): number;
-  nms_scratch_words(n: number): number;
-  /** Scratch layout and header in assembly/deform_conv2d.ts (see ../DeformConv2d.ts). */
-  deform_conv2d(x: number, offset: number, mask: number, weight: number, out: number, scratch: number): void;
-  deform_conv2d_grad(
-      dy: number, x: number, offset: number, mask: number, weight: number, dx: number, dOffset: number,
-      dMask: number, dWeight: number, scratch: number): void;
-  /**
-   * (x, dy, dw, batch, inH, inW, inC, outH, outW, outC, strideH, strideW, padTop, padLeft,
-   * filterH, filterW, then element strides of x and of dy: batch, row, column, channel).
-   */
-  conv2d_backprop_filter(...args: number[]): void;
-  /** (dy, w, dx, batch, inD, inH, inW, inC, outD, outH, outW, outC, strides D H W, pads front top left, filter D H W). */
-  conv3d_backprop_input(...args: number[]): void;
-  /** (x, dy, dw, then as conv3d_backprop_input). */
-  conv3d_backprop_filter(...args: number[]): void;
-  /**
-   * (dy, w, dx, batch, inH, inW, inC, outH, outW, channelMultiplier, strideH, strideW, padTop, padLeft,
-   * filterH, filterW); all NHWC, w [filterH, filterW, inC, channelMultiplier].
-   */
-  depthwise_conv2d_backprop_input(...args: number[]): void;
-  /** (x, dy, dw, then as depthwise_conv2d_backprop_input). */
-  depthwise_conv2d_backprop_filter(...args: number[]): void;
-  unsorted_segment_sum(
-      x: number, ids: number, out: number, rows: number, inner: number, numSegments: number, isInt: number): void;
-  /**
-   * (value, spatialShapes, levelStartIndex, samplingLocations, attentionWeights, out, batch, spatialSize,
-   * heads, channels, queries, levels, points)
-   */
-  ms_deform_attn(...args: number[]): void;
-  /** (dy, value, the tables, samplingLocations, attentionWeights, dValue, dLocations, dWeights, then as ms_deform_attn). */
-  ms_deform_attn_grad(...args: number[]): void;
-}
 
 interface EmscriptenModuleLike {
   HEAPU8?: Uint8Array;
@@ -113,6 +56,9 @@ interface EmscriptenModuleLike {
 }
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
+export type {VisionOpsWasm} from './instance.ts';
+export {int32Fields} from './call.ts';
+
 export interface WasmBackendLike {
   wasm: EmscriptenModuleLike|null;
   dataIdMap: {get(dataId: object): {memoryOffset: number|null}|undefined};
@@ -180,41 +126,14 @@ export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory {
   return m;
 }
 
-function isShared(memory: WebAssembly.Memory): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-}
 
-function decodeBase64(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
 
 /** Compiled modules, one per variant (independent of any memory). */
-const compiled = new Map<boolean, WebAssembly.Module>();
 /** Instances per backend object, with the memory they import. */
 const instances = new WeakMap<object, {memory: WebAssembly.Memory, exports: VisionOpsWasm}>();
 const pending = new WeakMap<object, Promise<VisionOpsWasm>>();
 
-function variantBytes(shared: boolean): Uint8Array {
-  const plain = decodeBase64(WASM_SIMD);
-  return shared ? sharedMemoryVariant(plain) : plain;
-}
 
-/**
- * Our module on a memory of the caller's (not a tfjs backend's): the
- * 'tensorflow' backend's fallback runs it on host copies
- * (kernels/tensorflow/runners.ts).
- */
-export function moduleOnMemory(memory: WebAssembly.Memory): VisionOpsWasm {
-  let module = compiled.get(false);
-  if (module == null) {
-    module = new WebAssembly.Module(variantBytes(false) as BufferSource);
-    compiled.set(false, module);
-  }
-  return new WebAssembly.Instance(module, {env: {memory}}).exports as unknown as VisionOpsWasm;
-}
 
 function cachedExports(backend: WasmBackendLike, memory: WebAssembly.Memory): VisionOpsWasm|null {
   const c = instances.get(backend);
@@ -228,13 +147,7 @@ function remember(backend: WasmBackendLike, memory: WebAssembly.Memory, instance
 }
 
 function instantiateSync(backend: WasmBackendLike, memory: WebAssembly.Memory): VisionOpsWasm {
-  const shared = isShared(memory);
-  let module = compiled.get(shared);
-  if (module == null) {
-    module = new WebAssembly.Module(variantBytes(shared) as BufferSource);
-    compiled.set(shared, module);
-  }
-  return remember(backend, memory, new WebAssembly.Instance(module, {env: {memory}}));
+  return remember(backend, memory, new WebAssembly.Instance(compiledModule(isShared(memory)), {env: {memory}}));
 }
 
 async function instantiateAsync(
@@ -244,13 +157,7 @@ async function instantiateAsync(
   let p = pending.get(backend);
   if (p == null) {
     p = (async () => {
-      const shared = isShared(memory);
-      let module = compiled.get(shared);
-      if (module == null) {
-        module = await WebAssembly.compile(variantBytes(shared) as BufferSource);
-        compiled.set(shared, module);
-      }
-      const instance = await WebAssembly.instantiate(module, {env: {memory}});
+      const instance = await WebAssembly.instantiate(await compiledModuleAsync(isShared(memory)), {env: {memory}});
       return remember(backend, memory, instance);
     })();
     pending.set(backend, p);
@@ -352,16 +259,3 @@ export function allocOutput(
   return {info, offset};
 }
 
-/**
- * The values of `fields` (name: value) in order, each checked to be an
- * integer that fits an int32 kernel argument or header word: anything else
- * is an Error naming the kernel and the field, never a silent wrap.
- */
-export function int32Fields(kernel: string, fields: Record<string, number>): number[] {
-  return Object.entries(fields).map(([name, v]) => {
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
-      throw new Error(`${kernel} (wasm): int32 argument '${name}' = ${v} does not fit int32`);
-    }
-    return v;
-  });
-}

@@ -10,7 +10,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import {getKernel, registerKernel, unregisterKernel} from '@tensorflow/tfjs-core';
 import {KernelTable, registerKernels, registerTfjsKernels} from '../register_all.ts';
-import {onWasm} from './call.ts';
+import {onWasm} from './wasm_runner.ts';
 import {wasmKernelModules} from './kernels.ts';
 import {conv2DBackpropFilterModule} from './Conv2DBackpropFilter.ts';
 import {conv3DBackpropFilterModule} from './Conv3DBackpropFilterV2.ts';
