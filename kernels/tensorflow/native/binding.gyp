@@ -22,7 +22,7 @@
     'defines': ['NAPI_VERSION=8'],
     # The TensorFlow headers as system headers: -Werror covers our code only.
     'cflags': ['-isystem', '<(tf_deps)/include', '-fPIC', '-O2', '-ffp-contract=off',
-               '-Wall', '-Wextra', '-Wunused-parameter', '-Werror'],
+               '-Wall', '-Wextra', '-Wunused-parameter', '-Werror', '-pthread'],
     'cflags_c': ['-std=c11'],
     'cflags_cc': ['-std=c++17'],
     'cflags!': ['-O3'],
@@ -34,6 +34,7 @@
           '-l:libtensorflow_framework.so.2',
           '-l:libtensorflow_cc.so.2',
           '-Wl,-rpath,<(tf_deps)/lib',
+          '-pthread',
         ],
       }],
     ],

@@ -32,7 +32,8 @@
 // constructed and fails the op with INVALID_ARGUMENT naming the op and the
 // argument: the process never aborts on a bad call. Every non-return output
 // with elements must be passed to the export (no uninitialised output leaks).
-// Single-threaded and deterministic: the export runs on the calling thread.
+// Deterministic: an export runs on the calling thread, or, where its rows are
+// independent (kSplitRules), on several threads over fixed shares of them.
 //
 // JavaScript exports: ops (the registered op names), signatures ({name:
 // letters}: p const pointer, P writable pointer, i int32_t, u uint32_t, f float,
@@ -47,8 +48,11 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <new>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -349,6 +353,107 @@ void FailWith(TF_OpKernelContext *ctx, const VisionKernel &k, const char *what, 
   TF_DeleteStatus(s);
 }
 
+// Exports whose work splits into independent rows, run on several threads:
+// `count` rows (an int32 parameter), each row owning a fixed share of the
+// buffers `rows` (boxes, outputs: a buffer of E elements gives each row
+// E / count of them); other pointers are shared and read-only; the scratch, if
+// any, is one copy per thread. A row's result does not depend on the split,
+// so the outputs are the same for every thread count (deterministic).
+struct SplitRule {
+  const char *fn;
+  const char *count;
+  std::vector<const char *> rows;
+};
+const SplitRule kSplitRules[] = {
+    {"sigmoid_focal_loss", "n", {"x", "t", "out"}},
+    {"sigmoid_focal_loss_grad", "n", {"dy", "x", "t", "dx", "dt"}},
+    {"roi_align", "numBoxes", {"boxes", "out"}},
+    {"ps_roi_align", "numBoxes", {"boxes", "out"}},
+    {"roi_pool", "numBoxes", {"boxes", "out"}},
+    {"ps_roi_pool", "numBoxes", {"boxes", "out"}},
+};
+// Rows per thread below which a split does not pay for starting a thread.
+constexpr int64_t kMinRowsPerThread = 8;
+constexpr int64_t kMinElementsPerThread = 1 << 16;
+
+int ParamIndex(const VisionExport &ex, const char *name) {
+  for (size_t i = 0; ex.sig[i] != 0; i++) {
+    if (ParamName(ex, i) == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// The cores, at most 16; TFJS_VISION_OPS_THREADS (1 to 16) overrides it, read at each call.
+unsigned Threads() {
+  const char *env = std::getenv("TFJS_VISION_OPS_THREADS");
+  const int wanted = env == nullptr ? 0 : std::atoi(env);
+  if (wanted >= 1 && wanted <= 16) return static_cast<unsigned>(wanted);
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : (n > 16 ? 16 : n);
+}
+
+// Runs a split export on several threads (see SplitRule); false where it
+// does not split (no rule, too little work, or a buffer not a whole number of
+// rows), and the caller runs it once.
+bool RunSplit(const VisionKernel &k, TF_OpKernelContext *ctx, const std::vector<VisionArg> &a,
+              const std::vector<int64_t> &arg_elems, const uint32_t *scratch, Held &h) {
+  const SplitRule *rule = nullptr;
+  for (const SplitRule &r : kSplitRules) {
+    if (std::strcmp(r.fn, k.ex->name) == 0) rule = &r;
+  }
+  if (rule == nullptr) return false;
+  const int count_at = ParamIndex(*k.ex, rule->count);
+  if (count_at < 0) return false;
+  const int64_t rows = a[count_at].i;
+  std::vector<std::pair<int, int64_t>> split;  // (argument, elements per row)
+  for (const char *name : rule->rows) {
+    const int at = ParamIndex(*k.ex, name);
+    if (at < 0 || rows <= 0 || arg_elems[at] % rows != 0) return false;
+    split.emplace_back(at, arg_elems[at] / rows);
+  }
+  const int64_t per_row = split.empty() ? 1 : split.back().second;
+  const int64_t min_rows = std::max<int64_t>(kMinRowsPerThread, kMinElementsPerThread / std::max<int64_t>(per_row, 1));
+  const int64_t threads = std::min<int64_t>(Threads(), rows / min_rows);
+  if (threads < 2) return false;
+  // One scratch per thread: the first is the call's own, copied with its header.
+  int scratch_at = -1;
+  for (size_t q = 0, i = 0; q < k.args.size(); q += 2, i++) {
+    if (k.args[q] == kScratch) scratch_at = static_cast<int>(i);
+    if (k.args[q] == kDoubleLo) q += 2;
+  }
+  uint32_t *scratches = nullptr;
+  if (scratch_at >= 0) {
+    TF_AllocatorAttributes attrs;
+    attrs.struct_size = TF_ALLOCATOR_ATTRIBUTES_STRUCT_SIZE;
+    attrs.on_host = 1;
+    const int64_t dims[1] = {k.scratch_words * threads};
+    TF_Tensor *t = h.Keep(TF_AllocateTemp(ctx, TF_FLOAT, dims, 1, &attrs, h.st));
+    if (TF_GetCode(h.st) != TF_OK || t == nullptr) return false;
+    scratches = static_cast<uint32_t *>(TF_TensorData(t));
+    for (int64_t t2 = 0; t2 < threads; t2++) {
+      std::memcpy(scratches + t2 * k.scratch_words, scratch, static_cast<size_t>(k.scratch_words) * 4);
+    }
+  }
+  std::vector<std::vector<VisionArg>> parts(threads, a);
+  for (int64_t t = 0; t < threads; t++) {
+    const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
+    std::vector<VisionArg> &p = parts[t];
+    p[count_at].i = static_cast<int32_t>(last - first);
+    for (const auto &[at, per] : split) {
+      if (p[at].p != nullptr) p[at].p = static_cast<uint32_t *>(p[at].p) + first * per;
+    }
+    if (scratch_at >= 0) {
+      const size_t offset = static_cast<uint32_t *>(a[scratch_at].p) - scratch;
+      p[scratch_at].p = scratches + t * k.scratch_words + offset;
+    }
+  }
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; t++) pool.emplace_back([&, t] { CallWithSubnormals(*k.ex, parts[t].data()); });
+  CallWithSubnormals(*k.ex, parts[0].data());
+  for (std::thread &th : pool) th.join();
+  return true;
+}
+
 void ComputeImpl(VisionKernel &k, TF_OpKernelContext *ctx) {
   if (!k.error.empty()) return Fail(ctx, k.error);
   const std::string op = std::string(k.ex->op) + " (" + k.ex->name + "): ";
@@ -359,12 +464,14 @@ void ComputeImpl(VisionKernel &k, TF_OpKernelContext *ctx) {
   }
   Held h;
   std::vector<void *> in_ptr(n_in, nullptr), out_ptr(n_out, nullptr);
+  std::vector<int64_t> in_elems(n_in, 0);
   for (int64_t i = 0; i < n_in; i++) {
     TF_Tensor *t = nullptr;
     TF_GetInput(ctx, static_cast<int>(i), &t, h.st);
     h.Keep(t);
     if (TF_GetCode(h.st) != TF_OK) return FailWith(ctx, k, "input", h.st);
-    if (TF_TensorElementCount(t) > 0) in_ptr[i] = TF_TensorData(t);
+    in_elems[i] = TF_TensorElementCount(t);
+    if (in_elems[i] > 0) in_ptr[i] = TF_TensorData(t);
   }
   for (int64_t j = 0; j < n_out; j++) {
     const int64_t *dims = k.shapes.data() + k.shape_at[j];
@@ -391,6 +498,7 @@ void ComputeImpl(VisionKernel &k, TF_OpKernelContext *ctx) {
     for (size_t w = 0; w < k.header.size(); w++) scratch[w] = static_cast<uint32_t>(k.header[w]);
   }
   std::vector<VisionArg> a;
+  std::vector<int64_t> arg_elems;  // per argument: the elements of its buffer (0: not a tensor)
   a.reserve(k.args.size() / 2);
   for (size_t q = 0; q < k.args.size(); q += 2) {
     const int64_t kind = k.args[q], v = k.args[q + 1];
@@ -419,7 +527,9 @@ void ComputeImpl(VisionKernel &k, TF_OpKernelContext *ctx) {
       default: return Fail(ctx, op + "internal: unchecked argument kind");
     }
     a.push_back(x);
+    arg_elems.push_back(kind == kInput ? in_elems[v] : kind == kOutput ? k.out_elems[v] : 0);
   }
+  if (RunSplit(k, ctx, a, arg_elems, scratch, h)) return;
   const int32_t r = CallWithSubnormals(*k.ex, a.data());
   if (ret != nullptr) *static_cast<int32_t *>(TF_TensorData(ret)) = r;
 }
