@@ -96,6 +96,21 @@ INLINE void tile_row(const float *a, int32_t ats, const float *b, int32_t bts, f
 }
 
 
+/* Columns [n, N) of one row of C: 4 at a time, then one at a time. */
+INLINE void row_tail(const float *ar, int32_t ats, const float *b, int32_t bts, float *cr, int32_t T, int add,
+                     int32_t n, int32_t N) {
+  for (; n + 4 <= N; n += 4) {
+    float *cn = cr + n;
+    OPAQUE(cn);
+    tile_row(ar, ats, b + n, bts, cn, T, add, 1);
+  }
+  for (; n < N; n++) {
+    float *cn = cr + n;
+    OPAQUE(cn);
+    tile_row(ar, ats, b + n, bts, cn, T, add, 0);
+  }
+}
+
 INLINE void gemm_body(const float *a, int32_t ams, int32_t ats, const float *b, int32_t bts, float *c,
                       int32_t cs, int32_t M, int32_t N, int32_t T, int add) {
   int32_t m = 0;
@@ -108,21 +123,7 @@ INLINE void gemm_body(const float *a, int32_t ams, int32_t ats, const float *b, 
       OPAQUE(cn);
       tile4x8(am, ams, ats, b + n, bts, cn, cs, T, add);
     }
-    for (int32_t r = 0; r < 4; r++) {
-      const float *ar = am + r * ams;
-      float *cr = cm + r * cs;
-      int32_t k = n;
-      for (; k + 4 <= N; k += 4) {
-        float *ck = cr + k;
-        OPAQUE(ck);
-        tile_row(ar, ats, b + k, bts, ck, T, add, 1);
-      }
-      for (; k < N; k++) {
-        float *ck = cr + k;
-        OPAQUE(ck);
-        tile_row(ar, ats, b + k, bts, ck, T, add, 0);
-      }
-    }
+    for (int32_t r = 0; r < 4; r++) row_tail(am + r * ams, ats, b, bts, cm + r * cs, T, add, n, N);
   }
   for (; m < M; m++) {
     const float *am = a + m * ams;
@@ -133,16 +134,7 @@ INLINE void gemm_body(const float *a, int32_t ams, int32_t ats, const float *b, 
       OPAQUE(cn);
       tile_row(am, ats, b + n, bts, cn, T, add, 2);
     }
-    for (; n + 4 <= N; n += 4) {
-      float *cn = cm + n;
-      OPAQUE(cn);
-      tile_row(am, ats, b + n, bts, cn, T, add, 1);
-    }
-    for (; n < N; n++) {
-      float *cn = cm + n;
-      OPAQUE(cn);
-      tile_row(am, ats, b + n, bts, cn, T, add, 0);
-    }
+    row_tail(am, ats, b, bts, cm, T, add, n, N);
   }
 }
 

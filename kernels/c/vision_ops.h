@@ -43,26 +43,12 @@ INLINE float maxf(float a, float b) { return __builtin_wasm_max_f32(a, b); }
 INLINE double mind(double a, double b) { return __builtin_wasm_min_f64(a, b); }
 INLINE double maxd(double a, double b) { return __builtin_wasm_max_f64(a, b); }
 #else
-INLINE float minf(float a, float b) {
-  if (a != a || b != b) return a + b;
-  if (a == b) return __builtin_signbit(a) ? a : b;
-  return a < b ? a : b;
-}
-INLINE float maxf(float a, float b) {
-  if (a != a || b != b) return a + b;
-  if (a == b) return __builtin_signbit(a) ? b : a;
-  return a > b ? a : b;
-}
-INLINE double mind(double a, double b) {
-  if (a != a || b != b) return a + b;
-  if (a == b) return __builtin_signbit(a) ? a : b;
-  return a < b ? a : b;
-}
-INLINE double maxd(double a, double b) {
-  if (a != a || b != b) return a + b;
-  if (a == b) return __builtin_signbit(a) ? b : a;
-  return a > b ? a : b;
-}
+#define WASM_MIN_MAX(T, MIN, MAX) \
+  INLINE T MIN(T a, T b) { return a != a || b != b ? a + b : a == b ? (__builtin_signbit(a) ? a : b) : a < b ? a : b; } \
+  INLINE T MAX(T a, T b) { return a != a || b != b ? a + b : a == b ? (__builtin_signbit(a) ? b : a) : a > b ? a : b; }
+WASM_MIN_MAX(float, minf, maxf)
+WASM_MIN_MAX(double, mind, maxd)
+#undef WASM_MIN_MAX
 #endif
 
 /* isFinite<f32> / isNaN<f32> of AssemblyScript. */
