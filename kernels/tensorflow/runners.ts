@@ -58,10 +58,26 @@ function numberArg(type: string, v: number): number[] {
   return [KIND.int32, v | 0];
 }
 
+/** What both runners do on the host (tfjs-node keeps tensors in host memory). */
+function hostTensors(backend: NodeBackendLike) {
+  const tensor = (values: Float32Array|Int32Array, shape: number[], dtype: DataType): TensorInfo =>
+    ({dataId: backend.write(values, shape, dtype), shape, dtype});
+  return {
+    tensor,
+    head: (t: TensorInfo, count: number) =>
+      tensor((backend.readSync(t.dataId) as Float32Array|Int32Array).slice(0, count), [count], t.dtype),
+    zeros(shape: number[], dtype: DataType) {
+      const n = util.sizeFromShape(shape);
+      return tensor(dtype === 'int32' ? new Int32Array(n) : new Float32Array(n), shape, dtype);
+    },
+    // tfjs-node returns its op outputs as Tensors the engine tracks: those are disposed through the engine.
+    dispose: (t: TensorInfo) => t instanceof Tensor ? t.dispose() : backend.disposeData(t.dataId),
+  };
+}
+
 export function nativeRunner(backend: NodeBackendLike, addon: VisionOpsAddon): ModuleRunner {
   const b = backend.binding;
-  // tfjs-node returns its op outputs as Tensors the engine tracks: dispose those through the engine.
-  const dispose = (t: TensorInfo) => t instanceof Tensor ? t.dispose() : backend.disposeData(t.dataId);
+  const host = hostTensors(backend);
   const int = (name: string, value: number|number[]) => ({name, type: b.TF_ATTR_INT, value});
   return {
     backendName: 'tensorflow',
@@ -103,22 +119,16 @@ export function nativeRunner(backend: NodeBackendLike, addon: VisionOpsAddon): M
       if (call.returns) {
         const count = results.pop()!;
         returned = backend.readSync(count.dataId)[0];
-        dispose(count);
+        host.dispose(count);
       }
       const outputs: TensorInfo[] = [];
       outputOrder.forEach((j, at) => outputs[j] = results[at]);
       return {outputs, returned};
     },
     size: (fn, ...args) => addon.pure(fn, ...args),
-    head(t, count) {
-      const values = backend.readSync(t.dataId) as Int32Array|Float32Array;
-      return {dataId: backend.write(values.slice(0, count), [count], t.dtype), shape: [count], dtype: t.dtype};
-    },
-    zeros(shape, dtype) {
-      const n = util.sizeFromShape(shape);
-      return {dataId: backend.write(dtype === 'int32' ? new Int32Array(n) : new Float32Array(n), shape, dtype), shape, dtype};
-    },
-    dispose,
+    head: host.head,
+    zeros: host.zeros,
+    dispose: host.dispose,
   };
 }
 
@@ -133,9 +143,8 @@ const WASM_PAGE = 65536;
 export function hostCopiesRunner(backend: NodeBackendLike): ModuleRunner {
   const memory = new WebAssembly.Memory({initial: 1});
   const mod: VisionOpsWasm = moduleOnMemory(memory);
-  const tensor = (values: Float32Array|Int32Array, shape: number[], dtype: DataType): TensorInfo =>
-    ({dataId: backend.write(values, shape, dtype), shape, dtype});
-  const runner: ModuleRunner = {
+  const host = hostTensors(backend);
+  return {
     backendName: 'tensorflow',
     run(call: ExportCall) {
       // Regions: inputs, outputs, scratch; offset 0 stays unused (a null pointer: an empty tensor).
@@ -145,17 +154,21 @@ export function hostCopiesRunner(backend: NodeBackendLike): ModuleRunner {
         end += align(bytes);
         return at;
       };
+      const at = (shape: number[]) => util.sizeFromShape(shape) === 0 ? 0 : place(4 * util.sizeFromShape(shape));
       const inputs = call.args.filter((a): a is {input: TensorInfo} => typeof a === 'object' && 'input' in a)
-          .map(a => ({t: a.input, at: util.sizeFromShape(a.input.shape) === 0 ? 0 : place(4 * util.sizeFromShape(a.input.shape))}));
-      const outputs = call.outputs.map(o => util.sizeFromShape(o.shape) === 0 ? 0 : place(4 * util.sizeFromShape(o.shape)));
+          .map(a => ({t: a.input, at: at(a.input.shape)}));
+      const outputs = call.outputs.map(o => at(o.shape));
       const scratch = call.scratchWords ? place(4 * call.scratchWords) : 0;
       if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
-      for (const {t, at} of inputs) {
-        if (at === 0) continue;
-        const values = backend.readSync(t.dataId) as Float32Array|Int32Array;
-        (t.dtype === 'int32' ? new Int32Array(memory.buffer, at, values.length) : new Float32Array(memory.buffer, at, values.length)).set(values);
+      for (const input of inputs) {
+        if (input.at === 0) continue;
+        const values = backend.readSync(input.t.dataId) as Float32Array|Int32Array;
+        const View = input.t.dtype === 'int32' ? Int32Array : Float32Array;
+        new View(memory.buffer, input.at, values.length).set(values);
       }
-      if (scratch !== 0 && call.scratchHeader) new Int32Array(memory.buffer, scratch, call.scratchHeader.length).set(call.scratchHeader);
+      if (scratch !== 0 && call.scratchHeader) {
+        new Int32Array(memory.buffer, scratch, call.scratchHeader.length).set(call.scratchHeader);
+      }
       let next = 0;
       const args = call.args.map(a => typeof a === 'number' ? a : 'input' in a ? inputs[next++].at :
         'output' in a ? outputs[a.output] : scratch + 4 * a.scratch);
@@ -164,21 +177,14 @@ export function hostCopiesRunner(backend: NodeBackendLike): ModuleRunner {
         outputs: call.outputs.map((o, i) => {
           const n = util.sizeFromShape(o.shape);
           const View = o.dtype === 'int32' ? Int32Array : Float32Array;
-          return tensor(n === 0 ? new View(0) : new View(memory.buffer, outputs[i], n).slice(), o.shape, o.dtype);
+          return host.tensor(n === 0 ? new View(0) : new View(memory.buffer, outputs[i], n).slice(), o.shape, o.dtype);
         }),
         returned,
       };
     },
     size: (fn: ExportName, ...args: number[]) => (mod[fn] as (...a: number[]) => number)(...args),
-    head(t, count) {
-      const values = backend.readSync(t.dataId) as Int32Array|Float32Array;
-      return tensor(values.slice(0, count), [count], t.dtype);
-    },
-    zeros(shape, dtype) {
-      const n = util.sizeFromShape(shape);
-      return tensor(dtype === 'int32' ? new Int32Array(n) : new Float32Array(n), shape, dtype);
-    },
-    dispose: t => backend.disposeData(t.dataId),
+    head: host.head,
+    zeros: host.zeros,
+    dispose: host.dispose,
   };
-  return runner;
 }
