@@ -40,21 +40,14 @@ INLINE void ps_pool(
   const int32_t clipH = forward ? height - 1 : height, clipW = forward ? width - 1 : width;
   for (int32_t k = 0; k < numBoxes; k++) {
     const float *box = boxes + (size_t)k * 5;
-    const float b = box[0];
-    const int32_t valid = b > -1.0f && b < (float)batch && height > 0 && width > 0;
-    const double startW = round_coord(box[1] * spatialScale);
-    const double startH = round_coord(box[2] * spatialScale);
-    const float binW = bin_size(startW, round_coord(box[3] * spatialScale), pooledWidth, 0);
-    const float binH = bin_size(startH, round_coord(box[4] * spatialScale), pooledHeight, 0);
-    const int32_t sampling = valid && !(binW != binW) && !(binH != binH) && !(startW != startW) &&
-        !(startH != startH);
+    const PoolBox r = pool_box(box, batch, height, width, spatialScale, pooledHeight, pooledWidth, 0);
     float *image = data +
-        (size_t)(sampling ? (int32_t)b : 0) * (size_t)height * (size_t)width * (size_t)channels;
+        (size_t)(r.sampling ? (int32_t)box[0] : 0) * (size_t)height * (size_t)width * (size_t)channels;
     for (int32_t ph = 0; ph < pooledHeight; ph++) {
-      const uint64_t rows = sampling ? bin_bounds(startH, binH, ph, clipH) : 0;
+      const uint64_t rows = r.sampling ? bin_bounds(r.startH, r.binH, ph, clipH) : 0;
       const int32_t y0 = (int32_t)(uint32_t)rows, y1 = (int32_t)(uint32_t)(rows >> 32);
       for (int32_t pw = 0; pw < pooledWidth; pw++) {
-        const uint64_t cols = sampling ? bin_bounds(startW, binW, pw, clipW) : 0;
+        const uint64_t cols = r.sampling ? bin_bounds(r.startW, r.binW, pw, clipW) : 0;
         const int32_t x0 = (int32_t)(uint32_t)cols, x1 = (int32_t)(uint32_t)(cols >> 32);
         const int32_t bin = ph * pooledWidth + pw;
         float *at = bins + ((size_t)k * (size_t)binCount + (size_t)bin) * (size_t)outChannels;

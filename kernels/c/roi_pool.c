@@ -58,24 +58,16 @@ INLINE void roi_pool_run(
   const int32_t plane = height * width;
   for (int32_t k = 0; k < numBoxes; k++) {
     const float *box = boxes + (size_t)k * 5;
-    const float b = box[0];
-    const int32_t valid = b > -1.0f && b < (float)batch && height > 0 && width > 0;
-    const int32_t n = valid ? (int32_t)b : 0;
-    const double startW = round_coord(box[1] * spatialScale);
-    const double startH = round_coord(box[2] * spatialScale);
-    const float binW = bin_size(startW, round_coord(box[3] * spatialScale), pooledWidth, 1);
-    const float binH = bin_size(startH, round_coord(box[4] * spatialScale), pooledHeight, 1);
-    /* NaN corners: every comparison below fails and the bins stay empty. */
-    const int32_t sampling = valid && !(binW != binW) && !(binH != binH) && !(startW != startW) &&
-        !(startH != startH);
+    const PoolBox r = pool_box(box, batch, height, width, spatialScale, pooledHeight, pooledWidth, 1);
+    const int32_t n = r.valid ? (int32_t)box[0] : 0;
     const size_t imageOffset = (size_t)n * (size_t)plane * (size_t)channels;
     const float *image = x + imageOffset;
     float *grad = forward ? dx : dx + imageOffset;
     for (int32_t ph = 0; ph < pooledHeight; ph++) {
-      const uint64_t rows = sampling ? bin_bounds(startH, binH, ph, height) : 0;
+      const uint64_t rows = r.sampling ? bin_bounds(r.startH, r.binH, ph, height) : 0;
       const int32_t y0 = (int32_t)(uint32_t)rows, y1 = (int32_t)(uint32_t)(rows >> 32);
       for (int32_t pw = 0; pw < pooledWidth; pw++) {
-        const uint64_t cols = sampling ? bin_bounds(startW, binW, pw, width) : 0;
+        const uint64_t cols = r.sampling ? bin_bounds(r.startW, r.binW, pw, width) : 0;
         const int32_t x0 = (int32_t)(uint32_t)cols, x1 = (int32_t)(uint32_t)(cols >> 32);
         float *bin = bins +
             ((size_t)k * (size_t)pooledHeight * (size_t)pooledWidth + (size_t)(ph * pooledWidth + pw)) *

@@ -65,10 +65,16 @@ INLINE f32x4 torch_ce(f32x4 x, f32x4 ce) {
   return bitsel4(splat4i_bits(0x7fc00000u), ce, x == splat4(-__builtin_inff()));
 }
 
-/* --- forward ----------------------------------------------------------------- */
+/* What the loss and its gradient both need of logits x and targets t. */
+typedef struct {
+  f32x4 p;   /* sigmoid(x) */
+  f32x4 q;   /* 1 - p, as sigmoid(-x) */
+  f32x4 omt; /* 1 - t */
+  f32x4 ce;  /* binary cross-entropy with logits */
+  f32x4 m;   /* 1 - p_t */
+} Terms;
 
-INLINE f32x4 loss_vec(f32x4 x, f32x4 t, f32x4 av, f32x4 bv, i32x4 weighted, int32_t mode,
-                      int32_t gi, double gamma) {
+INLINE Terms terms_of(f32x4 x, f32x4 t) {
   const f32x4 one = splat4(1.0f);
   const f32x4 e = exp_non_pos(neg4(abs4(x)));
   const f32x4 d = one + e;
@@ -80,9 +86,16 @@ INLINE f32x4 loss_vec(f32x4 x, f32x4 t, f32x4 av, f32x4 bv, i32x4 weighted, int3
   const f32x4 omt = one - t;
   const f32x4 lin = bitsel4(x * omt, neg4(x * t), pos);
   const f32x4 ce = torch_ce(x, lin + log1p_unit(e));
-  const f32x4 m = p * omt + q * t;
-  const f32x4 loss = ce * pow_gamma(m, mode, gi, gamma);
-  const f32x4 at = av * t + bv * omt;
+  return (Terms){p, q, omt, ce, p * omt + q * t};
+}
+
+/* --- forward ----------------------------------------------------------------- */
+
+INLINE f32x4 loss_vec(f32x4 x, f32x4 t, f32x4 av, f32x4 bv, i32x4 weighted, int32_t mode,
+                      int32_t gi, double gamma) {
+  const Terms k = terms_of(x, t);
+  const f32x4 loss = k.ce * pow_gamma(k.m, mode, gi, gamma);
+  const f32x4 at = av * t + bv * k.omt;
   return bitsel4(loss * at, loss, weighted);
 }
 
@@ -127,17 +140,8 @@ void sigmoid_focal_loss(const float *x, const float *t, float *out, int32_t n, d
 INLINE void grad_vec(f32x4 g, f32x4 x, f32x4 t, f32x4 av, f32x4 bv, f32x4 dav, i32x4 weighted,
                      int32_t mode, int32_t gi, double gamma, float *dxp, float *dtp, int32_t rem) {
   const f32x4 one = splat4(1.0f);
-  const f32x4 e = exp_non_pos(neg4(abs4(x)));
-  const f32x4 d = one + e;
-  const i32x4 pos = x >= splat4(0.0f);
-  const f32x4 sa = one / d;
-  const f32x4 sb = e / d;
-  const f32x4 p = bitsel4(sa, sb, pos);
-  const f32x4 q = bitsel4(sb, sa, pos);
-  const f32x4 omt = one - t;
-  const f32x4 lin = bitsel4(x * omt, neg4(x * t), pos);
-  const f32x4 ce = torch_ce(x, lin + log1p_unit(e));
-  const f32x4 m = p * omt + q * t;
+  const Terms terms = terms_of(x, t);
+  const f32x4 p = terms.p, q = terms.q, omt = terms.omt, ce = terms.ce, m = terms.m;
 
   /*
    * mg = m^gamma, dm = d(m^gamma)/dm. ce is applied last (ce (dm (2t-1) p q),
