@@ -64,7 +64,13 @@ function differentiable<const N extends string, const I extends string, const A 
   return {...forward, grad: gradDecl};
 }
 
-/** Outputs [dInputs, dTargets]. `alpha` in [0, 1] weighs positives; -1 disables weighting. */
+/**
+ * Elementwise sigmoid focal loss of logits `inputs` and same-shaped `targets`;
+ * `alpha` in [0, 1] weighs positives, -1 disables weighting. The gradient
+ * kernel outputs [dInputs, dTargets] from dy of the inputs' size, or from a dy
+ * of one element (any shape of size 1), which is broadcast: one value for
+ * every element (the gradient of a sum or a mean).
+ */
 export const sigmoidFocalLossKernel = differentiable(
     declare('SigmoidFocalLoss', ['inputs', 'targets'], {alpha: 'float', gamma: 'float'}),
     {name: 'SigmoidFocalLossGrad', inputs: ['dy', 'inputs', 'targets'], attrs: {}, outputs: ['inputs', 'targets']});

@@ -12,6 +12,7 @@
  * Gradients of sum(dy * loss), dmg = d(m^gamma)/dm (0 when gamma == 0):
  *   dx = dy at ((p - t) m^gamma - ce dmg (2t - 1) p q)
  *   dt = dy (at (-x m^gamma - ce dmg (2p - 1)) + (2 alpha - 1) ce m^gamma)
+ * where dy is per element, or one value for all (dy_broadcast).
  *
  * Pointers are byte offsets into the tfjs heap on wasm; inputs and outputs
  * never alias. Nothing is allocated, no static data is used.
@@ -198,7 +199,7 @@ INLINE void grad_vec(f32x4 g, f32x4 x, f32x4 t, f32x4 av, f32x4 bv, f32x4 dav, i
 }
 
 INLINE void backward(const float *dy, const float *x, const float *t, float *dx, float *dt,
-                     int32_t n, double alpha, double gamma, int32_t mode) {
+                     int32_t n, int32_t dy_broadcast, double alpha, double gamma, int32_t mode) {
   const int32_t w = alpha >= 0.0 ? -1 : 0;
   const i32x4 weighted = {w, w, w, w};
   const f32x4 av = splat4((float)alpha);
@@ -207,11 +208,23 @@ INLINE void backward(const float *dy, const float *x, const float *t, float *dx,
   /* gamma is an integer in [3, 64] in G_INT mode, the only one that reads gi. */
   const int32_t gi = mode == G_INT ? (int32_t)f64_to_i64(gamma) : 0;
   const int32_t n4 = n & ~3;
+  const int32_t rem = n - n4;
+  if (dy_broadcast) { /* one dy for every element: splat it */
+    const f32x4 g = splat4(dy[0]);
+    for (int32_t i = 0; i < n4; i += 4) {
+      grad_vec(g, load4(x + i), load4(t + i), av, bv, dav, weighted, mode, gi, gamma, dx + i,
+               dt + i, 4);
+    }
+    if (rem != 0) {
+      grad_vec(g, load_tail(x + n4, rem), load_tail(t + n4, rem), av, bv, dav, weighted, mode,
+               gi, gamma, dx + n4, dt + n4, rem);
+    }
+    return;
+  }
   for (int32_t i = 0; i < n4; i += 4) {
     grad_vec(load4(dy + i), load4(x + i), load4(t + i), av, bv, dav, weighted, mode, gi, gamma,
              dx + i, dt + i, 4);
   }
-  const int32_t rem = n - n4;
   if (rem != 0) {
     grad_vec(load_tail(dy + n4, rem), load_tail(x + n4, rem), load_tail(t + n4, rem), av, bv,
              dav, weighted, mode, gi, gamma, dx + n4, dt + n4, rem);
@@ -220,16 +233,19 @@ INLINE void backward(const float *dy, const float *x, const float *t, float *dx,
 
 /*
  * Gradients of sum(dy * loss) w.r.t. the logits (dx) and the targets (dt),
- * for i < n; all float32 arrays.
+ * for i < n; all float32 arrays. dy_broadcast != 0: dy is ONE value for
+ * every element (the gradient of a sum or a mean), else n values.
  */
 VISION_EXPORT(sigmoid_focal_loss_grad)
 void sigmoid_focal_loss_grad(const float *dy, const float *x, const float *t, float *dx,
-                             float *dt, int32_t n, double alpha, double gamma) {
+                             float *dt, int32_t n, int32_t dy_broadcast, double alpha,
+                             double gamma) {
   if (n <= 0) return;
   const int32_t mode = gamma_mode(gamma);
-  if (mode == G_TWO) backward(dy, x, t, dx, dt, n, alpha, gamma, G_TWO);
-  else if (mode == G_ZERO) backward(dy, x, t, dx, dt, n, alpha, gamma, G_ZERO);
-  else if (mode == G_ONE) backward(dy, x, t, dx, dt, n, alpha, gamma, G_ONE);
-  else if (mode == G_INT) backward(dy, x, t, dx, dt, n, alpha, gamma, G_INT);
-  else backward(dy, x, t, dx, dt, n, alpha, gamma, G_REAL);
+  const int32_t b = dy_broadcast != 0;
+  if (mode == G_TWO) backward(dy, x, t, dx, dt, n, b, alpha, gamma, G_TWO);
+  else if (mode == G_ZERO) backward(dy, x, t, dx, dt, n, b, alpha, gamma, G_ZERO);
+  else if (mode == G_ONE) backward(dy, x, t, dx, dt, n, b, alpha, gamma, G_ONE);
+  else if (mode == G_INT) backward(dy, x, t, dx, dt, n, b, alpha, gamma, G_INT);
+  else backward(dy, x, t, dx, dt, n, b, alpha, gamma, G_REAL);
 }

@@ -38,10 +38,15 @@ export function sigmoidFocalLossValues(
   }
 }
 
-/** Gradients of sum(dy * loss) for logits (dx) and targets (dt). */
+/**
+ * Gradients of sum(dy * loss) for logits (dx) and targets (dt). dy has one
+ * value per element, or a single value for every element (a broadcast scalar:
+ * the gradient of a sum or a mean).
+ */
 export function sigmoidFocalLossGradValues(
     dy: ArrayLike<number>, x: ArrayLike<number>, t: ArrayLike<number>, alpha: number,
     gamma: number, dx: Floats, dt: Floats) {
+  const broadcast = dy.length === 1;
   for (let i = 0; i < dx.length; i++) {
     const xi = x[i], ti = t[i];
     const {p, q, ce, m} = terms(xi, ti);
@@ -50,7 +55,7 @@ export function sigmoidFocalLossGradValues(
     const dmg = gamma === 0 ? 0 : gamma * Math.pow(m, gamma - 1);
     const at = alpha >= 0 ? alpha * ti + (1 - alpha) * (1 - ti) : 1;
     const dat = alpha >= 0 ? 2 * alpha - 1 : 0;
-    const g = dy[i];
+    const g = broadcast ? dy[0] : dy[i];
     const pMinusT = p * (1 - ti) - q * ti;
     // gamma 0: no m^gamma term at all (torch's pow backward gives 0 there, even where ce is not finite).
     const dxm = gamma === 0 ? 0 : ce * dmg * (2 * ti - 1) * p * q;

@@ -1,4 +1,4 @@
-import {KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {KernelFunc, TensorInfo, util} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
 import {SigmoidFocalLossGrad, SigmoidFocalLossGradAttrs, SigmoidFocalLossGradInputs} from '../../src/kernel_names.ts';
 import {FOCAL_GRAD_FIELDS} from '../gpu/uniforms.ts';
@@ -6,18 +6,24 @@ import {assertSameSize, disposeViews, emptyOutput, programShape, reshapeTo} from
 import {SigmoidFocalLossGradProgram} from './sigmoid_focal_loss_gpu.ts';
 import {glslValues} from './uniforms.ts';
 
-/** Outputs [dInputs, dTargets]: one shader, run twice (uniform gradOfTargets = 0, 1). */
+/**
+ * Outputs [dInputs, dTargets]: one shader, run twice (uniform gradOfTargets =
+ * 0, 1). dy has the inputs' size, or one element: a broadcast value (the
+ * gradient of a sum or a mean), viewed as a scalar by the shader's variant.
+ */
 export const sigmoidFocalLossGradWebGL: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, inputs: x, targets} = inputs as SigmoidFocalLossGradInputs;
   const p = attrs as unknown as SigmoidFocalLossGradAttrs;
   const webgl = backend as MathBackendWebGL;
-  assertSameSize(SigmoidFocalLossGrad, x, ['dy', 'targets'], [dy, targets]);
+  assertSameSize(SigmoidFocalLossGrad, x, ['targets'], [targets]);
+  const broadcastDy = util.sizeFromShape(dy.shape) === 1 && util.sizeFromShape(x.shape) !== 1;
+  if (!broadcastDy) assertSameSize(SigmoidFocalLossGrad, x, ['dy'], [dy]);
   if (x.shape.some(d => d === 0)) return [emptyOutput(webgl, x.shape), emptyOutput(webgl, x.shape)];
 
   const shape = programShape(x.shape);
   const originals = [dy, x, targets];
-  const views = originals.map(t => reshapeTo(webgl, t, shape));
-  const program = new SigmoidFocalLossGradProgram(shape);
+  const views = originals.map((t, i) => reshapeTo(webgl, t, i === 0 && broadcastDy ? [] : shape));
+  const program = new SigmoidFocalLossGradProgram(shape, broadcastDy);
   const outs = [0, 1].map(gradOfTargets => {
     const out = webgl.runWebGLProgram(program, views, 'float32',
         glslValues(SigmoidFocalLossGrad, FOCAL_GRAD_FIELDS, {...p, gradOfTargets}));

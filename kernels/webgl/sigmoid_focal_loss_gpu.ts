@@ -123,7 +123,8 @@ export class SigmoidFocalLossProgram implements GPGPUProgram {
 /**
  * Gradient of sum(DY * loss) with respect to the logits (uniform
  * gradOfTargets == 0) or to the targets (gradOfTargets == 1): one compiled
- * shader, run once per output.
+ * shader, run once per output. With `broadcastDy`, DY is a scalar (shape []),
+ * one value for every element (a variant compiled once).
  */
 export class SigmoidFocalLossGradProgram implements GPGPUProgram {
   variableNames = ['DY', 'X', 'T'];
@@ -132,7 +133,7 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
   enableShapeUniforms: boolean;
   customUniforms = glslUniforms(FOCAL_GRAD_FIELDS);
 
-  constructor(shape: number[]) {
+  constructor(shape: number[], broadcastDy = false) {
     this.outputShape = shape;
     this.enableShapeUniforms = shape.length <= MAX_SHAPE_UNIFORM_RANK;
     this.userCode = `
@@ -171,7 +172,8 @@ export class SigmoidFocalLossGradProgram implements GPGPUProgram {
       }
 
       void main() {
-        setOutput(sigmoidFocalLossGrad(getDYAtOutCoords(), getXAtOutCoords(), getTAtOutCoords()));
+        setOutput(sigmoidFocalLossGrad(${broadcastDy ? 'getDY()' : 'getDYAtOutCoords()'}, getXAtOutCoords(),
+            getTAtOutCoords()));
       }
     `;
   }

@@ -189,24 +189,33 @@ export class SigmoidFocalLossProgram extends FlatProgram {
   }
 }
 
-/** dInputs (gradOfTargets = 0) or dTargets (1) of DY, X, T, flat, of equal size. */
+/**
+ * dInputs (gradOfTargets = 0) or dTargets (1) of DY, X, T, flat, of equal
+ * size; with `broadcastDy`, DY is one value (shape [1]) for every element.
+ */
 export class SigmoidFocalLossGradProgram extends FlatProgram {
   variableNames = ['DY', 'X', 'T'];
   uniforms = wgslUniforms(FOCAL_GRAD_FIELDS);
   shaderKey: string;
+  private readonly broadcastDy: boolean;
 
-  constructor(size: number) {
+  constructor(size: number, broadcastDy = false) {
     super(size, 3);
-    this.shaderKey = `tfjsVisionOps_sigmoidFocalLossGrad_${this.outputComponent}`;
+    this.broadcastDy = broadcastDy;
+    // A broadcast DY is read as one f32 (a 4-byte buffer cannot be bound as vec4s).
+    if (broadcastDy) this.variableComponents[0] = 1;
+    this.shaderKey = `tfjsVisionOps_sigmoidFocalLossGrad_${this.outputComponent}${broadcastDy ? '_dyBroadcast' : ''}`;
   }
 
   getUserCode() {
+    const dy = !this.broadcastDy ? 'getDYByOutputIndex(index)' :
+        this.outputComponent === 1 ? 'getDY(0)' : 'vec4<f32>(getDY(0))';
     return `
       ${MATH}
       ${GRAD}
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let g = getDYByOutputIndex(index);
+          let g = ${dy};
           let x = getXByOutputIndex(index);
           let t = getTByOutputIndex(index);
           setOutputAtIndex(index, ${this.apply('sigmoidFocalLossGrad', ['g', 'x', 't'])});

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {Tensor, TensorLike} from '@tensorflow/tfjs-core';
-import {SigmoidFocalLoss, SigmoidFocalLossAttrs} from '../kernel_names.ts';
+import {SigmoidFocalLoss, SigmoidFocalLossAttrs, SigmoidFocalLossGrad} from '../kernel_names.ts';
 import {reduce, Reduction, REDUCTIONS} from './box_iou_losses.ts';
 import {runVisionKernel} from './run_kernel.ts';
 import {assertDtype, assertFiniteNumber, assertOneOf, assertSameShape, checkOptions, fail, toTensor} from './validate.ts';
@@ -50,11 +50,43 @@ function focalLoss(op: string, inputs: Tensor, targets: Tensor, alpha: number, g
   if (gamma < 0) fail(op, 'gamma', `must be >= 0, got ${gamma}`);
   assertOneOf(op, 'reduction', reduction, REDUCTIONS);
   return tf.tidy(() => {
-    const attrs: SigmoidFocalLossAttrs = {alpha, gamma};
-    const loss = runVisionKernel<Tensor>(op, SigmoidFocalLoss, {
-      inputs: tf.cast(inputs, 'float32'),
-      targets: tf.cast(targets, 'float32'),
-    }, attrs as unknown as tf.NamedAttrMap);
-    return reduce(loss, reduction, [inputs, targets]);
+    const focalAttrs: SigmoidFocalLossAttrs = {alpha, gamma};
+    const attrs = focalAttrs as unknown as tf.NamedAttrMap;
+    const x = tf.cast(inputs, 'float32'), t = tf.cast(targets, 'float32');
+    if (reduction === 'none' || x.size === 0) {
+      // The kernel's registered gradient (gradients/) backs 'none'; reduce() gives an empty input its zero.
+      const loss = runVisionKernel<Tensor>(op, SigmoidFocalLoss, {inputs: x, targets: t}, attrs);
+      return reduce(loss, reduction, [inputs, targets]);
+    }
+    return reducedFocalLoss(op, reduction, attrs)(x, t);
+  });
+}
+
+/**
+ * 'sum' or 'mean' of the loss with a gradient of its own: the grad kernel
+ * runs once on the scalar dy (over the size for 'mean'), broadcast to every
+ * element, instead of on tfjs's full-size gradient of Sum/Mean (a tensor of
+ * ones of the inputs' shape, multiplied, divided, then read by the kernel).
+ * x and t are this op's own float32 casts: the forward disposes them once
+ * used. save() clones them inside the engine's leak-checked scope, and the
+ * wasm backend's clone is a copy (new data), which the engine's test mode
+ * would report as a leak; the casts are dead from here on (their gradient,
+ * Cast's, needs no values), so disposing them keeps the count and frees
+ * their memory early.
+ */
+function reducedFocalLoss(op: string, reduction: 'sum'|'mean', attrs: tf.NamedAttrMap) {
+  return tf.customGrad((...args: Array<Tensor|tf.GradSaveFunc>) => {
+    const [x, t, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
+    save([x, t]);
+    const loss = runVisionKernel<Tensor>(op, SigmoidFocalLoss, {inputs: x, targets: t}, attrs);
+    tf.dispose([x, t]);
+    return {
+      value: reduction === 'sum' ? tf.sum(loss) : tf.mean(loss),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, st] = saved;
+        const g = reduction === 'sum' ? dy : tf.div(dy, sx.size);
+        return runVisionKernel<Tensor[]>(op, SigmoidFocalLossGrad, {dy: g, inputs: sx, targets: st}, attrs);
+      },
+    };
   });
 }
