@@ -2,14 +2,25 @@
  * deform_conv2d forward and backward on channelsLast tensors, the algorithm of
  * kernels/reference/deform_conv2d.ts (read it first): chunks of output
  * positions, a column buffer per chunk (bilinear samples in f32x4 lanes over
- * contiguous channels), and register-tiled f32x4 GEMMs. A C port of
- * kernels/wasm/assembly/deform_conv2d.ts with the same float operations in the
- * same order (bit-identical results).
+ * contiguous channels), and register-tiled f32x4 GEMMs (ported from the
+ * AssemblyScript kernel it replaced, with its float operations in its order).
+ *
+ * Samples one at a time: the chunks restart at each sample (a chunk never
+ * spans two), so a sample's results do not depend on the other samples or on
+ * how the batch is cut. The header's batch is the samples of this call, and
+ * x, offset, mask, dy and the per-sample outputs may start at any sample: the
+ * TensorFlow op library (kernels/tensorflow/native/vision_call.cc, kSplitRules)
+ * runs shares of the batch on several threads that way. dWeight is the sum in
+ * sample order of per-sample partials, each from zero over its own chunks:
+ * dW = ((p0 + p1) + p2) + ...; the op library adds the partials of calls of
+ * one sample each in the same order, so the bits are the same for any split
+ * (and on wasm, one thread).
  *
  * The caller (kernels/wasm/DeformConv2d.ts) passes `scratch`: a header of
  * DEFORM_HEADER_WORDS int32 (the geometry), then
  *   forward:  zero[C] (padded to 4), col[chunk K]
- *   backward: zero[C], sink[C], sums[4], col[chunk K], dcol[chunk K], wt[Cout Kg]
+ *   backward: zero[C], sink[C], sums[4], col[chunk K], dcol[chunk K], wt[Cout Kg],
+ *             part[Cout Kg] (the partial dW of samples 1, 2, ...)
  * (C channels, K = C KH KW, Kg = K / groups). Corners outside the map read
  * `zero` and (backward) write `sink`, so the channel loops have no branches.
  * Every float is range-checked before it becomes an index.
@@ -21,6 +32,13 @@
 
 INLINE int32_t padded(int32_t n) { return (n + 3) & ~3; }
 INLINE int32_t mini(int32_t a, int32_t b) { return a < b ? a : b; }
+
+/** dst[i] = dst[i] + src[i] for i < n (f32x4, then the tail: the same bits as one at a time). */
+INLINE void add_words(float *dst, const float *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) store4(dst + i, load4(dst + i) + load4(src + i));
+  for (; i < n; i++) dst[i] = dst[i] + src[i];
+}
 
 INLINE float hsum(f32x4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 
@@ -138,13 +156,22 @@ INLINE void gemm_body(const float *a, int32_t ams, int32_t ats, const float *b, 
   }
 }
 
-/* C = A B and C += A B: one specialised copy each. */
-static void gemm_set(const float *a, int32_t ams, int32_t ats, const float *b, int32_t bts, float *c,
-                     int32_t cs, int32_t M, int32_t N, int32_t T) {
+/*
+ * C = A B and C += A B: one specialised copy each. Natively inlined into the
+ * exports, so that an export's AVX2 clone (vision_ops.h) covers its GEMMs
+ * (about 25% faster); on wasm called (smaller, and as fast).
+ */
+#ifdef __wasm__
+#define GEMM_FN static
+#else
+#define GEMM_FN INLINE
+#endif
+GEMM_FN void gemm_set(const float *a, int32_t ams, int32_t ats, const float *b, int32_t bts, float *c,
+                      int32_t cs, int32_t M, int32_t N, int32_t T) {
   gemm_body(a, ams, ats, b, bts, c, cs, M, N, T, 0);
 }
-static void gemm_add(const float *a, int32_t ams, int32_t ats, const float *b, int32_t bts, float *c,
-                     int32_t cs, int32_t M, int32_t N, int32_t T) {
+GEMM_FN void gemm_add(const float *a, int32_t ams, int32_t ats, const float *b, int32_t bts, float *c,
+                      int32_t cs, int32_t M, int32_t N, int32_t T) {
   gemm_body(a, ams, ats, b, bts, c, cs, M, N, T, 1);
 }
 
@@ -280,15 +307,18 @@ void deform_conv2d(const float *x, const float *offset, const float *mask, const
   const int32_t channels = g.channels, kk = g.kh * g.kw, row_length = channels * kk;
   const int32_t groups = g.groups, out_channels = g.out_channels, chunk = g.chunk;
   const int32_t kg = row_length / groups, cog = out_channels / groups;
-  const int32_t positions = g.batch * g.out_height * g.out_width;
+  const int32_t per_image = g.out_height * g.out_width;
   float *zero = scratch + DEFORM_HEADER_WORDS, *col = zero + padded(channels);
   zero_words(zero, channels);
-  for (int32_t p0 = 0; p0 < positions; p0 += chunk) {
-    const int32_t p1 = mini(positions, p0 + chunk), rows = p1 - p0;
-    sample_columns(h, x, offset, mask, col, zero, p0, p1);
-    for (int32_t grp = 0; grp < groups; grp++) {
-      gemm_set(col + grp * kg, row_length, 1, weight + grp * cog, out_channels,
-               out + (p0 * out_channels + grp * cog), out_channels, rows, cog, kg);
+  for (int32_t b = 0; b < g.batch; b++) {
+    const int32_t end = (b + 1) * per_image;
+    for (int32_t p0 = b * per_image; p0 < end; p0 += chunk) {
+      const int32_t p1 = mini(end, p0 + chunk), rows = p1 - p0;
+      sample_columns(h, x, offset, mask, col, zero, p0, p1);
+      for (int32_t grp = 0; grp < groups; grp++) {
+        gemm_set(col + grp * kg, row_length, 1, weight + grp * cog, out_channels,
+                 out + (p0 * out_channels + grp * cog), out_channels, rows, cog, kg);
+      }
     }
   }
 }
@@ -437,12 +467,13 @@ void deform_conv2d_grad(const float *dy, const float *x, const float *offset, co
   const int32_t channels = g.channels, kk = g.kh * g.kw, row_length = channels * kk;
   const int32_t groups = g.groups, out_channels = g.out_channels, chunk = g.chunk;
   const int32_t kg = row_length / groups, cog = out_channels / groups;
-  const int32_t positions = g.batch * g.out_height * g.out_width;
+  const int32_t per_image = g.out_height * g.out_width, weight_words = kg * out_channels;
   float *zero = scratch + DEFORM_HEADER_WORDS, *sink = zero + padded(channels), *sums = sink + padded(channels);
   float *col = sums + 4, *dcol = col + chunk * row_length, *wt = dcol + chunk * row_length;
+  float *part = wt + weight_words;
   zero_words(zero, channels);
   zero_words(dx, g.batch * g.height * g.width * channels);
-  zero_words(d_weight, row_length / groups * out_channels);
+  zero_words(d_weight, weight_words);
   if (g.use_mask == 0) d_mask[0] = 0;
   /* wt[g][co][k] = weight[k][g Cog + co]: the dcol GEMM then reads contiguous rows. */
   for (int32_t grp = 0; grp < groups; grp++) {
@@ -450,19 +481,26 @@ void deform_conv2d_grad(const float *dy, const float *x, const float *offset, co
       for (int32_t k = 0; k < kg; k++) wt[(grp * cog + co) * kg + k] = weight[k * out_channels + grp * cog + co];
     }
   }
-  for (int32_t p0 = 0; p0 < positions; p0 += chunk) {
-    const int32_t p1 = mini(positions, p0 + chunk), rows = p1 - p0;
-    for (int32_t grp = 0; grp < groups; grp++) {
-      gemm_set(dy + (p0 * out_channels + grp * cog), out_channels, 1, wt + grp * cog * kg, kg, dcol + grp * kg,
-               row_length, rows, kg, cog);
-    }
-    sample_gradients(h, x, offset, mask, col, dcol, dx, d_offset, d_mask, zero, sink, sums, p0, p1);
-    for (int32_t r0 = 0; r0 < rows; r0 += WEIGHT_GRAD_ROWS) {
-      const int32_t n = mini(rows - r0, WEIGHT_GRAD_ROWS);
+  for (int32_t b = 0; b < g.batch; b++) {
+    /* Sample 0's partial is dW itself (zeroed above); the others' go to `part`, then dW += part. */
+    float *dw = b == 0 ? d_weight : part;
+    if (b > 0) zero_words(part, weight_words);
+    const int32_t end = (b + 1) * per_image;
+    for (int32_t p0 = b * per_image; p0 < end; p0 += chunk) {
+      const int32_t p1 = mini(end, p0 + chunk), rows = p1 - p0;
       for (int32_t grp = 0; grp < groups; grp++) {
-        gemm_add(col + (r0 * row_length + grp * kg), 1, row_length, dy + ((p0 + r0) * out_channels + grp * cog),
-                 out_channels, d_weight + grp * cog, out_channels, kg, cog, n);
+        gemm_set(dy + (p0 * out_channels + grp * cog), out_channels, 1, wt + grp * cog * kg, kg, dcol + grp * kg,
+                 row_length, rows, kg, cog);
+      }
+      sample_gradients(h, x, offset, mask, col, dcol, dx, d_offset, d_mask, zero, sink, sums, p0, p1);
+      for (int32_t r0 = 0; r0 < rows; r0 += WEIGHT_GRAD_ROWS) {
+        const int32_t n = mini(rows - r0, WEIGHT_GRAD_ROWS);
+        for (int32_t grp = 0; grp < groups; grp++) {
+          gemm_add(col + (r0 * row_length + grp * kg), 1, row_length, dy + ((p0 + r0) * out_channels + grp * cog),
+                   out_channels, dw + grp * cog, out_channels, kg, cog, n);
+        }
       }
     }
+    if (b > 0) add_words(d_weight, part, weight_words);
   }
 }

@@ -101,20 +101,27 @@ export function nativeRunner(backend: NodeBackendLike, addon: VisionOpsAddon): M
       });
       const shapes = outputOrder.map(j => call.outputs[j].shape);
       const intOutputs = call.outputs.filter(o => o.dtype === 'int32').length;
+      // The per-call values travel in an int32 input, not in attrs: TensorFlow caches a kernel per
+      // distinct attr set, and shapes that change every step (the boxes of a batch) would grow that cache.
+      const header = call.scratchHeader ?? [];
+      const flat = shapes.flat();
+      const values = Int32Array.from([args.length, ...args, flat.length, ...flat, shapes.length,
+        ...shapes.map(s => s.length), call.scratchWords ?? 0, header.length, ...header]);
+      const described = host.tensor(values, [values.length], 'int32');
       const attrs = [
         int('n_inputs', inputs.length - inputs.filter(t => t.dtype === 'int32').length),
         int('n_int_inputs', inputs.filter(t => t.dtype === 'int32').length),
         int('n_outputs', call.outputs.length - intOutputs),
         int('n_int_outputs', intOutputs + (call.returns ? 1 : 0)),
-        int('args', args),
-        int('output_shapes', shapes.flat()),
-        int('output_ranks', shapes.map(s => s.length)),
-        int('scratch_words', call.scratchWords ?? 0),
-        int('scratch_header', call.scratchHeader ?? []),
         {name: 'returns', type: b.TF_ATTR_BOOL, value: call.returns === true},
       ];
-      const results = backend.executeMultipleOutputs(opName(call.fn), attrs, inputOrder,
-          call.outputs.length + (call.returns ? 1 : 0));
+      let results: TensorInfo[];
+      try {
+        results = backend.executeMultipleOutputs(opName(call.fn), attrs, [...inputOrder, described],
+            call.outputs.length + (call.returns ? 1 : 0));
+      } finally {
+        host.dispose(described);
+      }
       let returned = 0;
       if (call.returns) {
         const count = results.pop()!;

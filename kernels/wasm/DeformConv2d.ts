@@ -7,20 +7,25 @@ import {assertFloat32, ExportCall, int32Fields, ModuleKernel, ModuleRunner} from
 const padded = (n: number) => (n + 3) & ~3;
 
 /**
- * Floats of scratch: the header, a zero row, then forward the columns of one
- * chunk; backward also a sink row, 4 sums, the column gradient and W^T.
+ * Floats of scratch (layout in kernels/c/deform_conv2d.c): the header, a zero
+ * row, then forward the columns of one chunk; backward also a sink row, 4
+ * sums, the column gradient, W^T and one sample's partial dW.
  */
 export function deformScratchFloats(g: DeformGeometry, chunk: number, grad: boolean): number {
   const rowLength = columnLength(g);
   const head = DEFORM_HEADER_WORDS + padded(g.channels);
-  return grad ? head + padded(g.channels) + 4 + 2 * chunk * rowLength + g.outChannels * rowLength / g.groups :
+  return grad ? head + padded(g.channels) + 4 + 2 * chunk * rowLength + 2 * g.outChannels * rowLength / g.groups :
       head + chunk * rowLength;
 }
 
-/** The scratch of a call, the geometry header its first words (each checked to fit int32). */
+/**
+ * The scratch of a call, the geometry header its first words (each checked to
+ * fit int32). Chunks never span two samples (the kernels restart them at each
+ * one): at most one image's positions.
+ */
 export function deformScratch(g: DeformGeometry, grad: boolean): Pick<ExportCall, 'scratchWords'|'scratchHeader'> {
   const kernel = grad ? 'deform_conv2d_grad' : 'deform_conv2d';
-  const chunk = chunkPositions(g.batch * g.outHeight * g.outWidth, columnLength(g));
+  const chunk = chunkPositions(g.outHeight * g.outWidth, columnLength(g));
   const values: Record<string, number> = {...g, useMask: g.useMask ? 1 : 0, chunk};
   const scratchHeader = int32Fields(kernel, Object.fromEntries(DEFORM_HEADER.map(name => [name, values[name]])));
   return {scratchWords: deformScratchFloats(g, chunk, grad), scratchHeader};
@@ -30,7 +35,7 @@ export function assertDeformInputs(run: ModuleRunner, kernel: string, inputs: Re
   for (const [name, t] of Object.entries(inputs)) assertFloat32(run, kernel, name, t);
 }
 
-/** Columns per chunk of positions in the scratch, then an f32x4 GEMM. */
+/** Per sample, columns per chunk of its positions in the scratch, then an f32x4 GEMM. */
 export const deformConv2dModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {x, offset, mask, weight} = inputs as DeformConv2dInputs;
   assertDeformInputs(run, DeformConv2d, {x, offset, mask, weight});

@@ -3,7 +3,11 @@ import {deformGeometry} from '../reference/deform_conv2d.ts';
 import {ModuleKernel} from './call.ts';
 import {assertDeformInputs, deformScratch} from './DeformConv2d.ts';
 
-/** Per chunk, dcol = dy W^T, one sampling pass (dx, dOffset, dMask, columns), dW += col^T dy. */
+/**
+ * Per sample, per chunk of its positions: dcol = dy W^T, one sampling pass (dx,
+ * dOffset, dMask, columns), partial += col^T dy; dW = the partials added in
+ * sample order (kernels/c/deform_conv2d.c).
+ */
 export const deformConv2dGradModule: ModuleKernel = (run, {inputs, attrs}) => {
   const {dy, x, offset, mask, weight} = inputs as DeformConv2dGradInputs;
   assertDeformInputs(run, DeformConv2dGrad, {dy, x, offset, mask, weight});

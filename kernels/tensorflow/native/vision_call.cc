@@ -6,8 +6,14 @@
 // CamelCase(name) with a CPU kernel. All ops share one interface:
 //
 //   inputs:      n_inputs * float       int_inputs:  n_int_inputs * int32
+//   call: int32                  the call's values (below)
 //   outputs:     n_outputs * float      int_outputs: n_int_outputs * int32
-//   args: list(int)              the export's parameters in order, as pairs
+//   attrs: n_inputs, n_int_inputs, n_outputs, n_int_outputs: int >= 0;
+//          returns: bool = false   the export's int32 result goes into the
+//                                  last output (the last int32 output, a scalar)
+//
+// `call` holds, each list after its length (one int32):
+//   args               the export's parameters in order, as pairs
 //                                (kind, value); input i / output j count the
 //                                float list first, then the int32 list:
 //       0 i  pointer to input i's data (NULL when it has no elements)
@@ -16,24 +22,27 @@
 //       3 v  int32_t (or uint32_t: its bit pattern) v; for a pointer: 3 0 = NULL
 //       4 b  float with bit pattern b (an int32, e.g. Int32Array(Float32Array))
 //       5 lo, 6 hi  double: TWO pairs, the low then the high word of its bit
-//                pattern (tfjs-node passes list(int) elements as int32 only)
-//   output_shapes: list(int) = []   all non-return outputs' dims, flattened
-//   output_ranks: list(int) = []    their ranks (one per non-return output)
-//   scratch_words: int = 0          uninitialised 4-byte words (TF_AllocateTemp)
-//   scratch_header: list(int) = []  written to the scratch's first words
-//   returns: bool = false           the export's int32 result goes into the
-//                                   last output (the last int32 output, a scalar)
+//                pattern
+//   output_shapes      all non-return outputs' dims, flattened
+//   output_ranks       their ranks (one per non-return output)
+//   scratch_words      (one int32, no length) uninitialised 4-byte words
+//   scratch_header     written to the scratch's first words
+// They are an input, not attrs, because TensorFlow's eager runtime caches one
+// kernel per distinct attr set for the life of the process: shapes that
+// change every step (a batch's boxes) would grow that cache without bound.
 //
 // Why two typed lists instead of `inputs: Tin` with Tin: list(type): tfjs-node's
 // executeOp sets a TF_ATTR_TYPE attr with TFE_OpSetAttrType only (a single
 // type); list(type) attrs cannot be set from JavaScript.
 //
-// The kernel checks all of this (against the export's C signature) when it is
-// constructed and fails the op with INVALID_ARGUMENT naming the op and the
+// The kernel checks all of this (against the export's C signature) at each
+// call and fails the op with INVALID_ARGUMENT naming the op and the
 // argument: the process never aborts on a bad call. Every non-return output
 // with elements must be passed to the export (no uninitialised output leaks).
 // Deterministic: an export runs on the calling thread, or, where its rows are
-// independent (kSplitRules), on several threads over fixed shares of them.
+// independent (kSplitRules), on several threads over fixed shares of them
+// (deform_conv2d(_grad): shares of the batch; d_weight, a sum over the samples,
+// added up in sample order after the threads).
 //
 // JavaScript exports: ops (the registered op names), signatures ({name:
 // letters}: p const pointer, P writable pointer, i int32_t, u uint32_t, f float,
@@ -85,6 +94,7 @@ struct VisionExport {
 };
 
 #include "generated/exports.inc"
+#include "generated/constants.h"  // kernels/c's: the scratch headers' words (DEFORM_BATCH)
 
 constexpr int64_t kMaxWords = INT32_MAX;  // the C kernels count in int32
 constexpr int kMaxRank = 32;
@@ -114,12 +124,13 @@ const char *LetterWhat(char c) {
   }
 }
 
-// A parsed, checked call of one export (one per distinct set of attrs: TF's
-// eager runtime caches kernels by attrs).
+// A kernel of one export (its attrs) and, per Compute, a copy holding the
+// parsed, checked `call`.
 struct VisionKernel {
   const VisionExport *ex = nullptr;
-  std::string error;  // non-empty: every Compute fails with it
+  std::string error;  // non-empty: the call fails with it
   int64_t n_float_in = 0, n_int_in = 0, n_float_out = 0, n_int_out = 0;
+  // From `call`:
   std::vector<int64_t> args;        // (kind, value) per parameter (double: 2 pairs)
   std::vector<int64_t> shapes, ranks, header;
   std::vector<size_t> shape_at;     // offset into shapes per data output
@@ -135,7 +146,7 @@ std::string Fmt(const char *fmt, long long a, long long b = 0, long long c = 0) 
   return buf;
 }
 
-// Returns "" when the attrs describe a valid call of k.ex, else the reason.
+// Returns "" when the attrs and `call` describe a valid call of k.ex, else the reason.
 std::string Check(VisionKernel &k) {
   const VisionExport &ex = *k.ex;
   const std::string fn = std::string(ex.name);
@@ -250,15 +261,6 @@ bool ReadInt(TF_OpKernelConstruction *c, const char *name, int64_t *v, TF_Status
   return TF_GetCode(st) == TF_OK;
 }
 
-bool ReadList(TF_OpKernelConstruction *c, const char *name, std::vector<int64_t> *v, TF_Status *st) {
-  int32_t n = 0, total = 0;
-  TF_OpKernelConstruction_GetAttrSize(c, name, &n, &total, st);
-  if (TF_GetCode(st) != TF_OK) return false;
-  v->assign(n < 0 ? 0 : n, 0);
-  if (n > 0) TF_OpKernelConstruction_GetAttrInt64List(c, name, v->data(), n, st);
-  return TF_GetCode(st) == TF_OK;
-}
-
 // TensorFlow runs its kernels with subnormals flushed to zero (x86 MXCSR FTZ
 // and DAZ, the FZ bit of aarch64's FPCR); the exports keep IEEE semantics, as
 // on wasm and as torchvision (an IoU of boxes of subnormal area), so the call
@@ -291,10 +293,7 @@ void *CreateKernel(TF_OpKernelConstruction *c, size_t index) {
   TF_Bool returns = 0;
   try {
     if (!ReadInt(c, "n_inputs", &k->n_float_in, st) || !ReadInt(c, "n_int_inputs", &k->n_int_in, st) ||
-        !ReadInt(c, "n_outputs", &k->n_float_out, st) || !ReadInt(c, "n_int_outputs", &k->n_int_out, st) ||
-        !ReadList(c, "args", &k->args, st) || !ReadList(c, "output_shapes", &k->shapes, st) ||
-        !ReadList(c, "output_ranks", &k->ranks, st) || !ReadInt(c, "scratch_words", &k->scratch_words, st) ||
-        !ReadList(c, "scratch_header", &k->header, st)) {
+        !ReadInt(c, "n_outputs", &k->n_float_out, st) || !ReadInt(c, "n_int_outputs", &k->n_int_out, st)) {
       k->error = std::string("reading attrs: ") + TF_Message(st);
     } else {
       TF_OpKernelConstruction_GetAttrBool(c, "returns", &returns, st);
@@ -302,7 +301,6 @@ void *CreateKernel(TF_OpKernelConstruction *c, size_t index) {
         k->error = std::string("reading attrs: ") + TF_Message(st);
       } else {
         k->returns = returns != 0;
-        k->error = Check(*k);
       }
     }
   } catch (const std::exception &e) {
@@ -354,15 +352,30 @@ void FailWith(TF_OpKernelContext *ctx, const VisionKernel &k, const char *what, 
 }
 
 // Exports whose work splits into independent rows, run on several threads:
-// `count` rows (an int32 parameter), each row owning a fixed share of the
-// buffers `rows` (boxes, outputs: a buffer of E elements gives each row
-// E / count of them); other pointers are shared and read-only; the scratch, if
-// any, is one copy per thread. A row's result does not depend on the split,
-// so the outputs are the same for every thread count (deterministic).
+// `count` rows (an int32 parameter, or with count_word >= 0 that word of the
+// scratch header: each thread's scratch holds its share), each row owning a
+// fixed share of the buffers `rows` (boxes, outputs: a buffer of E elements
+// gives each row E / count of them; an input of one element, with more rows,
+// is a broadcast value and is shared; an output of one element, with more
+// rows, is a dummy the export writes whatever the rows: the first thread
+// writes it, the others a private float); other pointers are shared and
+// read-only; the scratch, if any, is one copy per thread (its header copied).
+// A row's result does not depend on the split, so the outputs are the same
+// for every thread count (deterministic).
+//
+// `sums`: float outputs that add up over the rows (deform_conv2d_grad's
+// d_weight). The export, over rows [0, n), must give ((s0 + s1) + s2) + ...
+// of per-row results s_r (each from zero, independent of the other rows).
+// Split, each row is a call of its own: row 0 into the output, every other
+// row into a slot; after the threads the slots are added to the output in
+// row order, the same float operations as one call (the same bits).
 struct SplitRule {
   const char *fn;
   const char *count;
   std::vector<const char *> rows;
+  std::vector<const char *> sums = {};
+  int count_word = -1;   // >= 0: the rows are this word of the scratch header (`count` unused)
+  int64_t min_rows = 0;  // rows per thread at least; 0: from kMinRowsPerThread and kMinElementsPerThread
 };
 const SplitRule kSplitRules[] = {
     {"sigmoid_focal_loss", "n", {"x", "t", "out"}},
@@ -371,6 +384,9 @@ const SplitRule kSplitRules[] = {
     {"ps_roi_align", "numBoxes", {"boxes", "out"}},
     {"roi_pool", "numBoxes", {"boxes", "out"}},
     {"ps_roi_pool", "numBoxes", {"boxes", "out"}},
+    // Rows: the samples (a whole image's positions each); mask and d_mask are one-element dummies without a mask.
+    {"deform_conv2d", "", {"x", "offset", "mask", "out"}, {}, DEFORM_BATCH, 1},
+    {"deform_conv2d_grad", "", {"dy", "x", "offset", "mask", "dx", "d_offset", "d_mask"}, {"d_weight"}, DEFORM_BATCH, 1},
 };
 // Rows per thread below which a split does not pay for starting a thread.
 constexpr int64_t kMinRowsPerThread = 8;
@@ -392,6 +408,24 @@ unsigned Threads() {
   return n == 0 ? 1 : (n > 16 ? 16 : n);
 }
 
+// Adds the sums' slots of rows 1, 2, ... to their outputs in row order (see
+// SplitRule), through CallWithSubnormals: IEEE subnormals, as in the export.
+struct AddSlots {
+  const std::vector<std::pair<float *, int64_t>> &sums;  // (output, elements)
+  const float *slots;
+  int64_t rows;
+  int32_t call(const VisionArg *) const {
+    const float *slot = slots;
+    for (int64_t r = 1; r < rows; r++) {
+      for (const auto &[out, n] : sums) {
+        for (int64_t i = 0; i < n; i++) out[i] = out[i] + slot[i];
+        slot += n;
+      }
+    }
+    return 0;
+  }
+};
+
 // Runs a split export on several threads (see SplitRule); false where it
 // does not split (no rule, too little work, or a buffer not a whole number of
 // rows), and the caller runs it once.
@@ -402,55 +436,108 @@ bool RunSplit(const VisionKernel &k, TF_OpKernelContext *ctx, const std::vector<
     if (std::strcmp(r.fn, k.ex->name) == 0) rule = &r;
   }
   if (rule == nullptr) return false;
-  const int count_at = ParamIndex(*k.ex, rule->count);
-  if (count_at < 0) return false;
-  const int64_t rows = a[count_at].i;
-  std::vector<std::pair<int, int64_t>> split;  // (argument, elements per row)
-  for (const char *name : rule->rows) {
-    const int at = ParamIndex(*k.ex, name);
-    if (at < 0 || rows <= 0 || arg_elems[at] % rows != 0) return false;
-    split.emplace_back(at, arg_elems[at] / rows);
-  }
-  const int64_t per_row = split.empty() ? 1 : split.back().second;
-  const int64_t min_rows = std::max<int64_t>(kMinRowsPerThread, kMinElementsPerThread / std::max<int64_t>(per_row, 1));
-  const int64_t threads = std::min<int64_t>(Threads(), rows / min_rows);
-  if (threads < 2) return false;
-  // One scratch per thread: the first is the call's own, copied with its header.
+  // Per parameter, its (kind, value) pair; the scratch's parameter.
+  std::vector<std::pair<int64_t, int64_t>> pairs;
   int scratch_at = -1;
-  for (size_t q = 0, i = 0; q < k.args.size(); q += 2, i++) {
-    if (k.args[q] == kScratch) scratch_at = static_cast<int>(i);
+  for (size_t q = 0; q < k.args.size(); q += 2) {
+    if (k.args[q] == kScratch) scratch_at = static_cast<int>(pairs.size());
+    pairs.emplace_back(k.args[q], k.args[q + 1]);
     if (k.args[q] == kDoubleLo) q += 2;
   }
+  const int count_word = rule->count_word;
+  const int count_at = count_word >= 0 ? -1 : ParamIndex(*k.ex, rule->count);
+  if (count_word >= 0 ? scratch_at < 0 || count_word >= static_cast<int64_t>(k.header.size()) : count_at < 0) return false;
+  const int64_t rows = count_word >= 0 ? static_cast<int32_t>(k.header[count_word]) : a[count_at].i;
+  std::vector<std::pair<int, int64_t>> split;  // (argument, elements per row)
+  std::vector<int> dummies;                   // one-element outputs: the first thread's, the others private
+  for (const char *name : rule->rows) {
+    const int at = ParamIndex(*k.ex, name);
+    if (at < 0 || rows <= 0) return false;
+    // A one-element input with more rows is a broadcast value: every thread reads it as is.
+    if (arg_elems[at] == 1 && rows > 1 && k.ex->sig[at] == 'p') continue;
+    if (arg_elems[at] == 1 && rows > 1 && k.ex->sig[at] == 'P') {
+      dummies.push_back(at);
+      continue;
+    }
+    if (arg_elems[at] % rows != 0) return false;
+    split.emplace_back(at, arg_elems[at] / rows);
+  }
+  std::vector<std::pair<int, int64_t>> sums;  // (argument, elements)
+  int64_t slot_floats = 0;                    // one row's slots
+  for (const char *name : rule->sums) {
+    const int at = ParamIndex(*k.ex, name);
+    if (at < 0 || k.ex->sig[at] != 'P' || pairs[at].first != kOutput || pairs[at].second >= k.n_float_out) return false;
+    if (arg_elems[at] == 0) continue;
+    sums.emplace_back(at, arg_elems[at]);
+    slot_floats += arg_elems[at];
+  }
+  const int64_t per_row = split.empty() ? 1 : split.back().second;
+  const int64_t min_rows = rule->min_rows > 0 ? rule->min_rows :
+      std::max<int64_t>(kMinRowsPerThread, kMinElementsPerThread / std::max<int64_t>(per_row, 1));
+  const int64_t threads = std::min<int64_t>(Threads(), rows / min_rows);
+  if (threads < 2) return false;
+  TF_AllocatorAttributes attrs;
+  attrs.struct_size = TF_ALLOCATOR_ATTRIBUTES_STRUCT_SIZE;
+  attrs.on_host = 1;
+  // One scratch per thread, each with the header (the rest is uninitialised, as the call's own).
   uint32_t *scratches = nullptr;
   if (scratch_at >= 0) {
-    TF_AllocatorAttributes attrs;
-    attrs.struct_size = TF_ALLOCATOR_ATTRIBUTES_STRUCT_SIZE;
-    attrs.on_host = 1;
     const int64_t dims[1] = {k.scratch_words * threads};
     TF_Tensor *t = h.Keep(TF_AllocateTemp(ctx, TF_FLOAT, dims, 1, &attrs, h.st));
     if (TF_GetCode(h.st) != TF_OK || t == nullptr) return false;
     scratches = static_cast<uint32_t *>(TF_TensorData(t));
     for (int64_t t2 = 0; t2 < threads; t2++) {
-      std::memcpy(scratches + t2 * k.scratch_words, scratch, static_cast<size_t>(k.scratch_words) * 4);
+      std::memcpy(scratches + t2 * k.scratch_words, scratch, k.header.size() * 4);
     }
   }
-  std::vector<std::vector<VisionArg>> parts(threads, a);
-  for (int64_t t = 0; t < threads; t++) {
+  // The sums' slots of rows 1, 2, ... (row 0 writes the outputs).
+  float *slots = nullptr;
+  if (!sums.empty()) {
+    if (slot_floats > kMaxWords / rows) return false;
+    const int64_t dims[1] = {std::max<int64_t>(1, (rows - 1) * slot_floats)};
+    TF_Tensor *t = h.Keep(TF_AllocateTemp(ctx, TF_FLOAT, dims, 1, &attrs, h.st));
+    if (TF_GetCode(h.st) != TF_OK || t == nullptr) return false;
+    slots = static_cast<float *>(TF_TensorData(t));
+  }
+  std::vector<float> private_dummies(threads);
+  // Thread t: its rows in one call, or with sums one call per row.
+  auto work = [&](int64_t t) {
     const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
-    std::vector<VisionArg> &p = parts[t];
-    p[count_at].i = static_cast<int32_t>(last - first);
-    for (const auto &[at, per] : split) {
-      if (p[at].p != nullptr) p[at].p = static_cast<uint32_t *>(p[at].p) + first * per;
+    const int64_t step = sums.empty() ? last - first : 1;
+    std::vector<VisionArg> p = a;
+    uint32_t *own = scratch_at >= 0 ? scratches + t * k.scratch_words : nullptr;
+    if (own != nullptr) p[scratch_at].p = own + (static_cast<const uint32_t *>(a[scratch_at].p) - scratch);
+    if (t > 0) {
+      for (int at : dummies) p[at].p = &private_dummies[t];
     }
-    if (scratch_at >= 0) {
-      const size_t offset = static_cast<uint32_t *>(a[scratch_at].p) - scratch;
-      p[scratch_at].p = scratches + t * k.scratch_words + offset;
+    for (int64_t r = first; r < last; r += step) {
+      if (count_word >= 0) {
+        own[count_word] = static_cast<uint32_t>(step);
+      } else {
+        p[count_at].i = static_cast<int32_t>(step);
+      }
+      for (const auto &[at, per] : split) {
+        if (a[at].p != nullptr) p[at].p = static_cast<uint32_t *>(a[at].p) + r * per;
+      }
+      if (r > 0) {
+        float *slot = slots + (r - 1) * slot_floats;
+        for (const auto &[at, n] : sums) {
+          p[at].p = slot;
+          slot += n;
+        }
+      }
+      CallWithSubnormals(*k.ex, p.data());
     }
-  }
+  };
   std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; t++) pool.emplace_back([&, t] { CallWithSubnormals(*k.ex, parts[t].data()); });
-  CallWithSubnormals(*k.ex, parts[0].data());
+  for (int64_t t = 1; t < threads; t++) pool.emplace_back(work, t);
+  work(0);
   for (std::thread &th : pool) th.join();
+  if (!sums.empty()) {
+    std::vector<std::pair<float *, int64_t>> outs;
+    for (const auto &[at, n] : sums) outs.emplace_back(static_cast<float *>(a[at].p), n);
+    CallWithSubnormals(AddSlots{outs, slots, rows}, nullptr);
+  }
   return true;
 }
 
@@ -459,7 +546,7 @@ void ComputeImpl(VisionKernel &k, TF_OpKernelContext *ctx) {
   const std::string op = std::string(k.ex->op) + " (" + k.ex->name + "): ";
   const int64_t n_in = k.n_float_in + k.n_int_in;
   const int64_t n_out = k.DataOutputs();
-  if (TF_NumInputs(ctx) != n_in || TF_NumOutputs(ctx) != k.n_float_out + k.n_int_out) {
+  if (TF_NumInputs(ctx) != n_in + 1 || TF_NumOutputs(ctx) != k.n_float_out + k.n_int_out) {
     return Fail(ctx, op + "input/output counts differ from n_inputs/n_int_inputs/n_outputs/n_int_outputs");
   }
   Held h;
@@ -534,11 +621,49 @@ void ComputeImpl(VisionKernel &k, TF_OpKernelContext *ctx) {
   if (ret != nullptr) *static_cast<int32_t *>(TF_TensorData(ret)) = r;
 }
 
+// Reads `call` (the last input) into k and checks the whole call; "" or the reason.
+std::string ReadCall(VisionKernel &k, TF_OpKernelContext *ctx) {
+  const int64_t at = k.n_float_in + k.n_int_in;
+  if (TF_NumInputs(ctx) != at + 1) return "input count differs from n_inputs + n_int_inputs + 1 (call)";
+  Held h;
+  TF_Tensor *t = nullptr;
+  TF_GetInput(ctx, static_cast<int>(at), &t, h.st);
+  h.Keep(t);
+  if (TF_GetCode(h.st) != TF_OK || t == nullptr) return std::string("reading call: ") + TF_Message(h.st);
+  if (TF_TensorType(t) != TF_INT32) return "call must be int32";
+  const int64_t n = TF_TensorElementCount(t);
+  const int32_t *v = n > 0 ? static_cast<const int32_t *>(TF_TensorData(t)) : nullptr;
+  int64_t i = 0;
+  auto list = [&](const char *name, std::vector<int64_t> *out) -> std::string {
+    if (i >= n) return std::string("call ends before ") + name;
+    const int64_t len = v[i++];
+    if (len < 0 || len > n - i) return std::string("call: ") + name + Fmt(" has length %lld, beyond the call's end", len);
+    out->assign(v + i, v + i + len);
+    i += len;
+    return "";
+  };
+  std::string err = list("args", &k.args);
+  if (err.empty()) err = list("output_shapes", &k.shapes);
+  if (err.empty()) err = list("output_ranks", &k.ranks);
+  if (err.empty()) {
+    if (i >= n) return "call ends before scratch_words";
+    k.scratch_words = v[i++];
+    err = list("scratch_header", &k.header);
+  }
+  if (err.empty() && i != n) err = Fmt("call has %lld values after scratch_header", n - i);
+  return err.empty() ? Check(k) : err;
+}
+
 void Compute(void *p, TF_OpKernelContext *ctx) {
   VisionKernel *k = static_cast<VisionKernel *>(p);
   if (k == nullptr) return Fail(ctx, "vision_ops_tf: out of memory creating the kernel");
   try {
-    ComputeImpl(*k, ctx);
+    VisionKernel call = *k;
+    if (call.error.empty()) {
+      call.error = ReadCall(call, ctx);
+      if (!call.error.empty()) call.error = std::string(k->ex->op) + " (" + k->ex->name + "): " + call.error;
+    }
+    ComputeImpl(call, ctx);
   } catch (const std::exception &e) {
     Fail(ctx, std::string(k->ex->op) + ": " + e.what());
   }
@@ -563,9 +688,7 @@ bool OpExists(const char *name) {
 std::string RegisterAll(bool *registered_here) {
   *registered_here = false;
   static const char *const kAttrs[] = {
-      "n_inputs: int >= 0",       "n_int_inputs: int >= 0",        "n_outputs: int >= 0",
-      "n_int_outputs: int >= 0",  "args: list(int)",               "output_shapes: list(int) = []",
-      "output_ranks: list(int) = []", "scratch_words: int = 0",    "scratch_header: list(int) = []",
+      "n_inputs: int >= 0", "n_int_inputs: int >= 0", "n_outputs: int >= 0", "n_int_outputs: int >= 0",
       "returns: bool = false",
   };
   TF_Status *st = TF_NewStatus();
@@ -576,6 +699,7 @@ std::string RegisterAll(bool *registered_here) {
     TF_OpDefinitionBuilder *b = TF_NewOpDefinitionBuilder(ex.op);
     TF_OpDefinitionBuilderAddInput(b, "inputs: n_inputs * float");
     TF_OpDefinitionBuilderAddInput(b, "int_inputs: n_int_inputs * int32");
+    TF_OpDefinitionBuilderAddInput(b, "call: int32");
     TF_OpDefinitionBuilderAddOutput(b, "outputs: n_outputs * float");
     TF_OpDefinitionBuilderAddOutput(b, "int_outputs: n_int_outputs * int32");
     for (const char *attr : kAttrs) TF_OpDefinitionBuilderAddAttr(b, attr);
