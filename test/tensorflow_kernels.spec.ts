@@ -21,6 +21,33 @@ describe('the op library\'s op names', () => {
   });
 });
 
+/**
+ * The bits of `run`'s results on 4 threads (first, into fresh memory), checked against the cpu backend (the
+ * reference math: every row was written, once) and equal to those on each of `others` threads.
+ */
+async function sameBitsOnThreads(run: () => Promise<Uint32Array[]>, others: string[], dispose: () => void) {
+  const on = (threads: string) => {
+    process.env.TFJS_VISION_OPS_THREADS = threads;
+    return run();
+  };
+  try {
+    const four = await on('4');
+    await tf.setBackend('cpu');
+    const reference = await on('4');
+    await tf.setBackend('tensorflow');
+    four.forEach((b, i) => expectClose(new Float32Array(b.buffer), new Float32Array(reference[i].buffer),
+        undefined, `result ${i}`));
+    for (const threads of others) {
+      const bits = await on(threads);
+      four.forEach((b, i) => expect(Buffer.from(b.buffer).equals(Buffer.from(bits[i].buffer))).toBe(true));
+    }
+    return four;
+  } finally {
+    delete process.env.TFJS_VISION_OPS_THREADS;
+    dispose();
+  }
+}
+
 if (onTensorflow) describe('tensorflow backend kernels', () => {
   // A computed path: the browser bundle must not follow it.
   const register = ['..', 'kernels', 'tensorflow', 'register'].join('/');
@@ -43,8 +70,7 @@ if (onTensorflow) describe('tensorflow backend kernels', () => {
       tf.randomUniform([256, 2], 0, 60, 'float32', 5), tf.randomUniform([256, 2], 60, 128, 'float32', 6)], 1)) as tf.Tensor2D;
     const logits = tf.randomNormal([300000], 0, 3, 'float32', 7);
     const targets = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([300000], 0, 1, 'float32', 8), 0.9), 'float32'));
-    const run = async (threads: string) => {
-      process.env.TFJS_VISION_OPS_THREADS = threads;
+    const run = async () => {
       const [pooled, loss] = [roiAlign(x, boxes, {outputSize: 7, spatialScale: 0.125, samplingRatio: 2}),
         sigmoidFocalLoss(logits, targets, {reduction: 'none'})];
       const bits = [new Uint32Array((await pooled.data() as Float32Array).buffer),
@@ -52,22 +78,8 @@ if (onTensorflow) describe('tensorflow backend kernels', () => {
       tf.dispose([pooled, loss]);
       return bits;
     };
-    try {
-      // Four threads first, into fresh memory; then the cpu backend (the reference math) as a check that every
-      // row was written, and one thread for the bits.
-      const four = await run('4');
-      await tf.setBackend('cpu');
-      const reference = await run('4');
-      await tf.setBackend('tensorflow');
-      const one = await run('1');
-      for (const i of [0, 1]) {
-        expectClose(new Float32Array(four[i].buffer), new Float32Array(reference[i].buffer));
-        expect(Buffer.from(four[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
-      }
-    } finally {
-      delete process.env.TFJS_VISION_OPS_THREADS;
-      tf.dispose([x, boxes, logits, targets]);
-    }
+    const bits = await sameBitsOnThreads(run, ['1'], () => tf.dispose([x, boxes, logits, targets]));
+    expect(bits.length).toBe(2);
   });
 
   it('give the same bits on 1, 3 and 4 threads for deformConv2d and its gradients (samples split, dWeight summed in sample order)', async () => {
@@ -82,8 +94,7 @@ if (onTensorflow) describe('tensorflow backend kernels', () => {
       weight: tf.randomNormal([6, 8, 3, 3], 0, 0.2, 'float32', 40 + c) as tf.Tensor4D,
       dy: tf.randomNormal([batch, 7, 6, 6], 0, 1, 'float32', 50 + c) as tf.Tensor4D,
     })));
-    const run = async (threads: string) => {
-      process.env.TFJS_VISION_OPS_THREADS = threads;
+    const run = async () => {
       const bits: Uint32Array[] = [];
       for (const {x, offset, mask, weight, dy} of inputs) {
         const f = (...t: tf.Tensor[]) => deformConv2d(t[0] as tf.Tensor4D, t[1] as tf.Tensor4D, t[2] as tf.Tensor4D,
@@ -95,24 +106,10 @@ if (onTensorflow) describe('tensorflow backend kernels', () => {
       }
       return bits;
     };
-    try {
-      // As above: 4 threads into fresh memory, the cpu backend as the check that every sample was written
-      // once (a dropped or doubled sample changes its rows, or dWeight), then 3 and 1 threads for the bits.
-      const four = await run('4');
-      await tf.setBackend('cpu');
-      const reference = await run('4');
-      await tf.setBackend('tensorflow');
-      const [three, one] = [await run('3'), await run('1')];
-      expect(four.length).toBe(9);
-      for (let i = 0; i < four.length; i++) {
-        expectClose(new Float32Array(four[i].buffer), new Float32Array(reference[i].buffer), undefined, `deform ${i}`);
-        expect(Buffer.from(four[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
-        expect(Buffer.from(three[i].buffer).equals(Buffer.from(one[i].buffer))).toBe(true);
-      }
-    } finally {
-      delete process.env.TFJS_VISION_OPS_THREADS;
-      for (const t of inputs) tf.dispose(Object.values(t).filter((v): v is tf.Tensor4D => v != null));
-    }
+    // A dropped or doubled sample changes its rows, or dWeight, against the cpu backend.
+    const bits = await sameBitsOnThreads(run, ['3', '1'],
+        () => inputs.forEach(t => tf.dispose(Object.values(t).filter((v): v is tf.Tensor4D => v != null))));
+    expect(bits.length).toBe(9);
   });
 
   it('read the kernels\' int32 return through the runner (nms keeps a count)', async () => {
