@@ -26,7 +26,11 @@ import {bundle} from '../tools/bundle.mjs';
 import {parseCommandLine} from '../tools/cli.mjs';
 import {ratioChart} from './chart';
 import {CASES} from './cases/index';
+import {wasmPortCase} from './cases/wasm_port';
 import {backwardRatioTable, BenchRow, BenchSize, capRepetitions, formatTable} from './harness';
+
+/** Node runs these; Chromium runs CASES (wasm_port reads its baseline module from disk). */
+const NODE_CASES = [...CASES, wasmPortCase];
 
 const USAGE = `
 Usage: npm run bench [-- [--node-only] [--tiny] [CASE...]]
@@ -43,7 +47,7 @@ bench/results/latest.{json,md,svg} (about 15 minutes for all cases).
                .build/bench-tiny/latest.{json,md,svg}, not bench/results
   -h, --help   this text
 
-Cases: ${CASES.map(c => c.name).join(', ')}
+Cases: ${NODE_CASES.map(c => c.name).join(', ')}
 `;
 
 const BROWSER_DIR = '.build/bench-browser';
@@ -79,7 +83,7 @@ async function nodeRows(only: string[], torchvision: Record<string, Record<strin
   for (const backend of backends) {
     await tf.setBackend(backend);
     if (backend === 'wasm') await wasmReady();
-    for (const c of CASES.filter(c => c.backends.includes(backend) && (only.length === 0 || only.includes(c.name)))) {
+    for (const c of NODE_CASES.filter(c => c.backends.includes(backend) && (only.length === 0 || only.includes(c.name)))) {
       console.log(`${c.name} on ${backend} ...`);
       const caseRows = await c.run(backend, torchvision, size);
       if (caseRows.length === 0) throw new Error(`${c.name} on ${backend} gave no rows`);
@@ -149,13 +153,13 @@ function badRows(rows: BenchRow[]) {
 async function main() {
   const {values, positionals: only, fail} = parseCommandLine({name: 'bench', usage: USAGE, allowPositionals: true,
     options: {'node-only': {type: 'boolean'}, tiny: {type: 'boolean'}}});
-  const names = CASES.map(c => c.name);
+  const names = NODE_CASES.map(c => c.name);
   for (const name of only) if (!names.includes(name)) fail(`unknown case '${name}' (cases: ${names.join(', ')})`);
   const size: BenchSize = values.tiny ? 'tiny' : 'full';
   const outDir = size === 'tiny' ? '.build/bench-tiny' : 'bench/results';
   if (size === 'tiny') capRepetitions(1, 3);
   const started = performance.now();
-  const cases = CASES.filter(c => only.length === 0 || only.includes(c.name));
+  const cases = NODE_CASES.filter(c => only.length === 0 || only.includes(c.name));
   // torchvision at the full sizes: no comparison for toy sizes.
   const torchvision = size === 'tiny' ? {} : torchvisionTimes(cases.flatMap(c => c.torchvisionCases));
   const rows = await nodeRows(only, torchvision, size);
