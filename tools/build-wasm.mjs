@@ -362,7 +362,7 @@ function readExisting() {
   if (!existsSync(OUT_TS)) return null;
   const text = readFileSync(OUT_TS, 'utf8');
   const hash = /^\/\/ build-hash: ([0-9a-f]+)$/m.exec(text)?.[1];
-  const m = new RegExp(`^export const ${PLAIN.name} =\\s*'([A-Za-z0-9+/=]*)';$`, 'm').exec(text);
+  const m = new RegExp(`^export const ${PLAIN.name}: string =\\s*'([A-Za-z0-9+/=]*)';$`, 'm').exec(text);
   if (m == null) return null;
   return {hash, plain: new Uint8Array(Buffer.from(m[1], 'base64'))};
 }
@@ -374,7 +374,8 @@ function render(hash, plain, version) {
     `// ${version}: clang ${CLANG_ARGS.join(' ')}`,
     '',
     `/** ${plain.length} bytes; env.memory not shared (the shared variant is derived: ../shared_memory_variant.ts). */`,
-    `export const ${PLAIN.name} =\n    '${toBase64(plain)}';`,
+    // Typed `string`: the declaration files then do not repeat the bytes as a literal type.
+    `export const ${PLAIN.name}: string =\n    '${toBase64(plain)}';`,
     '',
   ].join('\n');
 }
